@@ -1,0 +1,1 @@
+"""Tickets: an event-driven ticket service (CQRS, DDD, transactional outbox)."""

@@ -1,0 +1,1 @@
+"""HTTP interface: FastAPI app factory, routers, schemas, auth and error mapping."""

@@ -1,0 +1,48 @@
+"""The FastAPI app factory. Nothing is built at import time: services arrive through
+the lifespan, from a context manager the composition root supplies."""
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
+
+from tickets.api.middleware import BodyLimitMiddleware, RequestContextMiddleware, request_latency
+from tickets.api.problems import install_problem_handlers
+from tickets.api.routers import auth, ops, tickets
+from tickets.api.services import ApiServices
+
+DESCRIPTION = """
+Ticket commands over a pure domain model, with a transactional outbox.
+
+Get a token from `POST /auth/token`, press **Authorize**, then create and move tickets.
+Every command answers with the ticket's new `version` (also as `ETag`), accepts
+`If-Match`, and POST commands accept `Idempotency-Key`. Errors are RFC 9457 problem
+details with a stable `code`.
+"""
+
+ServicesFactory = Callable[[], AbstractAsyncContextManager[ApiServices]]
+
+
+def create_app(services: ServicesFactory) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with services() as running:
+            app.state.services = running
+            app.state.request_latency = request_latency(running.registry)
+            yield
+
+    app: FastAPI = FastAPIOffline(
+        title="Tickets",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        redoc_url=None,
+    )
+    install_problem_handlers(app)
+    app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(RequestContextMiddleware)  # added last: outermost
+    app.include_router(auth.router)
+    app.include_router(tickets.router)
+    app.include_router(ops.router)
+    return app

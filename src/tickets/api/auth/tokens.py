@@ -1,0 +1,74 @@
+"""Issue and verify HS256 JWTs; every claim is required and checked."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import jwt
+
+from tickets.domain.users import Role, User
+
+ALGORITHM = "HS256"
+REQUIRED_CLAIMS = ["sub", "name", "roles", "iat", "exp", "iss", "aud"]
+
+
+@dataclass(frozen=True)
+class AuthConfig:
+    secret: str
+    issuer: str
+    audience: str
+    ttl_seconds: int
+    dev_login: bool
+
+
+class InvalidToken(Exception):
+    """The bearer token is missing, malformed, expired or not ours."""
+
+    def __init__(self, message: str, code: str = "auth.invalid_token") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def issue_token(user: User, config: AuthConfig, now: datetime | None = None) -> str:
+    issued = now or datetime.now(UTC)
+    claims: dict[str, Any] = {
+        "sub": str(user.id),
+        "name": user.name,
+        "roles": sorted(user.roles),
+        "iat": issued,
+        "exp": issued + timedelta(seconds=config.ttl_seconds),
+        "iss": config.issuer,
+        "aud": config.audience,
+    }
+    return jwt.encode(claims, config.secret, algorithm=ALGORITHM)
+
+
+def verify_token(token: str, config: AuthConfig) -> User:
+    """The user the token speaks for; InvalidToken for anything short of a valid token."""
+    try:
+        claims = jwt.decode(
+            token,
+            config.secret,
+            algorithms=[ALGORITHM],  # pinned: "none" and every other alg are refused
+            audience=config.audience,
+            issuer=config.issuer,
+            options={"require": REQUIRED_CLAIMS},
+        )
+    except jwt.ExpiredSignatureError:
+        raise InvalidToken("the token has expired", "auth.token_expired") from None
+    except jwt.PyJWTError as error:
+        raise InvalidToken(f"the token is not valid: {error}") from None
+    return _user_from(claims)
+
+
+def _user_from(claims: dict[str, Any]) -> User:
+    try:
+        user_id = UUID(str(claims["sub"]))
+        name = claims["name"]
+        roles = frozenset(Role(r) for r in claims["roles"])
+    except (ValueError, TypeError) as error:
+        raise InvalidToken(f"the token's claims are malformed: {error}") from None
+    if not isinstance(name, str) or not name or not roles:
+        raise InvalidToken("the token's name and roles must not be empty")
+    return User(user_id, name, roles)

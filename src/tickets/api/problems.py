@@ -1,0 +1,126 @@
+"""RFC 9457 problem details, and the one table mapping errors to HTTP statuses."""
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tickets.api.auth.tokens import InvalidToken
+from tickets.application.errors import (
+    ApplicationError,
+    ConcurrencyConflict,
+    IdempotencyKeyReused,
+    InvalidCommand,
+    ServiceUnavailable,
+    TicketNotFound,
+    VersionMismatch,
+)
+from tickets.domain.errors import DomainError, InvalidValue, PermissionDenied, RuleViolation
+
+PROBLEM_JSON = "application/problem+json"
+log = structlog.get_logger("tickets.api")
+
+STATUS_BY_ERROR: list[tuple[type[Exception], int, str]] = [
+    (PermissionDenied, 403, "Forbidden"),
+    (RuleViolation, 409, "Conflict with the ticket's state"),
+    (InvalidValue, 422, "Invalid value"),
+    (TicketNotFound, 404, "Not found"),
+    (VersionMismatch, 412, "Precondition failed"),
+    (ConcurrencyConflict, 409, "Concurrent modification"),
+    (IdempotencyKeyReused, 422, "Idempotency key reused"),
+    (InvalidCommand, 422, "Invalid request"),
+    (ServiceUnavailable, 503, "Service unavailable"),
+]
+
+HTTP_CODES = {
+    400: "request.bad",
+    401: "auth.unauthenticated",
+    403: "auth.forbidden",
+    404: "route.not_found",
+    405: "request.method_not_allowed",
+    412: "ticket.version_mismatch",
+    413: "request.too_large",
+    415: "request.unsupported_media_type",
+    422: "request.invalid",
+}
+
+
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body = {
+        "type": f"urn:tickets:problem:{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _known_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, DomainError | ApplicationError)
+    for cls, status, title in STATUS_BY_ERROR:
+        if isinstance(error, cls):
+            extra: dict[str, Any] = {}
+            if isinstance(error, InvalidValue | InvalidCommand):
+                extra["errors"] = [{"field": error.field, "message": str(error)}]
+            headers = {"Retry-After": "1"} if status == 503 else None
+            return problem(status, error.code, title, str(error), headers, **extra)
+    return _unexpected(_, error)
+
+
+def _invalid_token(_: Request, error: Exception) -> JSONResponse:
+    headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+    return problem(
+        401, getattr(error, "code", "auth.invalid_token"), "Unauthorized", str(error), headers
+    )
+
+
+def _validation(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    errors = [
+        {
+            "field": ".".join(str(p) for p in e.get("loc", ())),
+            "message": e.get("msg", ""),
+            "type": e.get("type", ""),
+        }
+        for e in error.errors()
+    ]
+    return problem(
+        422,
+        "request.invalid",
+        "Invalid request",
+        "the request does not match the schema",
+        errors=errors,
+    )
+
+
+def _http(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    code = HTTP_CODES.get(error.status_code, f"http.{error.status_code}")
+    title = str(error.detail) if error.detail else "Error"
+    return problem(error.status_code, code, title, str(error.detail), dict(error.headers or {}))
+
+
+def _unexpected(_: Request, error: Exception) -> JSONResponse:
+    log.exception("request.unhandled_error", error=repr(error))
+    return problem(500, "internal.error", "Internal error", "an unexpected error occurred")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _known_error)
+    app.add_exception_handler(ApplicationError, _known_error)
+    app.add_exception_handler(InvalidToken, _invalid_token)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(Exception, _unexpected)

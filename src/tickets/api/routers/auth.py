@@ -1,0 +1,35 @@
+"""Dev login: exchange a username and role for a real JWT."""
+
+from fastapi import APIRouter, Request
+from starlette.exceptions import HTTPException
+
+from tickets.api.auth.dependencies import Services
+from tickets.api.auth.tokens import issue_token
+from tickets.api.dispatch import run_command
+from tickets.api.schemas import ProblemOut, TokenRequest, TokenResponse
+from tickets.application.commands import RegisterUser
+from tickets.application.results import UserResult
+from tickets.domain.users import User
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@router.post(
+    "/token",
+    summary="Dev login: get a token for a user, created on first use",
+    responses={
+        404: {"model": ProblemOut, "description": "dev login is disabled"},
+        422: {"model": ProblemOut, "description": "malformed request"},
+    },
+)
+async def token(body: TokenRequest, request: Request, services: Services) -> TokenResponse:
+    if not services.auth.dev_login:
+        raise HTTPException(404, "dev login is disabled")
+    command = RegisterUser(name=body.username, role=body.role)
+    outcome = await run_command(request, services, command, None)
+    result = outcome.result
+    assert isinstance(result, UserResult)
+    user = User(result.id, result.name, frozenset(result.roles))
+    return TokenResponse(
+        access_token=issue_token(user, services.auth), expires_in=services.auth.ttl_seconds
+    )

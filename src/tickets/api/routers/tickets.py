@@ -1,0 +1,198 @@
+"""Ticket commands: create, edit, submit, approve, reject, reopen, comment."""
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request, Response
+
+from tickets.api.auth.dependencies import CurrentUser, Services
+from tickets.api.dispatch import (
+    IdempotencyKey,
+    IfMatch,
+    expected_version,
+    run_command,
+    set_command_headers,
+)
+from tickets.api.schemas import (
+    CommentBody,
+    CommentOut,
+    NoBody,
+    ProblemOut,
+    RejectBody,
+    TicketFields,
+    TicketOut,
+)
+from tickets.application.commands import (
+    AddComment,
+    ApproveTicket,
+    CreateTicket,
+    EditTicket,
+    RejectTicket,
+    ReopenTicket,
+    SubmitTicket,
+    TicketCommand,
+)
+from tickets.application.results import CommentResult, TicketResult
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ProblemOut, "description": text}
+    for status, text in {
+        401: "missing or invalid token",
+        403: "not allowed (`auth.forbidden`, `ticket.self_decision`)",
+        404: "no such ticket, or not visible to you",
+        409: "business rule or state conflict, or a concurrent change",
+        412: "If-Match does not match the current version",
+        413: "body over 1 MiB",
+        422: "malformed request",
+    }.items()
+}
+
+router = APIRouter(prefix="/tickets", tags=["tickets"], responses=ERRORS)
+
+
+async def _transition(
+    request: Request,
+    response: Response,
+    services: Services,
+    command: TicketCommand,
+    idempotency_key: str | None,
+    body: Any = None,
+) -> TicketOut:
+    outcome = await run_command(request, services, command, idempotency_key, body)
+    assert isinstance(outcome.result, TicketResult)
+    set_command_headers(response, outcome, outcome.result.version)
+    return TicketOut.of(outcome.result)
+
+
+@router.post("", status_code=201, summary="Create a draft ticket")
+async def create_ticket(
+    request: Request,
+    response: Response,
+    services: Services,
+    user: CurrentUser,
+    idempotency_key: IdempotencyKey = None,
+    body: TicketFields | None = None,
+) -> TicketOut:
+    fields = body or TicketFields()
+    command = CreateTicket(
+        actor=user, title=fields.title or "", description=fields.description or ""
+    )
+    outcome = await run_command(request, services, command, idempotency_key, fields)
+    assert isinstance(outcome.result, TicketResult)
+    set_command_headers(response, outcome, outcome.result.version)
+    response.headers["Location"] = f"/tickets/{outcome.result.id}"
+    return TicketOut.of(outcome.result)
+
+
+@router.patch("/{ticket_id}", summary="Edit a draft (author only)")
+async def edit_ticket(
+    ticket_id: UUID,
+    body: TicketFields,
+    request: Request,
+    response: Response,
+    services: Services,
+    user: CurrentUser,
+    if_match: IfMatch = None,
+) -> TicketOut:
+    command = EditTicket(
+        actor=user,
+        ticket_id=ticket_id,
+        expected_version=expected_version(if_match),
+        title=body.title,
+        description=body.description,
+    )
+    return await _transition(request, response, services, command, None)
+
+
+@router.post("/{ticket_id}/submit", summary="Submit a draft for approval (author only)")
+async def submit_ticket(
+    ticket_id: UUID,
+    request: Request,
+    response: Response,
+    services: Services,
+    user: CurrentUser,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+    body: NoBody | None = None,
+) -> TicketOut:
+    command = SubmitTicket(
+        actor=user, ticket_id=ticket_id, expected_version=expected_version(if_match)
+    )
+    return await _transition(request, response, services, command, idempotency_key)
+
+
+@router.post("/{ticket_id}/approve", summary="Approve a submitted ticket (approvers)")
+async def approve_ticket(
+    ticket_id: UUID,
+    request: Request,
+    response: Response,
+    services: Services,
+    user: CurrentUser,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+    body: NoBody | None = None,
+) -> TicketOut:
+    command = ApproveTicket(
+        actor=user, ticket_id=ticket_id, expected_version=expected_version(if_match)
+    )
+    return await _transition(request, response, services, command, idempotency_key)
+
+
+@router.post("/{ticket_id}/reject", summary="Reject a submitted ticket with a reason")
+async def reject_ticket(
+    ticket_id: UUID,
+    body: RejectBody,
+    request: Request,
+    response: Response,
+    services: Services,
+    user: CurrentUser,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+) -> TicketOut:
+    command = RejectTicket(
+        actor=user,
+        ticket_id=ticket_id,
+        expected_version=expected_version(if_match),
+        reason=body.reason,
+    )
+    return await _transition(request, response, services, command, idempotency_key, body)
+
+
+@router.post("/{ticket_id}/reopen", summary="Reopen a rejected ticket as a draft (author)")
+async def reopen_ticket(
+    ticket_id: UUID,
+    request: Request,
+    response: Response,
+    services: Services,
+    user: CurrentUser,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+    body: NoBody | None = None,
+) -> TicketOut:
+    command = ReopenTicket(
+        actor=user, ticket_id=ticket_id, expected_version=expected_version(if_match)
+    )
+    return await _transition(request, response, services, command, idempotency_key)
+
+
+@router.post("/{ticket_id}/comments", status_code=201, summary="Comment on a ticket")
+async def add_comment(
+    ticket_id: UUID,
+    body: CommentBody,
+    request: Request,
+    response: Response,
+    services: Services,
+    user: CurrentUser,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+) -> CommentOut:
+    command = AddComment(
+        actor=user,
+        ticket_id=ticket_id,
+        expected_version=expected_version(if_match),
+        body=body.body,
+    )
+    outcome = await run_command(request, services, command, idempotency_key, body)
+    assert isinstance(outcome.result, CommentResult)
+    set_command_headers(response, outcome, outcome.result.version)
+    return CommentOut.of(outcome.result)

@@ -1,0 +1,102 @@
+"""Request and response bodies. Requests reject unknown fields."""
+
+from datetime import datetime
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tickets.application.results import CommentResult, TicketResult
+from tickets.domain import limits
+from tickets.domain.status import TicketStatus
+from tickets.domain.users import Role
+
+
+class StrictBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class NoBody(StrictBody):
+    """Commands without parameters take no body; an object with any field is refused."""
+
+
+class TokenRequest(StrictBody):
+    username: str = Field(min_length=1, max_length=64, examples=["alice"])
+    role: Role = Field(examples=["requester"])
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class TicketFields(StrictBody):
+    title: str | None = Field(None, max_length=limits.TITLE_MAX, examples=["New laptop"])
+    description: str | None = Field(
+        None, max_length=limits.DESCRIPTION_MAX, examples=["Mine is five years old."]
+    )
+
+
+class RejectBody(StrictBody):
+    reason: str = Field(max_length=limits.REASON_MAX, examples=["Budget is frozen until Q3."])
+
+
+class CommentBody(StrictBody):
+    body: str = Field(max_length=limits.COMMENT_MAX, examples=["Which model do you need?"])
+
+
+class AuthorOut(BaseModel):
+    id: UUID
+    name: str
+
+
+class TicketOut(BaseModel):
+    id: UUID
+    title: str
+    description: str
+    status: TicketStatus
+    author: AuthorOut
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, r: TicketResult) -> "TicketOut":
+        return cls(
+            id=r.id,
+            title=r.title,
+            description=r.description,
+            status=r.status,
+            author=AuthorOut(id=r.author_id, name=r.author_name),
+            version=r.version,
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+        )
+
+
+class CommentOut(BaseModel):
+    id: UUID
+    ticket_id: UUID
+    author: AuthorOut
+    body: str
+    created_at: datetime
+    version: int = Field(description="the ticket's version after the comment")
+
+    @classmethod
+    def of(cls, r: CommentResult) -> "CommentOut":
+        return cls(
+            id=r.id,
+            ticket_id=r.ticket_id,
+            author=AuthorOut(id=r.author_id, name=r.author_name),
+            body=r.body,
+            created_at=r.created_at,
+            version=r.version,
+        )
+
+
+class ProblemOut(BaseModel):
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str

@@ -1,0 +1,18 @@
+"""What the HTTP layer needs from the composition root, handed over at startup."""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry
+
+from tickets.api.auth.tokens import AuthConfig
+from tickets.application.messagebus import MessageBus
+
+
+@dataclass(frozen=True)
+class ApiServices:
+    bus: MessageBus
+    auth: AuthConfig
+    registry: CollectorRegistry
+    readiness: Callable[[], Awaitable[list[str]]]
+    """Returns the reasons the service is not ready; empty when it is."""

@@ -1,0 +1,1 @@
+"""Use cases: commands, their handlers, the message bus and the ports they need."""

@@ -1,0 +1,76 @@
+"""Pipeline behaviours wrapped around every command: logging, metrics, validation."""
+
+import time
+
+import structlog
+
+from tickets.application.commands import Command
+from tickets.application.errors import ApplicationError
+from tickets.application.messagebus import Behaviour, Next, Outcome
+from tickets.application.ports import MessageContext, Metrics
+from tickets.domain.errors import DomainError
+
+
+def _outcome_of(error: BaseException) -> str:
+    if isinstance(error, DomainError | ApplicationError):
+        return error.code
+    return "error"
+
+
+def logging_behaviour() -> Behaviour:
+    """Log each command with its correlation id, outcome and duration."""
+    log = structlog.get_logger("tickets.commands")
+
+    async def behave(command: Command, context: MessageContext, nxt: Next) -> Outcome:
+        name = type(command).__name__
+        started = time.perf_counter()
+        bound = log.bind(
+            command=name,
+            command_id=str(context.command_id),
+            correlation_id=context.correlation_id,
+        )
+        try:
+            outcome = await nxt(command, context)
+        except (DomainError, ApplicationError) as error:
+            bound.info("command.refused", code=error.code, reason=str(error))
+            raise
+        except Exception:
+            bound.exception("command.failed")
+            raise
+        elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
+        bound.info("command.handled", replayed=outcome.replayed, ms=elapsed_ms)
+        return outcome
+
+    return behave
+
+
+def metrics_behaviour(metrics: Metrics) -> Behaviour:
+    """Count commands by type and outcome, and time them."""
+
+    async def behave(command: Command, context: MessageContext, nxt: Next) -> Outcome:
+        started = time.perf_counter()
+        outcome_name = "ok"
+        try:
+            return await nxt(command, context)
+        except BaseException as error:
+            outcome_name = _outcome_of(error)
+            raise
+        finally:
+            elapsed = time.perf_counter() - started
+            metrics.command_handled(type(command).__name__, outcome_name, elapsed)
+
+    return behave
+
+
+def validation_behaviour() -> Behaviour:
+    """Reject structurally invalid commands before any I/O."""
+
+    async def behave(command: Command, context: MessageContext, nxt: Next) -> Outcome:
+        command.validate()
+        return await nxt(command, context)
+
+    return behave
+
+
+def default_behaviours(metrics: Metrics) -> list[Behaviour]:
+    return [logging_behaviour(), metrics_behaviour(metrics), validation_behaviour()]

@@ -1,0 +1,52 @@
+"""Errors raised by the application layer (not business rules)."""
+
+from typing import ClassVar
+
+
+class ApplicationError(Exception):
+    code: ClassVar[str] = "application.error"
+
+
+class TicketNotFound(ApplicationError):
+    """No such ticket, or the actor may not see it (the two are indistinguishable)."""
+
+    code = "ticket.not_found"
+
+
+class VersionMismatch(ApplicationError):
+    """The caller's expected version (If-Match) is not the current one."""
+
+    code = "ticket.version_mismatch"
+
+    def __init__(self, expected: int, current: int) -> None:
+        super().__init__(f"expected version {expected}, but the ticket is at version {current}")
+        self.expected = expected
+        self.current = current
+
+
+class ConcurrencyConflict(ApplicationError):
+    """Another command changed the ticket between our read and our write."""
+
+    code = "ticket.version_conflict"
+
+
+class IdempotencyKeyReused(ApplicationError):
+    """An Idempotency-Key was sent again with a different request."""
+
+    code = "idempotency.key_reused"
+
+
+class InvalidCommand(ApplicationError):
+    """A command failed structural validation before reaching its handler."""
+
+    code = "request.invalid_command"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class ServiceUnavailable(ApplicationError):
+    """A dependency (the database) could not be reached."""
+
+    code = "service.unavailable"

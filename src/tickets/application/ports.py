@@ -1,0 +1,94 @@
+"""Ports: what the application needs from the outside world, as protocols."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+from uuid import UUID, uuid4
+
+from tickets.application.results import Result
+from tickets.domain.ticket import Ticket
+from tickets.domain.users import User
+
+
+@dataclass(frozen=True)
+class IdempotencyRequest:
+    """A client's Idempotency-Key and a fingerprint of the request it came with."""
+
+    key: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class MessageContext:
+    """Who asked, under which correlation id; carried into every event's metadata."""
+
+    correlation_id: str
+    command_id: UUID = field(default_factory=uuid4)
+    idempotency: IdempotencyRequest | None = None
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    fingerprint: str
+    result: Result
+
+
+class TicketRepository(Protocol):
+    def add(self, ticket: Ticket) -> None: ...
+
+    async def get(self, ticket_id: UUID) -> Ticket | None: ...
+
+
+class UserRepository(Protocol):
+    async def get_by_name(self, name: str) -> User | None: ...
+
+    async def save(self, user: User) -> User:
+        """Insert or update by name; returns the stored user (its id wins a race)."""
+
+
+class IdempotencyStore(Protocol):
+    async def get(self, actor_key: str, key: str) -> StoredResponse | None: ...
+
+    def remember(self, actor_key: str, request: IdempotencyRequest, result: Result) -> None:
+        """Store the result on commit, in the same transaction as the command's effects."""
+
+
+class UnitOfWork(Protocol):
+    """One transaction: the aggregate, its outbox rows and the idempotency record."""
+
+    @property
+    def tickets(self) -> TicketRepository: ...
+
+    @property
+    def users(self) -> UserRepository: ...
+
+    @property
+    def idempotency(self) -> IdempotencyStore: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, context: MessageContext) -> UnitOfWork: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class IdSource(Protocol):
+    def new_id(self) -> UUID: ...
+
+
+class Metrics(Protocol):
+    def command_handled(self, command: str, outcome: str, seconds: float) -> None: ...

@@ -1,0 +1,45 @@
+"""Settings from the environment (TICKETS_*) or a .env file."""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TICKETS_", env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(None, description="write database; None: embedded server")
+    read_database_url: str | None = Field(None, description="read database; None: same, `read`")
+    data_dir: Path = Field(Path(".tickets"), description="embedded server data and secrets")
+    jwt_secret: SecretStr | None = Field(None, description="HS256 secret, at least 32 bytes")
+    dev_login: bool | None = Field(None, description="POST /auth/token; default: no secret set")
+    run_worker: bool = True
+    log_format: Literal["console", "json"] = "console"
+    log_level: str = "INFO"
+    jwt_issuer: str = "tickets"
+    jwt_audience: str = "tickets-api"
+    token_ttl_seconds: int = Field(3600, ge=60, le=7 * 24 * 3600)
+    db_pool_size: int = Field(10, ge=1, le=200)
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _long_enough(cls, secret: SecretStr | None) -> SecretStr | None:
+        if secret is not None and len(secret.get_secret_value().encode()) < 32:
+            raise ValueError("TICKETS_JWT_SECRET must be at least 32 bytes")
+        return secret
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def data_dir_is_explicit(self) -> bool:
+        return "data_dir" in self.model_fields_set
+
+    def dev_login_enabled(self) -> bool:
+        """Default on unless a production secret is configured; TICKETS_DEV_LOGIN overrides."""
+        if self.dev_login is not None:
+            return self.dev_login
+        return self.jwt_secret is None

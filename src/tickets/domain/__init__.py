@@ -1,0 +1,1 @@
+"""Pure domain model: the Ticket aggregate, users and roles, events and rules."""

@@ -1,0 +1,1 @@
+"""Adapters: PostgreSQL persistence, the outbox, migrations, the embedded server."""

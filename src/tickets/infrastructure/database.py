@@ -1,0 +1,33 @@
+"""Engine creation and translation of connection failures into ServiceUnavailable."""
+
+from sqlalchemy import exc
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from tickets.application.errors import ServiceUnavailable
+
+
+def sqlalchemy_url(url: str) -> str:
+    """A ``postgresql://`` URL rewritten for SQLAlchemy's asyncpg dialect."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() not in ("postgresql", "postgres"):
+        raise ValueError(f"only PostgreSQL URLs are supported, got {parsed.drivername!r}")
+    return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+
+
+def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
+    return create_async_engine(
+        sqlalchemy_url(url),
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=5,
+        pool_recycle=1800,
+    )
+
+
+def as_unavailable(error: BaseException | None) -> ServiceUnavailable | None:
+    """ServiceUnavailable when ``error`` means the database cannot be reached, else None."""
+    lost = isinstance(error, OSError | exc.TimeoutError | exc.InterfaceError | exc.OperationalError)
+    if lost or (isinstance(error, exc.DBAPIError) and error.connection_invalidated):
+        return ServiceUnavailable("the database is unavailable")
+    return None

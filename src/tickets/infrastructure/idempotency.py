@@ -1,0 +1,54 @@
+"""Stored command responses, keyed by (scope, Idempotency-Key)."""
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tickets.application.messagebus import IdempotencyRace
+from tickets.application.ports import IdempotencyRequest, StoredResponse
+from tickets.application.results import Result, result_from_json, result_to_json
+from tickets.infrastructure import tables
+
+
+class SqlIdempotencyStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._pending: dict[str, object] | None = None
+
+    async def get(self, actor_key: str, key: str) -> StoredResponse | None:
+        t = tables.idempotency_keys
+        row = (
+            await self._session.execute(
+                select(t.c.fingerprint, t.c.response).where(t.c.scope == actor_key, t.c.key == key)
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        return StoredResponse(row.fingerprint, result_from_json(row.response))
+
+    def remember(self, actor_key: str, request: IdempotencyRequest, result: Result) -> None:
+        self._pending = {
+            "scope": actor_key,
+            "key": request.key,
+            "fingerprint": request.fingerprint,
+            "response": result_to_json(result),
+        }
+
+    async def flush(self) -> None:
+        """Insert the remembered response; IdempotencyRace if the key was taken meanwhile.
+
+        A concurrent transaction inserting the same key makes this INSERT wait for it;
+        if it commits, DO NOTHING returns no row and our whole transaction rolls back.
+        """
+        if self._pending is None:
+            return
+        stmt = (
+            insert(tables.idempotency_keys)
+            .values(**self._pending)
+            .on_conflict_do_nothing()
+            .returning(tables.idempotency_keys.c.key)
+        )
+        inserted = (await self._session.execute(stmt)).first()
+        self._pending = None
+        if inserted is None:
+            raise IdempotencyRace()

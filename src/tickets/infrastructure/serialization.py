@@ -1,0 +1,42 @@
+"""Domain events to and from their JSON payloads in the outbox."""
+
+from dataclasses import fields
+from datetime import datetime
+from functools import cache
+from typing import Any, get_type_hints
+from uuid import UUID
+
+from tickets.domain.events import EVENT_TYPES, DomainEvent
+
+
+def event_to_payload(event: DomainEvent) -> dict[str, Any]:
+    return {f.name: _plain(getattr(event, f.name)) for f in fields(event)}
+
+
+def event_from_payload(event_type: str, payload: dict[str, Any]) -> DomainEvent:
+    cls = EVENT_TYPES[event_type]
+    values = {name: _typed(hint, payload[name]) for name, hint in _field_hints(event_type)}
+    return cls(**values)
+
+
+@cache
+def _field_hints(event_type: str) -> tuple[tuple[str, Any], ...]:
+    cls = EVENT_TYPES[event_type]
+    hints = get_type_hints(cls)
+    return tuple((f.name, hints[f.name]) for f in fields(cls))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _typed(hint: Any, value: Any) -> Any:
+    if hint is UUID:
+        return UUID(value)
+    if hint is datetime:
+        return datetime.fromisoformat(value)
+    return value
