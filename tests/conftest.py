@@ -1,0 +1,76 @@
+"""Shared fixtures: a PostgreSQL server (external by URL, or embedded) and a uniquely
+named database per test session, migrated, and dropped at the end."""
+
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+import pytest_asyncio
+from sqlalchemy.engine import make_url
+
+from tickets.bootstrap import Runtime, open_runtime
+from tickets.config import Settings
+
+TEST_SECRET = "test-secret-that-is-long-enough-for-hs256"
+
+
+def with_database(url: str, name: str) -> str:
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+async def _execute(url: str, sql: str) -> None:
+    connection = await asyncpg.connect(url, timeout=10)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    """TICKETS_TEST_DATABASE_URL when set (CI), else an embedded server in the temp dir."""
+    url = os.environ.get("TICKETS_TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    from tickets.infrastructure.embedded import start_embedded
+
+    embedded = start_embedded(Path(tempfile.gettempdir()) / "tickets-test-embedded")
+    try:
+        yield embedded.url
+    finally:
+        embedded.stop()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def database_url(server_url: str) -> AsyncIterator[str]:
+    name = f"tickets_test_{uuid.uuid4().hex[:12]}"
+    try:
+        await _execute(server_url, f'CREATE DATABASE "{name}"')
+    except (OSError, asyncpg.PostgresError) as error:
+        pytest.fail(f"cannot reach the test PostgreSQL at {server_url}: {error}", pytrace=False)
+    try:
+        yield with_database(server_url, name)
+    finally:
+        await _execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_settings(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "jwt_secret": TEST_SECRET,
+        "dev_login": True,
+        "log_level": "WARNING",
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest_asyncio.fixture(scope="session")
+async def runtime(database_url: str) -> AsyncIterator[Runtime]:
+    async with open_runtime(test_settings(database_url)) as running:
+        yield running

@@ -1,0 +1,34 @@
+"""HTTP against the real app (lifespan included) over an in-process ASGI transport."""
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import httpx
+import pytest_asyncio
+
+from tests.conftest import test_settings
+from tickets.bootstrap import build_app
+
+Login = Callable[..., Awaitable[dict[str, str]]]
+
+
+@pytest_asyncio.fixture(scope="session")
+async def client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    app = build_app(test_settings(database_url))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://tickets") as http:
+            yield http
+
+
+@pytest_asyncio.fixture
+async def login(client: httpx.AsyncClient) -> Login:
+    """login("alice", "requester") -> Authorization headers for a fresh, unique user."""
+    import uuid
+
+    async def _login(name: str, role: str = "requester") -> dict[str, str]:
+        username = f"{name}-{uuid.uuid4().hex[:8]}"
+        response = await client.post("/auth/token", json={"username": username, "role": role})
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    return _login

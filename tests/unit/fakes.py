@@ -1,0 +1,117 @@
+"""In-memory fakes of the application's ports, for fast handler tests."""
+
+import copy
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Self
+from uuid import UUID, uuid4
+
+from tickets.application.handlers import Deps
+from tickets.application.messagebus import MessageBus
+from tickets.application.ports import IdempotencyRequest, MessageContext, StoredResponse
+from tickets.application.results import Result
+from tickets.domain.events import DomainEvent
+from tickets.domain.ticket import Ticket
+from tickets.domain.users import User
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.current = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        self.current += timedelta(seconds=1)
+        return self.current
+
+
+class FakeIds:
+    def new_id(self) -> UUID:
+        return uuid4()
+
+
+class FakeStore:
+    """What a database would hold: tickets, users, stored responses and the outbox."""
+
+    def __init__(self) -> None:
+        self.tickets: dict[UUID, Ticket] = {}
+        self.users: dict[str, User] = {}
+        self.responses: dict[tuple[str, str], StoredResponse] = {}
+        self.outbox: list[tuple[DomainEvent, MessageContext]] = []
+        self.commits = 0
+
+
+class FakeTicketRepository:
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+        self.seen: list[Ticket] = []
+
+    def add(self, ticket: Ticket) -> None:
+        self.seen.append(ticket)
+
+    async def get(self, ticket_id: UUID) -> Ticket | None:
+        """A copy, as a database would give: uncommitted changes never leak into the store."""
+        stored = self._store.tickets.get(ticket_id)
+        if stored is None:
+            return None
+        ticket = copy.deepcopy(stored)
+        self.seen.append(ticket)
+        return ticket
+
+
+class FakeUserRepository:
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+
+    async def get_by_name(self, name: str) -> User | None:
+        return self._store.users.get(name)
+
+    async def save(self, user: User) -> User:
+        self._store.users[user.name] = user
+        return user
+
+
+class FakeIdempotencyStore:
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+        self.pending: tuple[tuple[str, str], StoredResponse] | None = None
+
+    async def get(self, actor_key: str, key: str) -> StoredResponse | None:
+        return self._store.responses.get((actor_key, key))
+
+    def remember(self, actor_key: str, request: IdempotencyRequest, result: Result) -> None:
+        self.pending = ((actor_key, request.key), StoredResponse(request.fingerprint, result))
+
+
+class FakeUnitOfWork:
+    def __init__(self, store: FakeStore, context: MessageContext) -> None:
+        self.store = store
+        self.context = context
+        self.tickets = FakeTicketRepository(store)
+        self.users = FakeUserRepository(store)
+        self.idempotency = FakeIdempotencyStore(store)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+    async def commit(self) -> None:
+        for ticket in self.tickets.seen:
+            self.store.tickets[ticket.id] = ticket
+            self.store.outbox.extend((e, self.context) for e in ticket.pull_events())
+        if self.idempotency.pending is not None:
+            key, response = self.idempotency.pending
+            self.store.responses[key] = response
+        self.store.commits += 1
+
+
+def fake_bus(store: FakeStore | None = None) -> tuple[MessageBus, FakeStore]:
+    store = store or FakeStore()
+    bus = MessageBus(lambda ctx: FakeUnitOfWork(store, ctx), Deps(FakeClock(), FakeIds()))
+    return bus, store
