@@ -38,6 +38,7 @@ class Runtime:
     settings: Settings
     database_url: str
     engine: AsyncEngine
+    uow_factory: SqlUnitOfWorkFactory
     bus: MessageBus
     registry: CollectorRegistry
     auth: AuthConfig
@@ -69,8 +70,9 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         engine = create_engine(url, pool_size=settings.db_pool_size)
         registry = CollectorRegistry()
         sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+        uow_factory = SqlUnitOfWorkFactory(sessions)
         bus = MessageBus(
-            SqlUnitOfWorkFactory(sessions),
+            uow_factory,
             Deps(clock=SystemClock(), ids=RandomIds()),
             default_behaviours(PrometheusMetrics(registry)),
         )
@@ -81,7 +83,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             ttl_seconds=settings.token_ttl_seconds,
             dev_login=settings.dev_login_enabled(),
         )
-        yield Runtime(settings, url, engine, bus, registry, auth)
+        yield Runtime(settings, url, engine, uow_factory, bus, registry, auth)
     finally:
         if engine is not None:
             await engine.dispose()

