@@ -1,0 +1,5 @@
+"""`python -m tickets` is the `tickets` command."""
+
+from tickets.cli import main
+
+main()

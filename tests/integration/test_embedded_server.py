@@ -1,0 +1,65 @@
+"""The embedded launcher: shared by processes on one data folder, stopped by the last
+one, and its data kept across restarts."""
+
+import asyncio
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import asyncpg
+
+from tickets.infrastructure.embedded import start_embedded
+
+JOIN_AND_LEAVE = """
+import sys
+from pathlib import Path
+from tickets.infrastructure.embedded import start_embedded
+server = start_embedded(Path(sys.argv[1]))
+print(server.url)
+server.stop()
+"""
+
+
+def _query(url: str, sql: str) -> object:
+    async def run() -> object:
+        connection = await asyncpg.connect(url)
+        try:
+            if sql.startswith("SELECT"):
+                return await connection.fetchval(sql)
+            return await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    return asyncio.run(run())
+
+
+def test_embedded_server_is_shared_stopped_by_the_last_user_and_keeps_data() -> None:
+    data_dir = Path(tempfile.mkdtemp(prefix="tickets-embedded-test-"))
+    pid_file = data_dir / "pgdata" / "postmaster.pid"
+    try:
+        first = start_embedded(data_dir)
+        _query(first.url, "CREATE TABLE kept (v int); INSERT INTO kept VALUES (42)")
+
+        joined = subprocess.run(
+            [sys.executable, "-c", JOIN_AND_LEAVE, str(data_dir)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        assert joined.stdout.strip().splitlines()[-1] == first.url
+        assert pid_file.exists(), "another process leaving must not stop a server in use"
+        assert _query(first.url, "SELECT 1") == 1
+
+        first.stop()
+        assert not pid_file.exists(), "the last user stops the server"
+
+        again = start_embedded(data_dir)
+        try:
+            assert _query(again.url, "SELECT v FROM kept") == 42
+        finally:
+            again.stop()
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
