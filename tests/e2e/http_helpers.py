@@ -20,10 +20,10 @@ def assert_problem(response: httpx.Response, status: int, code: str | None = Non
     for member in ("type", "title", "status", "detail", "code"):
         assert member in body, (member, body)
     assert body["status"] == status, body
-    assert isinstance(body["type"], str) and body["type"], body
-    assert isinstance(body["title"], str) and body["title"], body
-    assert isinstance(body["detail"], str), body
-    assert isinstance(body["code"], str) and body["code"], body
+    for member in ("type", "title", "detail", "code"):
+        assert isinstance(body[member], str), (member, body)
+    for member in ("type", "title", "code"):
+        assert body[member].strip(), (member, body)
     if code is not None:
         assert body["code"] == code, body
     return body

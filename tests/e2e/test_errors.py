@@ -41,7 +41,9 @@ async def test_approving_a_draft(client: httpx.AsyncClient, login: Login) -> Non
     approver = await login("approver", "approver")
     ticket = await create_ticket(client, author)
     for action, body in (("approve", None), ("reject", {"reason": "no"})):
-        response = await client.post(f"/tickets/{ticket['id']}/{action}", json=body, headers=approver)
+        response = await client.post(
+            f"/tickets/{ticket['id']}/{action}", json=body, headers=approver
+        )
         assert_problem(response, 409, "ticket.invalid_transition")
 
 
@@ -110,7 +112,9 @@ async def test_approver_cannot_decide_on_own_ticket(
 
 
 @pytest.mark.parametrize("role", ["requester", "admin"])
-async def test_non_approver_cannot_decide(client: httpx.AsyncClient, login: Login, role: str) -> None:
+async def test_non_approver_cannot_decide(
+    client: httpx.AsyncClient, login: Login, role: str
+) -> None:
     author = await login("author", "requester")
     ticket = await submitted_ticket(client, author)
     url = f"/tickets/{ticket['id']}"
@@ -245,7 +249,7 @@ async def test_stale_if_match_on_transitions(client: httpx.AsyncClient, login: L
     assert_etag(approved, 3)
 
 
-@pytest.mark.parametrize("header", ["1", "v1", '"1', "1\"", "'1'"])
+@pytest.mark.parametrize("header", ["1", "v1", '"1', '1"', "'1'"])
 async def test_malformed_if_match(client: httpx.AsyncClient, login: Login, header: str) -> None:
     author = await login("badetag", "requester")
     ticket = await create_ticket(client, author)

@@ -187,22 +187,25 @@ async def test_wrong_json_shapes(client: httpx.AsyncClient, login: Login, body: 
 
 
 @pytest.mark.parametrize("text", ["nul\u0000byte", "lone \ud800 surrogate"], ids=["nul", "surr"])
+@pytest.mark.parametrize("target", ["create", "edit", "comment", "reject"])
 async def test_unstorable_text_is_a_client_error(
-    client: httpx.AsyncClient, login: Login, text: str
+    client: httpx.AsyncClient, login: Login, text: str, target: str
 ) -> None:
-    """PostgreSQL text cannot hold NUL or lone surrogates: a 422, never a 500."""
+    """PostgreSQL text cannot hold NUL, nor UTF-8 a lone surrogate: 422, never a 500."""
+    approver, draft_id, submitted_id = await _two_tickets(client, login)
     author = await login("nul", "requester")
-    raw = json.dumps({"title": text}).encode()  # escapes keep the JSON itself valid
-    headers = {**author, "Content-Type": "application/json"}
-    created = await client.post("/tickets", content=raw, headers=headers)
-    assert_problem(created, 422)
-
-    ticket = await create_ticket(client, author)
-    comment_raw = json.dumps({"body": text}).encode()
-    comment = await client.post(
-        f"/tickets/{ticket['id']}/comments", content=comment_raw, headers=headers
+    own = await create_ticket(client, author)
+    method, url, field, headers = {
+        "create": ("POST", "/tickets", "title", author),
+        "edit": ("PATCH", f"/tickets/{own['id']}", "description", author),
+        "comment": ("POST", f"/tickets/{draft_id}/comments", "body", approver),
+        "reject": ("POST", f"/tickets/{submitted_id}/reject", "reason", approver),
+    }[target]
+    raw = json.dumps({field: text}).encode()  # escaped: the JSON itself is valid
+    response = await client.request(
+        method, url, content=raw, headers={**headers, "Content-Type": "application/json"}
     )
-    assert_problem(comment, 422)
+    assert_problem(response, 422)
 
 
 # -- body size ------------------------------------------------------------------------

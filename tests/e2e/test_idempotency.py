@@ -136,9 +136,7 @@ async def test_repeated_reject_and_comment(client: httpx.AsyncClient, login: Log
     assert replay.status_code == 200, replay.text
     assert replay.headers.get(REPLAYED) == "true"
     assert replay.json() == reject.json()
-    changed = await client.post(
-        f"{url}/reject", json={"reason": "never"}, headers=reject_headers
-    )
+    changed = await client.post(f"{url}/reject", json={"reason": "never"}, headers=reject_headers)
     assert_problem(changed, 422, "idempotency.key_reused")
 
     comment_headers = {**approver, **_key()}
@@ -157,9 +155,7 @@ async def test_repeated_reject_and_comment(client: httpx.AsyncClient, login: Log
     assert_etag(reopened, 5)
 
 
-async def test_same_key_with_a_different_if_match(
-    client: httpx.AsyncClient, login: Login
-) -> None:
+async def test_same_key_with_a_different_if_match(client: httpx.AsyncClient, login: Login) -> None:
     author = await login("idem", "requester")
     ticket = await create_ticket(client, author)
     url = f"/tickets/{ticket['id']}/comments"
@@ -168,3 +164,13 @@ async def test_same_key_with_a_different_if_match(
     assert first.status_code == 201, first.text
     other = await client.post(url, json={"body": "a"}, headers={**headers, **if_match(2)})
     assert_problem(other, 422, "idempotency.key_reused")
+
+
+async def test_longest_allowed_key(client: httpx.AsyncClient, login: Login) -> None:
+    author = await login("idem", "requester")
+    headers = {**author, "Idempotency-Key": "k" * 255}
+    first = await client.post("/tickets", json={"title": "long key"}, headers=headers)
+    assert first.status_code == 201, first.text
+    second = await client.post("/tickets", json={"title": "long key"}, headers=headers)
+    assert second.headers.get(REPLAYED) == "true"
+    assert second.json()["id"] == first.json()["id"]

@@ -64,25 +64,34 @@ def _wait_until_live(base: str, process: subprocess.Popen[bytes], log: Path) -> 
 
 
 @pytest.mark.parametrize("role", ["requester", "approver"])
-def test_no_input_produces_a_server_error(live_server: str, role: str) -> None:
+def test_no_input_produces_a_server_error(live_server: str, role: str, tmp_path: Path) -> None:
     token = httpx.post(
         f"{live_server}/auth/token", json={"username": f"fuzz-{role}", "role": role}
     ).json()["access_token"]
     st = Path(sys.executable).parent / "st"
     result = subprocess.run(
         [
-            str(st), "run", f"{live_server}/openapi.json",
-            "--checks", "not_a_server_error",
-            "--header", f"Authorization: Bearer {token}",
-            "--max-examples", "30",
-            "--seed", "20261127",
-            "--phases", "examples,coverage,fuzzing",
-            "--request-timeout", "10",
+            str(st),
+            "run",
+            f"{live_server}/openapi.json",
+            "--checks",
+            "not_a_server_error",
+            "--header",
+            f"Authorization: Bearer {token}",
+            "--max-examples",
+            "30",
+            "--seed",
+            "20261127",
+            "--phases",
+            "examples,coverage,fuzzing",
+            "--request-timeout",
+            "10",
             "--no-color",
         ],
         capture_output=True,
         text=True,
         timeout=600,
+        cwd=tmp_path,  # schemathesis keeps a cache in its working directory
     )
     print(result.stdout[-3000:])
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]

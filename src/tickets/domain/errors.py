@@ -65,3 +65,7 @@ class CommentBodyRequired(InvalidValue):
 
 class ValueTooLong(InvalidValue):
     code = "field.too_long"
+
+
+class InvalidCharacter(InvalidValue):
+    code = "field.invalid_character"
