@@ -20,6 +20,7 @@ from tests.unit.builders import (
 from tickets.domain.errors import (
     CommentBodyRequired,
     DomainError,
+    InvalidCharacter,
     InvalidTransition,
     PermissionDenied,
     ReasonRequired,
@@ -63,9 +64,7 @@ def snapshot(ticket: Ticket) -> tuple[object, ...]:
     )
 
 
-def refused(
-    ticket: Ticket, error: type[DomainError], action: Callable[[], object]
-) -> DomainError:
+def refused(ticket: Ticket, error: type[DomainError], action: Callable[[], object]) -> DomainError:
     """Run ``action``; it must raise exactly ``error`` and leave the ticket untouched."""
     before = snapshot(ticket)
     with pytest.raises(error) as raised:
@@ -440,6 +439,30 @@ def test_comment_limit() -> None:
     assert len(ticket.comments) == 1
 
 
+# --- NUL characters -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "description", "field"),
+    [("a\x00b", "", "title"), ("ok", "x\x00", "description")],
+    ids=["title", "description"],
+)
+def test_create_refuses_nul_characters(title: str, description: str, field: str) -> None:
+    with pytest.raises(InvalidCharacter) as raised:
+        Ticket.create(uuid4(), AUTHOR, title, description, T0)
+    assert (raised.value.field, raised.value.code) == (field, "field.invalid_character")
+
+
+def test_nul_characters_are_refused_everywhere_text_enters() -> None:
+    ticket = draft(AUTHOR)
+    refused(ticket, InvalidCharacter, lambda: ticket.edit(AUTHOR, "\x00", None, at(1)))
+    refused(ticket, InvalidCharacter, lambda: ticket.edit(AUTHOR, None, "a\x00", at(1)))
+    refused(ticket, InvalidCharacter, lambda: ticket.add_comment(AUTHOR, uuid4(), "\x00", at(1)))
+    ticket.submit(AUTHOR, at(2))
+    ticket.pull_events()
+    refused(ticket, InvalidCharacter, lambda: ticket.reject(APPROVER, "no\x00", at(3)))
+
+
 # --- events -------------------------------------------------------------------------------
 
 
@@ -474,9 +497,7 @@ def test_every_event_carries_ticket_version_actor_and_time() -> None:
     ]
     assert [e.version for e in events] == list(range(1, 10))
     assert all(e.ticket_id == ticket_id for e in events)
-    assert [(e.actor_id, e.actor_name) for e in events] == [
-        (u.id, u.name) for u in expected_actors
-    ]
+    assert [(e.actor_id, e.actor_name) for e in events] == [(u.id, u.name) for u in expected_actors]
     assert [e.occurred_at for e in events] == [at(i) for i in range(9)]
     assert ticket.version == 9
     assert ticket.updated_at == at(8)

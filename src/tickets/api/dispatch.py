@@ -30,7 +30,7 @@ def expected_version(if_match: str | None) -> int | None:
     """The version an If-Match header demands; None for no header or ``*``."""
     if if_match is None or if_match.strip() == "*":
         return None
-    match = ETAG.match(if_match.strip())
+    match = ETAG.fullmatch(if_match.strip())
     if match is None:
         raise HTTPException(422, 'If-Match must be one entity tag such as "3"')
     tag = match.group(1)
@@ -57,7 +57,7 @@ async def run_command(
 def _idempotency(request: Request, key: str | None, body: Any) -> IdempotencyRequest | None:
     if key is None:
         return None
-    if not IDEMPOTENCY_KEY.match(key):
+    if not IDEMPOTENCY_KEY.fullmatch(key):
         raise HTTPException(422, "Idempotency-Key must be 1-255 visible ASCII characters")
     canonical = json.dumps(
         {

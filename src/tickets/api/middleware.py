@@ -61,7 +61,7 @@ def _request_id(scope: Scope) -> str:
     for name, value in scope["headers"]:
         if name == b"x-request-id":
             candidate: str = value.decode("latin-1")
-            if REQUEST_ID.match(candidate):
+            if REQUEST_ID.fullmatch(candidate):
                 return candidate
             break
     return uuid.uuid4().hex

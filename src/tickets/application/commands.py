@@ -28,7 +28,7 @@ class RegisterUser(Command):
     role: Role
 
     def validate(self) -> None:
-        if not USERNAME.match(self.name):
+        if not USERNAME.fullmatch(self.name):
             raise InvalidCommand(
                 "username",
                 "username must be 1-64 characters: letters, digits and _ . @ - "

@@ -63,6 +63,8 @@ def verify_token(token: str, config: AuthConfig) -> User:
 
 
 def _user_from(claims: dict[str, Any]) -> User:
+    if not isinstance(claims["roles"], list):
+        raise InvalidToken("the token's roles claim must be a list")
     try:
         user_id = UUID(str(claims["sub"]))
         name = claims["name"]
