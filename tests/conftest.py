@@ -65,6 +65,7 @@ def test_settings(database_url: str, **overrides: object) -> Settings:
         "jwt_secret": TEST_SECRET,
         "dev_login": True,
         "log_level": "WARNING",
+        "run_worker": False,  # tests deliver with drain(), deterministically
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -1,16 +1,19 @@
 """Composition root: wires settings, the database and adapters to the ports."""
 
 import asyncio
+import contextlib
+import logging
 import os
 import secrets
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from tickets.api.app import create_app
@@ -25,8 +28,19 @@ from tickets.infrastructure.embedded import start_embedded, usable_data_dir
 from tickets.infrastructure.mapping import start_mappers
 from tickets.infrastructure.metrics import PrometheusMetrics
 from tickets.infrastructure.migrate import upgrade_to_head
+from tickets.infrastructure.notifications import DecisionNotifier
+from tickets.infrastructure.outbox.admin import SqlDeadLetterAdmin
+from tickets.infrastructure.outbox.dispatcher import Dispatcher
+from tickets.infrastructure.outbox.handlers import Subscription
+from tickets.infrastructure.outbox.metrics import OutboxMetrics
+from tickets.infrastructure.outbox.pool import create_pool
+from tickets.infrastructure.outbox.retry import RetryPolicy
+from tickets.infrastructure.outbox.store import OutboxStore
+from tickets.infrastructure.outbox.worker import OutboxWorker, WorkerConfig
 from tickets.infrastructure.system import RandomIds, SystemClock
 from tickets.infrastructure.unit_of_work import SqlUnitOfWorkFactory
+
+log = logging.getLogger("tickets")
 
 
 class ConfigurationError(RuntimeError):
@@ -42,16 +56,47 @@ class Runtime:
     bus: MessageBus
     registry: CollectorRegistry
     auth: AuthConfig
+    pool: asyncpg.Pool
+    store: OutboxStore
+    dispatcher: Dispatcher
+    dead_letters: SqlDeadLetterAdmin
+    outbox_metrics: OutboxMetrics
 
-    async def readiness(self) -> list[str]:
+    def worker(self, concurrency: int = 1) -> OutboxWorker:
+        s = self.settings
+        config = WorkerConfig(
+            batch_size=s.outbox_batch_size,
+            lease_seconds=s.outbox_lease_seconds,
+            poll_seconds=s.outbox_poll_seconds,
+            concurrency=concurrency,
+        )
+        return OutboxWorker(
+            self.database_url, self.store, self.dispatcher, config, self.outbox_metrics
+        )
+
+    async def readiness(self, worker: OutboxWorker | None) -> list[str]:
         """Reasons the service is not ready (empty when it is)."""
         try:
             async with asyncio.timeout(2):
-                async with self.engine.connect() as connection:
-                    await connection.execute(text("SELECT 1"))
+                stats = await self.store.stats()
         except Exception as error:
             return [f"database unreachable: {type(error).__name__}"]
-        return []
+        reasons = []
+        if worker is not None and not worker.is_alive():
+            reasons.append(f"outbox worker not running (state: {worker.state})")
+        limit = self.settings.ready_max_outbox_age_seconds
+        if stats.oldest_pending is not None:
+            age = time.time() - stats.oldest_pending.timestamp()
+            if age > limit:
+                reasons.append(
+                    f"oldest pending outbox message is {age:.0f}s old (limit {limit:.0f}s)"
+                )
+        return reasons
+
+
+def subscriptions(pool: asyncpg.Pool) -> list[Subscription]:
+    """Every handler the outbox delivers to, bound to where its effects live."""
+    return [Subscription(DecisionNotifier(), pool)]
 
 
 @asynccontextmanager
@@ -64,13 +109,18 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     if url is None:
         embedded = await asyncio.to_thread(start_embedded, data_dir)
         url = embedded.url
-    engine = None
-    try:
+    async with contextlib.AsyncExitStack() as stack:
+        if embedded is not None:
+            stack.push_async_callback(asyncio.to_thread, embedded.stop)
         await asyncio.to_thread(upgrade_to_head, url)
         engine = create_engine(url, pool_size=settings.db_pool_size)
+        stack.push_async_callback(engine.dispose)
+        pool = await create_pool(url, max_size=settings.db_pool_size)
+        stack.push_async_callback(pool.close)
         registry = CollectorRegistry()
-        sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
-        uow_factory = SqlUnitOfWorkFactory(sessions)
+        uow_factory = SqlUnitOfWorkFactory(
+            async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+        )
         bus = MessageBus(
             uow_factory,
             Deps(clock=SystemClock(), ids=RandomIds()),
@@ -83,12 +133,28 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             ttl_seconds=settings.token_ttl_seconds,
             dev_login=settings.dev_login_enabled(),
         )
-        yield Runtime(settings, url, engine, uow_factory, bus, registry, auth)
-    finally:
-        if engine is not None:
-            await engine.dispose()
-        if embedded is not None:
-            await asyncio.to_thread(embedded.stop)
+        policy = RetryPolicy(
+            settings.outbox_retry_base_seconds,
+            settings.outbox_retry_cap_seconds,
+            settings.outbox_max_attempts,
+        )
+        store = OutboxStore(pool, policy)
+        outbox_metrics = OutboxMetrics(registry)
+        dispatcher = Dispatcher(store, subscriptions(pool), outbox_metrics)
+        yield Runtime(
+            settings,
+            url,
+            engine,
+            uow_factory,
+            bus,
+            registry,
+            auth,
+            pool,
+            store,
+            dispatcher,
+            SqlDeadLetterAdmin(store),
+            outbox_metrics,
+        )
 
 
 def jwt_secret(settings: Settings, data_dir: Path) -> str:
@@ -112,9 +178,34 @@ def jwt_secret(settings: Settings, data_dir: Path) -> str:
 
 
 @asynccontextmanager
+async def running_worker(runtime: Runtime, concurrency: int = 1) -> AsyncIterator[OutboxWorker]:
+    """Run an outbox worker until the block exits; it finishes its batch before stopping."""
+    worker = runtime.worker(concurrency)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop), name="outbox-worker")
+    try:
+        yield worker
+    finally:
+        stop.set()
+        try:
+            await asyncio.wait_for(task, runtime.settings.outbox_lease_seconds)
+        except TimeoutError:
+            log.warning("outbox worker did not stop in time; its leases will expire")
+
+
+@asynccontextmanager
 async def api_services(settings: Settings) -> AsyncIterator[ApiServices]:
-    async with open_runtime(settings) as runtime:
-        yield ApiServices(runtime.bus, runtime.auth, runtime.registry, runtime.readiness)
+    async with open_runtime(settings) as runtime, contextlib.AsyncExitStack() as stack:
+        worker = None
+        if settings.run_worker:
+            worker = await stack.enter_async_context(running_worker(runtime))
+
+        async def readiness() -> list[str]:
+            return await runtime.readiness(worker)
+
+        yield ApiServices(
+            runtime.bus, runtime.auth, runtime.registry, readiness, runtime.dead_letters
+        )
 
 
 def build_app(settings: Settings) -> FastAPI:

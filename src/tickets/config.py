@@ -22,6 +22,13 @@ class Settings(BaseSettings):
     jwt_audience: str = "tickets-api"
     token_ttl_seconds: int = Field(3600, ge=60, le=7 * 24 * 3600)
     db_pool_size: int = Field(10, ge=1, le=200)
+    outbox_batch_size: int = Field(100, ge=1, le=5000)
+    outbox_lease_seconds: float = Field(30.0, gt=0)
+    outbox_poll_seconds: float = Field(2.0, gt=0)
+    outbox_retry_base_seconds: float = Field(0.5, gt=0)
+    outbox_retry_cap_seconds: float = Field(60.0, gt=0)
+    outbox_max_attempts: int = Field(8, ge=1)
+    ready_max_outbox_age_seconds: float = Field(60.0, gt=0)
 
     @field_validator("jwt_secret")
     @classmethod

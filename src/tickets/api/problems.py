@@ -18,6 +18,7 @@ from tickets.application.errors import (
     TicketNotFound,
     VersionMismatch,
 )
+from tickets.application.operations import DeadLetterNotFound
 from tickets.domain.errors import DomainError, InvalidValue, PermissionDenied, RuleViolation
 
 PROBLEM_JSON = "application/problem+json"
@@ -28,6 +29,7 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int, str]] = [
     (RuleViolation, 409, "Conflict with the ticket's state"),
     (InvalidValue, 422, "Invalid value"),
     (TicketNotFound, 404, "Not found"),
+    (DeadLetterNotFound, 404, "Not found"),
     (VersionMismatch, 412, "Precondition failed"),
     (ConcurrencyConflict, 409, "Concurrent modification"),
     (IdempotencyKeyReused, 422, "Idempotency key reused"),

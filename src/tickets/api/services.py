@@ -7,6 +7,7 @@ from prometheus_client import CollectorRegistry
 
 from tickets.api.auth.tokens import AuthConfig
 from tickets.application.messagebus import MessageBus
+from tickets.application.operations import DeadLetterAdmin
 
 
 @dataclass(frozen=True)
@@ -16,3 +17,4 @@ class ApiServices:
     registry: CollectorRegistry
     readiness: Callable[[], Awaitable[list[str]]]
     """Returns the reasons the service is not ready; empty when it is."""
+    dead_letters: DeadLetterAdmin

@@ -1,4 +1,5 @@
-"""The write schema (``tickets``) as SQLAlchemy Core tables; migrations mirror it."""
+"""The write-model tables as SQLAlchemy Core; the outbox worker and its tables use raw SQL
+(see infrastructure/outbox). Alembic migrations are the source of truth for the schema."""
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID

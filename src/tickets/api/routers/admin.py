@@ -1,0 +1,80 @@
+"""Admin-only outbox operations: dead letters and queue status."""
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+
+from tickets.api.admin_schemas import (
+    DeadLetterDetailOut,
+    DeadLetterList,
+    DeadLetterOut,
+    OutboxStatusOut,
+)
+from tickets.api.auth.dependencies import CurrentUser, Services
+from tickets.api.schemas import ProblemOut
+from tickets.application.operations import (
+    discard_dead_letter,
+    require_admin,
+    retry_dead_letter,
+    show_dead_letter,
+)
+
+router = APIRouter(
+    prefix="/admin",
+    tags=["admin"],
+    responses={
+        401: {"model": ProblemOut, "description": "missing or invalid token"},
+        403: {"model": ProblemOut, "description": "not an admin"},
+    },
+)
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ProblemOut, "description": "no such dead letter"}
+}
+
+
+@router.get("/dead-letters", summary="Parked messages, oldest first")
+async def list_dead_letters(
+    services: Services,
+    user: CurrentUser,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> DeadLetterList:
+    require_admin(user)
+    letters = await services.dead_letters.list_dead(limit)
+    return DeadLetterList(items=[DeadLetterOut.of(d) for d in letters])
+
+
+@router.get(
+    "/dead-letters/{message_id}",
+    summary="A message with payload, attempts, audit",
+    responses=NOT_FOUND,
+)
+async def get_dead_letter(
+    message_id: UUID, services: Services, user: CurrentUser
+) -> DeadLetterDetailOut:
+    detail = await show_dead_letter(services.dead_letters, user, message_id)
+    return DeadLetterDetailOut.of_detail(detail)
+
+
+@router.post(
+    "/dead-letters/{message_id}/retry", summary="Deliver a dead letter again", responses=NOT_FOUND
+)
+async def retry(message_id: UUID, services: Services, user: CurrentUser) -> DeadLetterDetailOut:
+    detail = await retry_dead_letter(services.dead_letters, user, message_id)
+    return DeadLetterDetailOut.of_detail(detail)
+
+
+@router.post(
+    "/dead-letters/{message_id}/discard",
+    summary="Give up on a dead letter; its ticket's later events flow again",
+    responses=NOT_FOUND,
+)
+async def discard(message_id: UUID, services: Services, user: CurrentUser) -> DeadLetterDetailOut:
+    detail = await discard_dead_letter(services.dead_letters, user, message_id)
+    return DeadLetterDetailOut.of_detail(detail)
+
+
+@router.get("/outbox", summary="Pending count, oldest pending age, parked tickets")
+async def outbox_status(services: Services, user: CurrentUser) -> OutboxStatusOut:
+    require_admin(user)
+    return OutboxStatusOut.of(await services.dead_letters.status())

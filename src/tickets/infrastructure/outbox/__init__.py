@@ -1,0 +1,1 @@
+"""Outbox delivery: claim, dispatch to handlers with tracking rows, retry, park."""

@@ -1,0 +1,163 @@
+"""Delivers a claimed batch to every subscribed handler, exactly once in effect.
+
+For each handler, the batch's messages go in one transaction: tracking rows first
+(INSERT … ON CONFLICT DO NOTHING RETURNING tells which messages this handler has not
+seen), then the effects of exactly those, in per-ticket version order. If that
+transaction fails, the handler's messages are retried one per transaction to isolate
+the poison; a failed message blocks its ticket's later messages in this batch. A
+message is processed once every subscribed handler has its tracking row, so handlers
+that already succeeded are never run again for it.
+"""
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from uuid import UUID
+
+import asyncpg
+
+from tickets.domain.events import DomainEvent
+from tickets.infrastructure.outbox.handlers import Subscription
+from tickets.infrastructure.outbox.messages import OutboxMessage
+from tickets.infrastructure.outbox.metrics import OutboxMetrics
+from tickets.infrastructure.outbox.store import Failure, OutboxStore
+from tickets.infrastructure.serialization import event_from_payload
+
+
+@dataclass
+class BatchReport:
+    delivered: list[UUID] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
+    released: list[UUID] = field(default_factory=list)
+    dead: int = 0
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: OutboxStore,
+        subscriptions: Sequence[Subscription],
+        metrics: OutboxMetrics | None = None,
+    ) -> None:
+        self.store = store
+        self.subscriptions = list(subscriptions)
+        self.metrics = metrics
+
+    async def process(self, batch: list[OutboxMessage], worker: str) -> BatchReport:
+        ordered = sorted(batch, key=lambda m: (m.aggregate_id, m.aggregate_version))
+        failures: dict[UUID, Failure] = {}
+        events = self._decode(ordered, failures)
+        for subscription in self.subscriptions:
+            await self._deliver(subscription, ordered, events, failures)
+        return await self._settle(ordered, failures, worker)
+
+    def _decode(
+        self, messages: list[OutboxMessage], failures: dict[UUID, Failure]
+    ) -> dict[UUID, DomainEvent]:
+        events: dict[UUID, DomainEvent] = {}
+        for m in messages:
+            try:
+                events[m.id] = event_from_payload(m.event_type, m.payload)
+            except Exception as error:  # an undecodable event is a poison message
+                failures[m.id] = Failure(m, "decode", _describe(error))
+        return events
+
+    async def _deliver(
+        self,
+        subscription: Subscription,
+        messages: list[OutboxMessage],
+        events: dict[UUID, DomainEvent],
+        failures: dict[UUID, Failure],
+    ) -> None:
+        blocked = {failures[m.id].message.aggregate_id for m in messages if m.id in failures}
+        todo = [
+            m
+            for m in messages
+            if subscription.wants(m.event_type) and m.id in events and m.aggregate_id not in blocked
+        ]
+        if not todo:
+            return
+        try:
+            await self._apply(subscription, todo, events)
+            return
+        except Exception as error:
+            if is_connection_error(error):
+                raise  # the database is gone, not the message: the worker backs off
+        for m in todo:  # isolate the failing message: one transaction per message
+            if m.aggregate_id in blocked:
+                continue
+            try:
+                await self._apply(subscription, [m], events)
+            except Exception as error:
+                if is_connection_error(error):
+                    raise
+                failures[m.id] = Failure(m, subscription.name, _describe(error))
+                blocked.add(m.aggregate_id)
+
+    async def _apply(
+        self,
+        subscription: Subscription,
+        messages: list[OutboxMessage],
+        events: dict[UUID, DomainEvent],
+    ) -> None:
+        started = time.perf_counter()
+        track = (
+            f"INSERT INTO {subscription.tracking_table} ({subscription.name_column}, message_id)"
+            " SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING RETURNING message_id"
+        )
+        async with subscription.pool.acquire() as connection, connection.transaction():
+            # A concurrent delivery of the same message waits here on the primary key
+            # and then sees a conflict: only one transaction applies each effect.
+            rows = await connection.fetch(track, subscription.name, [m.id for m in messages])
+            fresh = {r["message_id"] for r in rows}
+            for m in messages:
+                if m.id in fresh:
+                    await subscription.handler.apply(connection, events[m.id])
+        if self.metrics is not None:
+            self.metrics.handled(subscription.name, time.perf_counter() - started, len(messages))
+
+    async def _settle(
+        self, messages: list[OutboxMessage], failures: dict[UUID, Failure], worker: str
+    ) -> BatchReport:
+        report = BatchReport()
+        failed_at: dict[UUID, int] = {}
+        for failure in failures.values():
+            m = failure.message
+            failed_at[m.aggregate_id] = min(
+                failed_at.get(m.aggregate_id, m.aggregate_version), m.aggregate_version
+            )
+        for m in messages:
+            first_failure = failed_at.get(m.aggregate_id)
+            if m.id in failures:
+                report.failed.append(failures[m.id])
+            elif first_failure is not None and m.aggregate_version > first_failure:
+                report.released.append(m.id)  # waits behind its ticket's failed message
+            else:
+                report.delivered.append(m.id)
+        await self.store.mark_processed(report.delivered)
+        for failure in report.failed:
+            report.dead += await self.store.record_failure(failure)
+        await self.store.release(report.released, worker)
+        if self.metrics is not None:
+            self.metrics.settled(report)
+        return report
+
+
+def is_connection_error(error: BaseException) -> bool:
+    """Errors that mean the database could not be reached, which no retry count
+    should be charged for."""
+    return isinstance(
+        error,
+        OSError
+        | asyncio.TimeoutError
+        | asyncpg.PostgresConnectionError
+        | asyncpg.InterfaceError
+        | asyncpg.CannotConnectNowError
+        | asyncpg.TooManyConnectionsError
+        | asyncpg.AdminShutdownError,
+    )
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:4000]

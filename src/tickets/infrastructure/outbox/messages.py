@@ -1,0 +1,35 @@
+"""An outbox message as the worker sees it."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    id: UUID
+    position: int
+    aggregate_id: UUID
+    aggregate_version: int
+    event_type: str
+    payload: dict[str, Any]
+    metadata: dict[str, Any]
+    attempts: int
+    occurred_at: datetime
+
+    @classmethod
+    def of(cls, row: asyncpg.Record) -> "OutboxMessage":
+        return cls(
+            row["id"],
+            row["position"],
+            row["aggregate_id"],
+            row["aggregate_version"],
+            row["event_type"],
+            row["payload"],
+            row["metadata"],
+            row["attempts"],
+            row["occurred_at"],
+        )

@@ -1,0 +1,157 @@
+"""The outbox table as a work queue: claims with leases, per-ticket head of line.
+
+Correctness rests on three rules, each enforced in SQL below:
+- only a ticket's *head* (its lowest version not yet processed or discarded) can be
+  claimed, so a ticket's events are delivered in version order, and a dead head holds
+  its later events back while other tickets flow;
+- a claim is a lease (claimed_by, claimed_until) committed in its own short
+  transaction; a crashed worker's leases simply expire;
+- rows are selected by status, never by "position > last seen", so a row whose
+  transaction commits late (a lower position committing after a higher one) is
+  still claimed: nothing is skipped.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from tickets.infrastructure.outbox.messages import OutboxMessage
+from tickets.infrastructure.outbox.retry import RetryPolicy
+
+T = "tickets.outbox_messages"
+
+# FOR UPDATE SKIP LOCKED: concurrent claimers never block on, or take, each other's
+# heads. A ticket's later versions are claimed with its head (they cannot be anyone
+# else's head while it is unfinished), capped per ticket to bound a batch.
+CLAIM = f"""
+WITH heads AS (
+    SELECT m.aggregate_id, m.aggregate_version AS head_version
+      FROM {T} m
+     WHERE m.status = 'pending'
+       AND m.next_attempt_at <= now()
+       AND (m.claimed_until IS NULL OR m.claimed_until < now())
+       AND NOT EXISTS (
+             SELECT 1 FROM {T} earlier
+              WHERE earlier.aggregate_id = m.aggregate_id
+                AND earlier.aggregate_version < m.aggregate_version
+                AND earlier.status IN ('pending', 'dead'))
+     ORDER BY m.position
+     LIMIT $2
+       FOR UPDATE SKIP LOCKED
+)
+UPDATE {T} o
+   SET claimed_by = $1, claimed_until = now() + make_interval(secs => $3)
+  FROM heads
+ WHERE o.aggregate_id = heads.aggregate_id
+   AND o.status = 'pending'
+   AND o.aggregate_version >= heads.head_version
+   AND o.aggregate_version < heads.head_version + $4
+RETURNING o.id, o.position, o.aggregate_id, o.aggregate_version, o.event_type,
+          o.payload, o.metadata, o.attempts, o.occurred_at
+"""
+
+MARK_PROCESSED = f"""
+UPDATE {T} SET status = 'processed', processed_at = now(), attempts = attempts + 1,
+               claimed_by = NULL, claimed_until = NULL
+ WHERE id = ANY($1::uuid[]) AND status = 'pending'
+"""
+
+RECORD_FAILURE = f"""
+UPDATE {T} SET attempts = attempts + 1,
+               last_error = $2,
+               status = CASE WHEN attempts + 1 >= $3 THEN 'dead' ELSE 'pending' END,
+               next_attempt_at = now() + make_interval(secs => $4),
+               claimed_by = NULL, claimed_until = NULL
+ WHERE id = $1 AND status = 'pending'
+RETURNING attempts, status
+"""
+
+RECORD_ATTEMPT = """
+INSERT INTO tickets.outbox_attempts (message_id, attempt, handler, error) VALUES ($1, $2, $3, $4)
+"""
+
+RELEASE = f"""
+UPDATE {T} SET claimed_by = NULL, claimed_until = NULL
+ WHERE id = ANY($1::uuid[]) AND claimed_by = $2 AND status = 'pending'
+"""
+
+NOT_HELD = f"""NOT EXISTS (SELECT 1 FROM {T} d WHERE d.aggregate_id = m.aggregate_id
+                             AND d.aggregate_version < m.aggregate_version
+                             AND d.status = 'dead')"""
+
+HAS_DELIVERABLE = f"SELECT EXISTS (SELECT 1 FROM {T} m WHERE m.status = 'pending' AND {NOT_HELD})"
+
+STATS = f"""
+SELECT count(*) AS pending,
+       count(*) FILTER (WHERE NOT {NOT_HELD}) AS held,
+       min(m.occurred_at) FILTER (WHERE {NOT_HELD}) AS oldest,
+       (SELECT count(*) FROM {T} WHERE status = 'dead') AS dead
+  FROM {T} m WHERE m.status = 'pending'
+"""
+
+
+@dataclass(frozen=True)
+class Failure:
+    message: OutboxMessage
+    handler: str
+    error: str
+
+
+@dataclass(frozen=True)
+class QueueStats:
+    pending: int
+    held: int
+    dead: int
+    oldest_pending: datetime | None
+
+
+class OutboxStore:
+    def __init__(self, pool: asyncpg.Pool, policy: RetryPolicy) -> None:
+        self.pool = pool
+        self.policy = policy
+
+    async def claim(
+        self, worker: str, batch: int, lease_seconds: float, per_ticket: int = 50
+    ) -> list[OutboxMessage]:
+        rows = await self.pool.fetch(CLAIM, worker, batch, float(lease_seconds), per_ticket)
+        messages = [OutboxMessage.of(r) for r in rows]
+        messages.sort(key=lambda m: m.position)
+        return messages
+
+    async def mark_processed(self, ids: list[UUID]) -> None:
+        if ids:
+            await self.pool.execute(MARK_PROCESSED, ids)
+
+    async def release(self, ids: list[UUID], worker: str) -> None:
+        if ids:
+            await self.pool.execute(RELEASE, ids, worker)
+
+    async def record_failure(self, failure: Failure) -> bool:
+        """Count the attempt and schedule a retry; True when the message is now dead."""
+        attempt = failure.message.attempts + 1
+        delay = self.policy.delay(attempt)
+        async with self.pool.acquire() as connection, connection.transaction():
+            row = await connection.fetchrow(
+                RECORD_FAILURE,
+                failure.message.id,
+                failure.error,
+                self.policy.max_attempts,
+                delay,
+            )
+            if row is None:  # processed or parked meanwhile by a worker that re-claimed it
+                return False
+            await connection.execute(
+                RECORD_ATTEMPT, failure.message.id, row["attempts"], failure.handler, failure.error
+            )
+        return bool(row["status"] == "dead")
+
+    async def has_deliverable(self) -> bool:
+        """Is any message pending that is not held behind a dead letter?"""
+        return bool(await self.pool.fetchval(HAS_DELIVERABLE))
+
+    async def stats(self) -> QueueStats:
+        row = await self.pool.fetchrow(STATS)
+        assert row is not None
+        return QueueStats(row["pending"], row["held"], row["dead"], row["oldest"])

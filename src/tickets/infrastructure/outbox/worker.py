@@ -1,0 +1,140 @@
+"""The outbox worker: claim loops woken by LISTEN/NOTIFY, with a slow polling fallback,
+graceful stop, and reconnection with backoff when the database goes away."""
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+import uuid
+from dataclasses import dataclass
+
+from tickets.infrastructure.outbox.dispatcher import Dispatcher, is_connection_error
+from tickets.infrastructure.outbox.metrics import OutboxMetrics
+from tickets.infrastructure.outbox.pool import connect
+from tickets.infrastructure.outbox.store import OutboxStore
+from tickets.infrastructure.outbox_writer import NOTIFY_CHANNEL
+
+log = logging.getLogger("tickets.worker")
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    batch_size: int = 100
+    lease_seconds: float = 30.0
+    poll_seconds: float = 2.0
+    per_ticket: int = 50
+    concurrency: int = 1
+    stats_seconds: float = 5.0
+    max_backoff_seconds: float = 30.0
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        listen_url: str,
+        store: OutboxStore,
+        dispatcher: Dispatcher,
+        config: WorkerConfig,
+        metrics: OutboxMetrics | None = None,
+    ) -> None:
+        self.listen_url = listen_url
+        self.store = store
+        self.dispatcher = dispatcher
+        self.config = config
+        self.metrics = metrics
+        self.name = worker_name()
+        self.state = "starting"
+        self.last_beat = time.monotonic()
+
+    def is_alive(self) -> bool:
+        """Running, and its loops went round recently (a batch may take a lease's time)."""
+        limit = max(3 * self.config.poll_seconds, self.config.lease_seconds)
+        return self.state == "running" and time.monotonic() - self.last_beat < limit
+
+    async def run(self, stop: asyncio.Event) -> None:
+        backoff = 0.5
+        while not stop.is_set():
+            try:
+                await self._serve(stop)
+            except Exception as error:
+                if not is_connection_error(error):
+                    self.state = "stopped"
+                    raise
+                if self.state != "reconnecting":  # one line per outage, not per try
+                    log.warning("outbox worker lost the database (%s); reconnecting", error)
+                self.state = "reconnecting"
+                await _sleep_or_stop(stop, backoff)
+                backoff = min(backoff * 2, self.config.max_backoff_seconds)
+            else:
+                backoff = 0.5
+        self.state = "stopped"
+
+    async def _serve(self, stop: asyncio.Event) -> None:
+        wake = asyncio.Event()
+        listener = await connect(self.listen_url)
+        lost = asyncio.Event()
+        try:
+            # NOTIFY arrives only after the inserting transaction committed, so a
+            # wake-up always finds its rows visible; a missed one is caught by polling.
+            await listener.add_listener(NOTIFY_CHANNEL, lambda *_: wake.set())
+            listener.add_termination_listener(lambda *_: lost.set())
+            if self.state == "reconnecting":
+                log.warning("outbox worker reconnected")
+            self.state = "running"
+            try:
+                async with asyncio.TaskGroup() as group:
+                    for _ in range(self.config.concurrency):
+                        group.create_task(self._loop(stop, wake, lost))
+                    if self.metrics is not None:
+                        group.create_task(self._observe(stop, lost))
+            except* Exception as errors:
+                raise errors.exceptions[0] from None
+            if lost.is_set() and not stop.is_set():
+                raise ConnectionResetError("the LISTEN connection was closed")
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(listener.close(), 5)
+
+    async def _loop(self, stop: asyncio.Event, wake: asyncio.Event, lost: asyncio.Event) -> None:
+        config = self.config
+        while not stop.is_set() and not lost.is_set():
+            self.last_beat = time.monotonic()
+            wake.clear()  # before claiming: a NOTIFY during the claim is not lost
+            batch = await self.store.claim(
+                self.name, config.batch_size, config.lease_seconds, config.per_ticket
+            )
+            if batch:
+                # Even when asked to stop, a claimed batch is finished and settled.
+                await self.dispatcher.process(batch, self.name)
+                continue
+            await _first_of(wake, stop, lost, timeout=config.poll_seconds)
+
+    async def _observe(self, stop: asyncio.Event, lost: asyncio.Event) -> None:
+        assert self.metrics is not None
+        while not stop.is_set() and not lost.is_set():
+            stats = await self.store.stats()
+            age = 0.0
+            if stats.oldest_pending is not None:
+                age = max(0.0, time.time() - stats.oldest_pending.timestamp())
+            self.metrics.observe_queue(stats, age)
+            await _first_of(stop, lost, timeout=self.config.stats_seconds)
+
+
+async def _first_of(*events: asyncio.Event, timeout: float) -> None:  # noqa: ASYNC109
+    waiters = [asyncio.create_task(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
