@@ -1,4 +1,4 @@
-"""The `tickets` command line: serve, migrate, token."""
+"""The `tickets` app and its core commands: serve, migrate, token."""
 
 import asyncio
 import signal
@@ -16,7 +16,7 @@ app = typer.Typer(help="Tickets: event-driven ticket management service.", no_ar
 err = Console(stderr=True)
 
 
-def _settings() -> Settings:
+def settings_from_env() -> Settings:
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)
     return settings
@@ -30,7 +30,7 @@ def serve(
     """Serve the HTTP API (starting the embedded PostgreSQL when no URL is configured)."""
     from tickets.bootstrap import build_app
 
-    settings = _settings()
+    settings = settings_from_env()
     where = (settings.database_url and "external database") or f"embedded ({settings.data_dir})"
     err.print(f"[bold]tickets[/] serving on http://{host}:{port} (docs at /docs), {where}")
     uvicorn.run(
@@ -49,7 +49,7 @@ def migrate() -> None:
     from tickets.bootstrap import open_runtime
 
     async def run() -> None:
-        async with open_runtime(_settings()) as runtime:  # migrates on open
+        async with open_runtime(settings_from_env()) as runtime:  # migrates on open
             err.print(f"migrated: {_redact(runtime.database_url)}")
 
     asyncio.run(run())
@@ -69,7 +69,7 @@ def token(
     from tickets.domain.users import User
 
     async def run() -> str:
-        async with open_runtime(_settings()) as runtime:
+        async with open_runtime(settings_from_env()) as runtime:
             outcome = await runtime.bus.handle(
                 RegisterUser(name=username, role=role), MessageContext(correlation_id="cli")
             )

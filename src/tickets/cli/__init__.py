@@ -1,0 +1,6 @@
+"""The `tickets` command line."""
+
+from tickets.cli import outbox as _outbox  # noqa: F401  registers its commands
+from tickets.cli.core import app, main
+
+__all__ = ["app", "main"]

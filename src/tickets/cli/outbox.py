@@ -1,0 +1,157 @@
+"""Outbox commands: the standalone worker, dead letters and queue status."""
+
+import asyncio
+import getpass
+import signal
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tickets.application.operations import DeadLetter, DeadLetterAdmin, DeadLetterDetail
+from tickets.cli.core import app, settings_from_env
+from tickets.domain.users import Role, User
+
+R = TypeVar("R")
+out = Console()
+dead_letters = typer.Typer(help="Inspect, retry and discard parked outbox messages.")
+outbox = typer.Typer(help="Outbox queue status.")
+app.add_typer(dead_letters, name="dead-letters")
+app.add_typer(outbox, name="outbox")
+
+
+def operator() -> User:
+    """The audited actor for CLI operations: the OS user, as an admin."""
+    name = f"cli:{getpass.getuser()}"
+    return User(uuid5(NAMESPACE_URL, f"tickets:{name}"), name, frozenset({Role.ADMIN}))
+
+
+def with_admin(action: Callable[[DeadLetterAdmin], Awaitable[R]]) -> R:
+    from tickets.bootstrap import open_runtime
+
+    async def run() -> R:
+        async with open_runtime(settings_from_env()) as runtime:
+            return await action(runtime.dead_letters)
+
+    return asyncio.run(run())
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="claim loops")] = 1,
+    metrics_port: Annotated[int | None, typer.Option(help="serve /metrics here")] = None,
+) -> None:
+    """Run a standalone outbox worker until SIGTERM or Ctrl-C (finishing its batch)."""
+    from prometheus_client import start_http_server
+
+    from tickets.bootstrap import open_runtime, running_worker
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        async with open_runtime(settings_from_env()) as runtime:
+            if metrics_port is not None:
+                start_http_server(metrics_port, registry=runtime.registry)
+            async with running_worker(runtime, concurrency) as running:
+                out.print(f"outbox worker {running.name} running ({concurrency} loops)")
+                await stop.wait()
+                out.print("stopping: finishing the current batch")
+
+    asyncio.run(run())
+
+
+def letters_table(letters: list[DeadLetter], title: str) -> Table:
+    table = Table(title=title)
+    for column in ("id", "ticket", "version", "event", "attempts", "held", "last error"):
+        table.add_column(column, overflow="fold")
+    for d in letters:
+        table.add_row(
+            str(d.id),
+            str(d.ticket_id),
+            str(d.version),
+            d.event_type,
+            str(d.attempts),
+            str(d.held),
+            (d.last_error or "")[:120],
+        )
+    return table
+
+
+@dead_letters.command("list")
+def list_letters(limit: Annotated[int, typer.Option(min=1, max=500)] = 100) -> None:
+    """Parked messages, oldest first."""
+    letters = with_admin(lambda admin: admin.list_dead(limit))
+    out.print(letters_table(letters, f"{len(letters)} dead letter(s)"))
+
+
+def print_detail(detail: DeadLetterDetail) -> None:
+    d = detail.letter
+    out.print(
+        f"[bold]{d.id}[/] {d.event_type} ticket {d.ticket_id} v{d.version} "
+        f"status [bold]{detail.status}[/], {d.attempts} attempt(s), {d.held} held"
+    )
+    out.print_json(data=detail.payload)
+    attempts = Table(title="attempts")
+    for column in ("#", "handler", "error", "failed at"):
+        attempts.add_column(column, overflow="fold")
+    for a in detail.attempts:
+        attempts.add_row(str(a.attempt), a.handler, a.error, a.failed_at.isoformat())
+    out.print(attempts)
+    for entry in detail.audit:
+        out.print(f"audit: {entry.action} by {entry.actor_name} at {entry.at.isoformat()}")
+
+
+def _detail_or_exit(detail: DeadLetterDetail | None, message_id: UUID) -> DeadLetterDetail:
+    if detail is None:
+        out.print(f"[red]no outbox message {message_id}[/]")
+        raise typer.Exit(1)
+    return detail
+
+
+@dead_letters.command("show")
+def show(message_id: UUID) -> None:
+    """A message's payload, every attempt's error, and its audit trail."""
+    print_detail(_detail_or_exit(with_admin(lambda admin: admin.get(message_id)), message_id))
+
+
+def _change(message_id: UUID, action: str) -> None:
+    async def run(admin: DeadLetterAdmin) -> DeadLetterDetail | None:
+        method = admin.retry if action == "retry" else admin.discard
+        if not await method(message_id, operator()):
+            return None
+        return await admin.get(message_id)
+
+    detail = with_admin(run)
+    if detail is None:
+        out.print(f"[red]{message_id} is not a dead letter[/]")
+        raise typer.Exit(1)
+    print_detail(detail)
+
+
+@dead_letters.command("retry")
+def retry(message_id: UUID) -> None:
+    """Make a dead letter pending again (audited)."""
+    _change(message_id, "retry")
+
+
+@dead_letters.command("discard")
+def discard(message_id: UUID) -> None:
+    """Give up on a dead letter so its ticket's later events flow (audited)."""
+    _change(message_id, "discard")
+
+
+@outbox.command("status")
+def status() -> None:
+    """Pending count, oldest pending age, and parked tickets."""
+    s = with_admin(lambda admin: admin.status())
+    summary = Table(title="outbox")
+    for column in ("pending", "held behind dead letters", "dead", "oldest pending age (s)"):
+        summary.add_column(column)
+    summary.add_row(str(s.pending), str(s.held), str(s.dead), f"{s.oldest_pending_age_seconds}")
+    out.print(summary)
+    out.print(letters_table(s.parked, "parked tickets"))
