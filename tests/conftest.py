@@ -59,7 +59,7 @@ async def database_url(server_url: str) -> AsyncIterator[str]:
         await _execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def test_settings(database_url: str, **overrides: object) -> Settings:
+def settings_for(database_url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "database_url": database_url,
         "jwt_secret": TEST_SECRET,
@@ -73,5 +73,5 @@ def test_settings(database_url: str, **overrides: object) -> Settings:
 
 @pytest_asyncio.fixture(scope="session")
 async def runtime(database_url: str) -> AsyncIterator[Runtime]:
-    async with open_runtime(test_settings(database_url)) as running:
+    async with open_runtime(settings_for(database_url)) as running:
         yield running

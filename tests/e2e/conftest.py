@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import httpx
 import pytest_asyncio
 
-from tests.conftest import test_settings
+from tests.conftest import settings_for
 from tickets.bootstrap import build_app
 
 Login = Callable[..., Awaitable[dict[str, str]]]
@@ -13,7 +13,7 @@ Login = Callable[..., Awaitable[dict[str, str]]]
 
 @pytest_asyncio.fixture(scope="session")
 async def client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    app = build_app(test_settings(database_url))
+    app = build_app(settings_for(database_url))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://tickets") as http:

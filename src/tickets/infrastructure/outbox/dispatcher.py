@@ -78,13 +78,14 @@ class Dispatcher:
         ]
         if not todo:
             return
-        try:
-            await self._apply(subscription, todo, events)
-            return
-        except Exception as error:
-            if is_connection_error(error):
-                raise  # the database is gone, not the message: the worker backs off
-        for m in todo:  # isolate the failing message: one transaction per message
+        if len(todo) > 1:  # the fast path: the whole batch in one transaction
+            try:
+                await self._apply(subscription, todo, events)
+                return
+            except Exception as error:
+                if is_connection_error(error):
+                    raise  # the database is gone, not the message: the worker backs off
+        for m in todo:  # one transaction per message isolates the failing one
             if m.aggregate_id in blocked:
                 continue
             try:

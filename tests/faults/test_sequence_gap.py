@@ -1,0 +1,54 @@
+"""Guarantee 3: a row whose transaction commits late, with a lower position than rows
+already delivered, is still delivered (no 'position > last seen')."""
+
+import json
+import uuid
+
+import asyncpg
+
+from tests.faults.conftest import dispatcher_for, effects, insert_events, ticket_events
+from tests.faults.handlers import Recorder
+from tickets.application.ports import MessageContext
+from tickets.bootstrap import Runtime
+from tickets.infrastructure.outbox.drain import drain
+from tickets.infrastructure.outbox_writer import outbox_rows
+
+
+async def test_lower_position_committed_late_is_still_delivered(
+    runtime: Runtime, fault_db: str
+) -> None:
+    slow_ticket, fast_ticket = uuid.uuid4(), uuid.uuid4()
+    dispatcher = dispatcher_for(runtime, Recorder())
+    [row] = outbox_rows(ticket_events(slow_ticket, 1), MessageContext(correlation_id="gap"))
+
+    slow = await asyncpg.connect(fault_db)
+    try:
+        transaction = slow.transaction()
+        await transaction.start()
+        low = await slow.fetchval(
+            "INSERT INTO tickets.outbox_messages (id, aggregate_id, aggregate_version, "
+            "event_type, payload, metadata, occurred_at) VALUES ($1, $2, $3, $4, $5::jsonb, "
+            "$6::jsonb, $7) RETURNING position",
+            row["id"],
+            row["aggregate_id"],
+            row["aggregate_version"],
+            row["event_type"],
+            json.dumps(row["payload"]),
+            json.dumps(row["metadata"]),
+            row["occurred_at"],
+        )
+        await insert_events(runtime.pool, ticket_events(fast_ticket, 1))
+        high = await runtime.pool.fetchval(
+            "SELECT position FROM tickets.outbox_messages WHERE aggregate_id = $1", fast_ticket
+        )
+        assert low < high
+
+        await drain(dispatcher)
+        assert await effects(runtime.pool, "recorder") == [(fast_ticket, 1)]
+
+        await transaction.commit()
+    finally:
+        await slow.close()
+
+    await drain(dispatcher)
+    assert await effects(runtime.pool, "recorder") == [(fast_ticket, 1), (slow_ticket, 1)]

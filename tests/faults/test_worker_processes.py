@@ -1,0 +1,126 @@
+"""Guarantees 2, 4 and 6 with real worker processes: many at once, killed at any
+instant, or stopped with SIGTERM mid-batch."""
+
+import asyncio
+import random
+import signal
+import subprocess
+import uuid
+from collections import Counter, defaultdict
+
+import asyncpg
+
+from tests.faults.conftest import dispatcher_for, effects, insert_events, ticket_events
+from tests.faults.handlers import Recorder
+from tests.faults.processes import start_worker
+from tests.faults.waiting import eventually
+from tests.integration.conftest import context, register
+from tickets.application.commands import AddComment, CreateTicket
+from tickets.application.results import TicketResult
+from tickets.bootstrap import Runtime
+from tickets.infrastructure.outbox.drain import drain
+
+
+async def assert_exactly_once_in_order(pool: asyncpg.Pool) -> int:
+    applied = await effects(pool, "recorder")
+    outbox = await pool.fetch("SELECT aggregate_id, aggregate_version FROM tickets.outbox_messages")
+    duplicates = [key for key, n in Counter(applied).items() if n > 1]
+    assert duplicates == []
+    assert set(applied) == {(r["aggregate_id"], r["aggregate_version"]) for r in outbox}
+    versions: dict[uuid.UUID, list[int]] = defaultdict(list)
+    for ticket, version in applied:
+        versions[ticket].append(version)
+    disordered = [t for t, vs in versions.items() if vs != sorted(vs)]
+    assert disordered == []
+    return len(applied)
+
+
+async def all_processed(pool: asyncpg.Pool) -> bool:
+    unfinished = "SELECT count(*) FROM tickets.outbox_messages WHERE status <> 'processed'"
+    return await pool.fetchval(unfinished) == 0
+
+
+def stop(processes: list[subprocess.Popen[str]]) -> None:
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+    for process in processes:
+        assert process.wait(timeout=60) == 0, process.stdout.read() if process.stdout else ""
+
+
+async def test_four_processes_deliver_20000_events_exactly_once_in_order(
+    runtime: Runtime, fault_db: str
+) -> None:
+    tickets = [uuid.uuid4() for _ in range(500)]
+    events = {t: ticket_events(t, 40) for t in tickets}
+    await insert_events(runtime.pool, [e for t in tickets for e in events[t][:20]])
+    workers = [start_worker(fault_db) for _ in range(4)]
+    try:
+        # the second half arrives while the workers are busy with the first
+        for chunk in range(0, 500, 100):
+            batch = [e for t in tickets[chunk : chunk + 100] for e in events[t][20:]]
+            await insert_events(runtime.pool, batch)
+        await eventually(lambda: all_processed(runtime.pool), within=240, every=0.2)
+    finally:
+        stop(workers)
+
+    assert await assert_exactly_once_in_order(runtime.pool) == 20_000
+
+
+async def keep_commanding(runtime: Runtime, done: asyncio.Event) -> int:
+    """Create tickets and comment on them until ``done``; returns commands committed."""
+    author = await register(runtime)
+    ids: list[uuid.UUID] = []
+    count = 0
+    while not done.is_set():
+        if not ids or random.random() < 0.3:
+            outcome = await runtime.bus.handle(CreateTicket(actor=author, title="t"), context())
+            assert isinstance(outcome.result, TicketResult)
+            ids.append(outcome.result.id)
+        else:
+            comment = AddComment(actor=author, ticket_id=random.choice(ids), body="c")
+            await runtime.bus.handle(comment, context())
+        count += 1
+        await asyncio.sleep(0.002)
+    return count
+
+
+async def test_sigkilled_workers_lose_nothing_and_apply_nothing_twice(
+    runtime: Runtime, fault_db: str
+) -> None:
+    done = asyncio.Event()
+    commands = asyncio.create_task(keep_commanding(runtime, done))
+    try:
+        for _ in range(6):
+            worker = start_worker(fault_db, "--delay", "0.002", "--lease", "1", "--batch", "50")
+            await asyncio.sleep(random.uniform(0.3, 0.8))
+            worker.kill()  # SIGKILL: no cleanup, claims stay until their lease expires
+            worker.wait(timeout=10)
+    finally:
+        done.set()
+        assert await commands > 0
+
+    await drain(dispatcher_for(runtime, Recorder()), timeout=60)
+
+    delivered = await assert_exactly_once_in_order(runtime.pool)
+    assert delivered == await runtime.pool.fetchval("SELECT count(*) FROM tickets.outbox_messages")
+
+
+async def test_sigterm_mid_batch_leaves_no_message_claimed(runtime: Runtime, fault_db: str) -> None:
+    await insert_events(
+        runtime.pool, [e for _ in range(20) for e in ticket_events(uuid.uuid4(), 20)]
+    )
+    worker = start_worker(fault_db, "--delay", "0.01", "--batch", "100")
+    claimed = "SELECT count(*) FROM tickets.outbox_messages WHERE claimed_by IS NOT NULL"
+    await eventually(lambda: runtime.pool.fetchval(claimed), within=30)
+
+    stop([worker])
+
+    claimed = await runtime.pool.fetchval(
+        "SELECT count(*) FROM tickets.outbox_messages "
+        "WHERE status = 'pending' AND claimed_until > now()"
+    )
+    assert claimed == 0
+    processed = await runtime.pool.fetchval(
+        "SELECT count(*) FROM tickets.outbox_messages WHERE status = 'processed'"
+    )
+    assert processed > 0, "the batch in flight was finished, not abandoned"
