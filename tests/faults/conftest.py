@@ -1,22 +1,18 @@
 """A fresh database per fault test, with an outbox runtime and helpers to fill it."""
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest_asyncio
 
 from tests.conftest import _execute, settings_for, with_database
 from tests.faults.handlers import EFFECTS_DDL
-from tickets.application.ports import MessageContext
 from tickets.bootstrap import Runtime, open_runtime
-from tickets.domain.events import CommentAdded, DomainEvent, TicketCreated
 from tickets.infrastructure.outbox.dispatcher import Dispatcher
 from tickets.infrastructure.outbox.handlers import EventHandler, Subscription
 from tickets.infrastructure.outbox.retry import RetryPolicy
 from tickets.infrastructure.outbox.store import OutboxStore
-from tickets.infrastructure.outbox_writer import outbox_rows
 
 FAST_RETRIES = {"outbox_retry_base_seconds": 0.01, "outbox_retry_cap_seconds": 0.05}
 
@@ -44,29 +40,6 @@ def dispatcher_for(
 ) -> Dispatcher:
     store = OutboxStore(runtime.pool, policy or runtime.store.policy)
     return Dispatcher(store, [Subscription(h, runtime.pool) for h in handlers])
-
-
-def ticket_events(ticket_id: uuid.UUID, count: int) -> list[DomainEvent]:
-    """A created event then comments: ``count`` consecutive versions of one ticket."""
-    actor, now = uuid.uuid4(), datetime.now(UTC)
-    common = {"ticket_id": ticket_id, "actor_id": actor, "actor_name": "a", "occurred_at": now}
-    events: list[DomainEvent] = [TicketCreated(version=1, title="t", description="", **common)]
-    events += [
-        CommentAdded(version=v, comment_id=uuid.uuid4(), body=f"c{v}", **common)
-        for v in range(2, count + 1)
-    ]
-    return events
-
-
-async def insert_events(pool: asyncpg.Pool, events: Sequence[DomainEvent]) -> None:
-    """Commit events straight into the outbox (as a unit of work would)."""
-    rows = outbox_rows(events, MessageContext(correlation_id="fault-test"))
-    columns = list(rows[0])
-    placeholders = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
-    sql = f"INSERT INTO tickets.outbox_messages ({', '.join(columns)}) VALUES ({placeholders})"
-    async with pool.acquire() as connection, connection.transaction():
-        await connection.executemany(sql, [tuple(r[c] for c in columns) for r in rows])
-        await connection.execute("SELECT pg_notify('tickets_outbox', '')")
 
 
 async def effects(pool: asyncpg.Pool, handler: str) -> list[tuple[uuid.UUID, int]]:

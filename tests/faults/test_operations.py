@@ -10,9 +10,10 @@ import httpx
 import pytest_asyncio
 
 from tests.conftest import TEST_SECRET, settings_for
-from tests.faults.conftest import dispatcher_for, insert_events, ticket_events
+from tests.faults.conftest import dispatcher_for
 from tests.faults.handlers import Failing
 from tests.faults.processes import ROOT
+from tickets.bench.fill import insert_events, ticket_events
 from tickets.bootstrap import Runtime, build_app
 from tickets.infrastructure.outbox.drain import drain
 

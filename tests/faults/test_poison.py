@@ -3,9 +3,10 @@ can be inspected, retried after a fix, or discarded."""
 
 import uuid
 
-from tests.faults.conftest import dispatcher_for, effects, insert_events, ticket_events
+from tests.faults.conftest import dispatcher_for, effects
 from tests.faults.handlers import Failing
 from tickets.application.operations import retry_dead_letter
+from tickets.bench.fill import insert_events, ticket_events
 from tickets.bootstrap import Runtime
 from tickets.cli.outbox import operator
 from tickets.domain.events import DomainEvent

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import settings_for
-from tests.faults.conftest import dispatcher_for, effects, insert_events, ticket_events
+from tests.faults.conftest import dispatcher_for, effects
 from tests.faults.handlers import EFFECTS_DDL, Recorder
 from tests.faults.waiting import eventually
+from tickets.bench.fill import insert_events, ticket_events
 from tickets.bootstrap import open_runtime
 from tickets.infrastructure.embedded import start_embedded
 from tickets.infrastructure.outbox.worker import OutboxWorker, WorkerConfig

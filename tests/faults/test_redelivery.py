@@ -5,9 +5,10 @@ import uuid
 
 import pytest
 
-from tests.faults.conftest import dispatcher_for, effects, insert_events, ticket_events
+from tests.faults.conftest import dispatcher_for, effects
 from tests.faults.handlers import Failing, Recorder
 from tests.integration.conftest import context, register
+from tickets.bench.fill import insert_events, ticket_events
 from tickets.bootstrap import Runtime
 from tickets.domain.ticket import Ticket
 from tickets.infrastructure.outbox.drain import drain

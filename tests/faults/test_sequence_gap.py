@@ -6,9 +6,10 @@ import uuid
 
 import asyncpg
 
-from tests.faults.conftest import dispatcher_for, effects, insert_events, ticket_events
+from tests.faults.conftest import dispatcher_for, effects
 from tests.faults.handlers import Recorder
 from tickets.application.ports import MessageContext
+from tickets.bench.fill import insert_events, ticket_events
 from tickets.bootstrap import Runtime
 from tickets.infrastructure.outbox.drain import drain
 from tickets.infrastructure.outbox_writer import outbox_rows

@@ -10,13 +10,14 @@ from collections import Counter, defaultdict
 
 import asyncpg
 
-from tests.faults.conftest import dispatcher_for, effects, insert_events, ticket_events
+from tests.faults.conftest import dispatcher_for, effects
 from tests.faults.handlers import Recorder
 from tests.faults.processes import start_worker
 from tests.faults.waiting import eventually
 from tests.integration.conftest import context, register
 from tickets.application.commands import AddComment, CreateTicket
 from tickets.application.results import TicketResult
+from tickets.bench.fill import insert_events, ticket_events
 from tickets.bootstrap import Runtime
 from tickets.infrastructure.outbox.drain import drain
 

@@ -22,6 +22,9 @@ TZ = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
+    # Room on each page lets the claim's UPDATE (lease columns only, none indexed) be a
+    # HOT update: no new index entries for the row's first write after insert.
+    op.execute(f"ALTER TABLE {S}.outbox_messages SET (fillfactor = 70)")
     op.add_column("outbox_messages", sa.Column("claimed_by", sa.Text), schema=S)
     op.add_column("outbox_messages", sa.Column("claimed_until", TZ), schema=S)
     op.drop_constraint("ck_outbox_status", "outbox_messages", schema=S)
@@ -112,3 +115,4 @@ def downgrade() -> None:
     )
     op.drop_column("outbox_messages", "claimed_until", schema=S)
     op.drop_column("outbox_messages", "claimed_by", schema=S)
+    op.execute(f"ALTER TABLE {S}.outbox_messages RESET (fillfactor)")

@@ -1,0 +1,1 @@
+"""`tickets bench`: performance targets as ratios against same-run baselines."""

@@ -1,0 +1,22 @@
+"""Handler sets a benchmark can deliver to."""
+
+import asyncpg
+
+from tickets.domain.events import EVENT_TYPES, DomainEvent
+from tickets.infrastructure.outbox.handlers import Connection, Subscription
+
+
+class NoopHandler:
+    """A trivial handler: its only cost is the dispatcher's tracking row."""
+
+    name = "noop"
+    event_types = frozenset(EVENT_TYPES)
+
+    async def apply(self, connection: Connection, event: DomainEvent) -> None:
+        return None
+
+
+def subscriptions_for(kind: str, pool: asyncpg.Pool) -> list[Subscription]:
+    if kind == "noop":
+        return [Subscription(NoopHandler(), pool)]
+    raise ValueError(f"unknown handler set {kind!r}")

@@ -1,0 +1,125 @@
+"""Outbox delivery throughput: one worker, four worker processes, and the SQL-only
+ceiling (batch claim + upsert + mark done as plain SQL) in the same database."""
+
+import asyncio
+import sys
+import time
+import uuid
+from asyncio.subprocess import PIPE
+
+import asyncpg
+
+from tickets.bench.databases import scratch_runtime, wait_all_processed
+from tickets.bench.fill import insert_events, ticket_events
+from tickets.bench.handlers import subscriptions_for
+from tickets.bench.report import Report
+from tickets.bootstrap import Runtime
+from tickets.infrastructure.outbox.dispatcher import Dispatcher
+from tickets.infrastructure.outbox.worker import OutboxWorker, WorkerConfig
+
+TICKETS = 500
+CEILING_DDL = """CREATE TABLE IF NOT EXISTS public.bench_ceiling (
+    ticket_id uuid PRIMARY KEY, version int NOT NULL, events int NOT NULL)"""
+# One statement per batch: claim, upsert the effect, write tracking rows, mark done.
+CEILING_BATCH = """
+WITH batch AS (
+    SELECT id, aggregate_id, aggregate_version FROM tickets.outbox_messages
+     WHERE status = 'pending' ORDER BY position LIMIT $1 FOR UPDATE SKIP LOCKED
+), effect AS (
+    INSERT INTO public.bench_ceiling AS c (ticket_id, version, events)
+    SELECT aggregate_id, max(aggregate_version), count(*) FROM batch GROUP BY aggregate_id
+    ON CONFLICT (ticket_id) DO UPDATE
+       SET version = greatest(c.version, excluded.version), events = c.events + excluded.events
+), tracking AS (
+    INSERT INTO tickets.processed_messages (handler, message_id) SELECT 'ceiling', id FROM batch
+)
+UPDATE tickets.outbox_messages o SET status = 'processed', processed_at = now()
+  FROM batch WHERE o.id = batch.id
+"""
+
+
+async def fill(runtime: Runtime, events: int) -> int:
+    per_ticket = max(1, events // TICKETS)
+    stream = [e for _ in range(TICKETS) for e in ticket_events(uuid.uuid4(), per_ticket)]
+    for start in range(0, len(stream), 5000):
+        await insert_events(runtime.pool, stream[start : start + 5000])
+    await runtime.pool.execute("VACUUM ANALYZE tickets.outbox_messages")
+    return len(stream)
+
+
+async def one_worker(runtime: Runtime, handlers: str) -> float:
+    dispatcher = Dispatcher(runtime.store, subscriptions_for(handlers, runtime.pool))
+    worker = OutboxWorker(
+        runtime.database_url, runtime.store, dispatcher, WorkerConfig(poll_seconds=0.2)
+    )
+    stop = asyncio.Event()
+    started = time.perf_counter()
+    task = asyncio.create_task(worker.run(stop))
+    await wait_all_processed(runtime.pool)
+    elapsed = time.perf_counter() - started
+    stop.set()
+    await task
+    return elapsed
+
+
+async def worker_processes(runtime: Runtime, handlers: str, count: int) -> float:
+    command = ["-m", "tickets.bench.worker_proc", runtime.database_url, handlers]
+    processes = [
+        await asyncio.create_subprocess_exec(sys.executable, *command, stdin=PIPE, stdout=PIPE)
+        for _ in range(count)
+    ]
+    for process in processes:  # each prints "ready" once connected: only then start timing
+        assert process.stdout is not None
+        await process.stdout.readline()
+    started = time.perf_counter()
+    for process in processes:
+        assert process.stdin is not None
+        process.stdin.write(b"go\n")
+        await process.stdin.drain()
+    await wait_all_processed(runtime.pool)
+    elapsed = time.perf_counter() - started
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        await asyncio.wait_for(process.wait(), 30)
+    return elapsed
+
+
+async def sql_ceiling(pool: asyncpg.Pool, batch: int = 100) -> float:
+    await pool.execute(CEILING_DDL)
+    started = time.perf_counter()
+    while (await pool.execute(CEILING_BATCH, batch)) != "UPDATE 0":
+        pass
+    return time.perf_counter() - started
+
+
+async def run(report: Report, server_url: str, quick: bool, handlers: str = "noop") -> None:
+    events = 10_000 if quick else 40_000
+    rates: dict[str, float] = {}
+    async with scratch_runtime(server_url) as runtime:
+        n = await fill(runtime, events)
+        rates["sql_ceiling"] = n / await sql_ceiling(runtime.pool)
+    async with scratch_runtime(server_url) as runtime:
+        n = await fill(runtime, events)
+        rates["one_worker"] = n / await one_worker(runtime, handlers)
+    async with scratch_runtime(server_url) as runtime:
+        n = await fill(runtime, events)
+        rates["four_workers"] = n / await worker_processes(runtime, handlers, 4)
+    per_second = {k: round(v) for k, v in rates.items()}
+    report.figures[f"outbox_delivery_{handlers}"] = {
+        "events": n,
+        "tickets": TICKETS,
+        "events_per_second": per_second,
+    }
+    report.check(
+        f"outbox delivery, 1 worker ({handlers} handler)",
+        rates["one_worker"],
+        "events/s",
+        minimum=5000,
+    )
+    report.check(
+        f"outbox delivery, 1 worker / SQL-only ceiling ({handlers})",
+        rates["one_worker"] / rates["sql_ceiling"],
+        "ratio",
+        minimum=0.30,
+    )
