@@ -33,12 +33,17 @@ from tickets.infrastructure.outbox.admin import SqlDeadLetterAdmin
 from tickets.infrastructure.outbox.dispatcher import Dispatcher
 from tickets.infrastructure.outbox.handlers import Subscription
 from tickets.infrastructure.outbox.metrics import OutboxMetrics
-from tickets.infrastructure.outbox.pool import create_pool
+from tickets.infrastructure.outbox.pool import connect, create_pool
 from tickets.infrastructure.outbox.retry import RetryPolicy
 from tickets.infrastructure.outbox.store import OutboxStore
 from tickets.infrastructure.outbox.worker import OutboxWorker, WorkerConfig
 from tickets.infrastructure.system import RandomIds, SystemClock
 from tickets.infrastructure.unit_of_work import SqlUnitOfWorkFactory
+from tickets.readmodel.freshness import VersionWaiter
+from tickets.readmodel.ticket_details import TicketDetailsProjection
+from tickets.readmodel.ticket_list import TicketListProjection
+
+READ_TRACKING = "read.processed_messages"
 
 log = logging.getLogger("tickets")
 
@@ -57,6 +62,8 @@ class Runtime:
     registry: CollectorRegistry
     auth: AuthConfig
     pool: asyncpg.Pool
+    read_url: str
+    read_pool: asyncpg.Pool
     store: OutboxStore
     dispatcher: Dispatcher
     dead_letters: SqlDeadLetterAdmin
@@ -94,9 +101,16 @@ class Runtime:
         return reasons
 
 
-def subscriptions(pool: asyncpg.Pool) -> list[Subscription]:
-    """Every handler the outbox delivers to, bound to where its effects live."""
-    return [Subscription(DecisionNotifier(), pool)]
+def projections() -> list[TicketListProjection | TicketDetailsProjection]:
+    return [TicketListProjection(), TicketDetailsProjection()]
+
+
+def subscriptions(pool: asyncpg.Pool, read_pool: asyncpg.Pool) -> list[Subscription]:
+    """Every handler the outbox delivers to, bound to where its effects live: the
+    projections and their tracking rows in the read database, notifications in the
+    write database."""
+    read = [Subscription(p, read_pool, READ_TRACKING, "projection") for p in projections()]
+    return [*read, Subscription(DecisionNotifier(), pool)]
 
 
 @asynccontextmanager
@@ -112,11 +126,16 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     async with contextlib.AsyncExitStack() as stack:
         if embedded is not None:
             stack.push_async_callback(asyncio.to_thread, embedded.stop)
-        await asyncio.to_thread(upgrade_to_head, url)
+        read_url = settings.read_database_url or url
+        await asyncio.to_thread(upgrade_to_head, url, read_url)
         engine = create_engine(url, pool_size=settings.db_pool_size)
         stack.push_async_callback(engine.dispose)
         pool = await create_pool(url, max_size=settings.db_pool_size)
         stack.push_async_callback(pool.close)
+        read_pool = pool
+        if read_url != url:
+            read_pool = await create_pool(read_url, max_size=settings.db_pool_size)
+            stack.push_async_callback(read_pool.close)
         registry = CollectorRegistry()
         uow_factory = SqlUnitOfWorkFactory(
             async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
@@ -140,20 +159,22 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         )
         store = OutboxStore(pool, policy)
         outbox_metrics = OutboxMetrics(registry)
-        dispatcher = Dispatcher(store, subscriptions(pool), outbox_metrics)
+        dispatcher = Dispatcher(store, subscriptions(pool, read_pool), outbox_metrics)
         yield Runtime(
-            settings,
-            url,
-            engine,
-            uow_factory,
-            bus,
-            registry,
-            auth,
-            pool,
-            store,
-            dispatcher,
-            SqlDeadLetterAdmin(store),
-            outbox_metrics,
+            settings=settings,
+            database_url=url,
+            engine=engine,
+            uow_factory=uow_factory,
+            bus=bus,
+            registry=registry,
+            auth=auth,
+            pool=pool,
+            read_url=read_url,
+            read_pool=read_pool,
+            store=store,
+            dispatcher=dispatcher,
+            dead_letters=SqlDeadLetterAdmin(store),
+            outbox_metrics=outbox_metrics,
         )
 
 
@@ -203,8 +224,18 @@ async def api_services(settings: Settings) -> AsyncIterator[ApiServices]:
         async def readiness() -> list[str]:
             return await runtime.readiness(worker)
 
+        freshness = VersionWaiter(lambda: connect(runtime.read_url))
+        await freshness.start()
+        stack.push_async_callback(freshness.stop)
         yield ApiServices(
-            runtime.bus, runtime.auth, runtime.registry, readiness, runtime.dead_letters
+            bus=runtime.bus,
+            auth=runtime.auth,
+            registry=runtime.registry,
+            readiness=readiness,
+            dead_letters=runtime.dead_letters,
+            read_pool=runtime.read_pool,
+            freshness=freshness,
+            read_wait_seconds=settings.read_wait_seconds,
         )
 
 

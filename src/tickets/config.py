@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     outbox_retry_cap_seconds: float = Field(60.0, gt=0)
     outbox_max_attempts: int = Field(8, ge=1)
     ready_max_outbox_age_seconds: float = Field(60.0, gt=0)
+    read_wait_seconds: float = Field(5.0, gt=0, le=60)
 
     @field_validator("jwt_secret")
     @classmethod

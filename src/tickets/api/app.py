@@ -9,7 +9,7 @@ from fastapi_offline import FastAPIOffline
 
 from tickets.api.middleware import BodyLimitMiddleware, RequestContextMiddleware, request_latency
 from tickets.api.problems import install_problem_handlers
-from tickets.api.routers import admin, auth, ops, tickets
+from tickets.api.routers import admin, auth, ops, ticket_queries, tickets
 from tickets.api.services import ApiServices
 
 DESCRIPTION = """
@@ -44,6 +44,7 @@ def create_app(services: ServicesFactory) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)  # added last: outermost
     app.include_router(auth.router)
     app.include_router(tickets.router)
+    app.include_router(ticket_queries.router)
     app.include_router(admin.router)
     app.include_router(ops.router)
     return app

@@ -46,6 +46,7 @@ HTTP_CODES = {
     412: "ticket.version_mismatch",
     413: "request.too_large",
     415: "request.unsupported_media_type",
+    503: "readmodel.behind",
     422: "request.invalid",
 }
 

@@ -2,12 +2,14 @@
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import CollectorRegistry
 
 from tickets.api.auth.tokens import AuthConfig
 from tickets.application.messagebus import MessageBus
 from tickets.application.operations import DeadLetterAdmin
+from tickets.readmodel.freshness import VersionWaiter
 
 
 @dataclass(frozen=True)
@@ -18,3 +20,7 @@ class ApiServices:
     readiness: Callable[[], Awaitable[list[str]]]
     """Returns the reasons the service is not ready; empty when it is."""
     dead_letters: DeadLetterAdmin
+    read_pool: Any
+    """asyncpg pool on the read database, for the read model's query functions."""
+    freshness: VersionWaiter
+    read_wait_seconds: float

@@ -3,16 +3,19 @@
 from alembic import command
 from alembic.config import Config
 
-SCRIPT_LOCATION = "tickets.infrastructure:migrations"
+WRITE_SCRIPTS = "tickets.infrastructure:migrations"
+READ_SCRIPTS = "tickets.infrastructure:read_migrations"
 
 
-def alembic_config(url: str) -> Config:
+def alembic_config(url: str, scripts: str = WRITE_SCRIPTS) -> Config:
     config = Config()
-    config.set_main_option("script_location", SCRIPT_LOCATION)
+    config.set_main_option("script_location", scripts)
     config.attributes["url"] = url
     return config
 
 
-def upgrade_to_head(url: str) -> None:
-    """Bring the write schema at ``url`` up to date. Blocking; call it off the event loop."""
+def upgrade_to_head(url: str, read_url: str | None = None) -> None:
+    """Bring the write schema at ``url`` and the read schema at ``read_url`` (default: the
+    same database) up to date. Blocking; call it off the event loop."""
     command.upgrade(alembic_config(url), "head")
+    command.upgrade(alembic_config(read_url or url, READ_SCRIPTS), "head")

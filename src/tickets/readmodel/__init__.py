@@ -1,1 +1,1 @@
-"""Read side: projections and raw-SQL queries (built by the read-model issue)."""
+"""Read side: the `read` schema's projections (event → SQL) and raw-SQL queries."""

@@ -1,0 +1,1 @@
+"""Alembic migrations of the read schema (`read`), applied to the read database."""

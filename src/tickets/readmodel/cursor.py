@@ -1,0 +1,41 @@
+"""Opaque keyset cursors: base64url JSON of the sort and the last row's key.
+
+A cursor only says where a page starts; the viewer's visibility filter is applied to
+every page, so a crafted cursor can never reveal a ticket the viewer may not see.
+"""
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+
+class InvalidCursor(ValueError):
+    """Not a cursor this service issued for this sort."""
+
+
+@dataclass(frozen=True)
+class Cursor:
+    sort: str
+    at: datetime
+    id: UUID
+
+    def encode(self) -> str:
+        raw = json.dumps({"s": self.sort, "t": self.at.isoformat(), "i": str(self.id)})
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str, sort: str) -> "Cursor":
+        try:
+            padded = token + "=" * (-len(token) % 4)
+            data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+            cursor = cls(str(data["s"]), datetime.fromisoformat(data["t"]), UUID(data["i"]))
+        except (ValueError, KeyError, TypeError, binascii.Error) as error:
+            raise InvalidCursor("the cursor is malformed") from error
+        if cursor.sort != sort:
+            raise InvalidCursor("the cursor belongs to another sort order")
+        if cursor.at.tzinfo is None:
+            raise InvalidCursor("the cursor is malformed")
+        return cursor

@@ -1,0 +1,76 @@
+"""Read-your-writes: wait, bounded, until the read model shows a ticket at a version.
+
+One LISTEN connection on the read database receives the `ticket:version` notices the
+details projection sends on commit, and wakes the requests waiting for that ticket.
+A waiter registers before it checks the current version, so a notice that arrives
+between the check and the wait is not missed. Without a listener (connection lost),
+waiters fall back to a short poll until their deadline.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from typing import Any
+from uuid import UUID
+
+from tickets.readmodel.ticket_details import READ_CHANNEL
+
+log = logging.getLogger("tickets.readmodel")
+VersionOf = Callable[[], Awaitable[int | None]]
+
+
+class VersionWaiter:
+    def __init__(self, connect: Callable[[], Awaitable[Any]]) -> None:
+        self._connect = connect
+        self._listener: Any = None
+        self._waiters: dict[str, set[asyncio.Event]] = defaultdict(set)
+
+    async def start(self) -> None:
+        try:
+            self._listener = await self._connect()
+            await self._listener.add_listener(READ_CHANNEL, self._on_notice)
+            self._listener.add_termination_listener(self._on_lost)
+        except Exception as error:  # waiting still works, by polling
+            log.warning("read-your-writes listener unavailable (%s); polling instead", error)
+            self._listener = None
+
+    async def stop(self) -> None:
+        if self._listener is not None:
+            with contextlib.suppress(Exception):
+                await self._listener.close()
+            self._listener = None
+
+    def _on_lost(self, *_: object) -> None:
+        self._listener = None
+
+    def _on_notice(self, _connection: object, _pid: int, _channel: str, payload: str) -> None:
+        ticket, _, _version = payload.partition(":")
+        for event in self._waiters.get(ticket, ()):
+            event.set()
+
+    async def wait_for(
+        self, ticket_id: UUID, version: int, current: VersionOf, within: float
+    ) -> int | None:
+        """Wait until ``current()`` is at least ``version`` or ``within`` seconds pass;
+        returns the last version seen (None if the ticket is not there at all)."""
+        key = str(ticket_id)
+        woken = asyncio.Event()
+        self._waiters[key].add(woken)
+        try:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + within
+            while True:
+                woken.clear()  # before reading: a notice during the read still wakes us
+                seen = await current()
+                remaining = deadline - loop.time()
+                if (seen is not None and seen >= version) or remaining <= 0:
+                    return seen
+                poll = remaining if self._listener is not None else min(remaining, 0.05)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(woken.wait(), poll)
+        finally:
+            self._waiters[key].discard(woken)
+            if not self._waiters[key]:
+                del self._waiters[key]
