@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 
 from tickets.bootstrap import Runtime, open_runtime
 from tickets.config import Settings
+from tickets.logging_setup import configure_logging
 
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256"
 
@@ -28,6 +29,12 @@ async def _execute(url: str, sql: str) -> None:
         await connection.execute(sql)
     finally:
         await connection.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def quiet_logs() -> None:
+    """Warnings and errors only: pytest shows them with a failing test's output."""
+    configure_logging("console", "WARNING")
 
 
 @pytest.fixture(scope="session")

@@ -39,9 +39,8 @@ from tickets.infrastructure.outbox.store import OutboxStore
 from tickets.infrastructure.outbox.worker import OutboxWorker, WorkerConfig
 from tickets.infrastructure.system import RandomIds, SystemClock
 from tickets.infrastructure.unit_of_work import SqlUnitOfWorkFactory
+from tickets.readmodel.catalog import live_projections
 from tickets.readmodel.freshness import VersionWaiter
-from tickets.readmodel.ticket_details import TicketDetailsProjection
-from tickets.readmodel.ticket_list import TicketListProjection
 
 READ_TRACKING = "read.processed_messages"
 
@@ -101,15 +100,11 @@ class Runtime:
         return reasons
 
 
-def projections() -> list[TicketListProjection | TicketDetailsProjection]:
-    return [TicketListProjection(), TicketDetailsProjection()]
-
-
 def subscriptions(pool: asyncpg.Pool, read_pool: asyncpg.Pool) -> list[Subscription]:
     """Every handler the outbox delivers to, bound to where its effects live: the
     projections and their tracking rows in the read database, notifications in the
     write database."""
-    read = [Subscription(p, read_pool, READ_TRACKING, "projection") for p in projections()]
+    read = [Subscription(p, read_pool, READ_TRACKING, "projection") for p in live_projections()]
     return [*read, Subscription(DecisionNotifier(), pool)]
 
 

@@ -1,0 +1,77 @@
+"""`tickets projections rebuild [NAME]` and `tickets projections status`."""
+
+import asyncio
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TimeRemainingColumn
+from rich.table import Table
+
+from tickets.cli.core import app, settings_from_env
+from tickets.readmodel.catalog import REBUILDABLE, live_projections
+
+out = Console()
+projections = typer.Typer(help="Read-model projections: rebuild from the log, show lag.")
+app.add_typer(projections, name="projections")
+
+
+@projections.command("rebuild")
+def rebuild_command(
+    name: Annotated[str | None, typer.Argument(help="one projection; default: all")] = None,
+) -> None:
+    """Replay the event log into fresh tables, then swap them in (reads keep working)."""
+    from tickets.bootstrap import open_runtime
+    from tickets.infrastructure.outbox.event_log import EventLog
+    from tickets.readmodel.rebuild import rebuild
+
+    if name is not None and name not in REBUILDABLE:
+        out.print(f"[red]unknown projection {name!r}; known: {', '.join(REBUILDABLE)}[/]")
+        raise typer.Exit(2)
+    names = [name] if name else list(REBUILDABLE)
+
+    async def run() -> None:
+        async with open_runtime(settings_from_env()) as runtime:
+            for each in names:
+                columns = (
+                    *Progress.get_default_columns()[:1],
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TimeRemainingColumn(),
+                )
+                with Progress(*columns, console=out) as bar:
+                    task = bar.add_task(f"rebuilding {each}", total=None)
+
+                    def report(done: int, total: int, task: TaskID = task) -> None:
+                        bar.update(task, completed=done, total=total)
+
+                    applied = await rebuild(
+                        REBUILDABLE[each], runtime.read_pool, EventLog(runtime.pool), report
+                    )
+                out.print(f"{each}: {applied} events replayed, tables swapped in")
+
+    asyncio.run(run())
+
+
+@projections.command("status")
+def status_command() -> None:
+    """Each projection's lag behind the event log, in events and in seconds."""
+    from tickets.bootstrap import open_runtime
+    from tickets.infrastructure.outbox.event_log import EventLog
+    from tickets.readmodel.lag import projection_lag
+
+    async def run() -> Table:
+        async with open_runtime(settings_from_env()) as runtime:
+            pending = await EventLog(runtime.pool).pending()
+            table = Table(title="projections")
+            for column in ("projection", "lag (events)", "lag (seconds)"):
+                table.add_column(column)
+            async with runtime.read_pool.acquire() as connection:
+                for projection in live_projections():
+                    lag = await projection_lag(
+                        connection, projection.name, projection.event_types, pending
+                    )
+                    table.add_row(lag.projection, str(lag.events), f"{lag.seconds:.3f}")
+            return table
+
+    out.print(asyncio.run(run()))

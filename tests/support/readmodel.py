@@ -1,0 +1,34 @@
+"""Snapshots of the read model and rebuilds, for comparing live state with a replay."""
+
+from typing import Any
+
+from tickets.bootstrap import Runtime
+from tickets.infrastructure.outbox.event_log import EventLog
+from tickets.readmodel.catalog import REBUILDABLE
+from tickets.readmodel.rebuild import rebuild
+
+
+async def snapshot(runtime: Runtime) -> dict[str, Any]:
+    """Every row of the read tables, in a stable order, comparable with ==."""
+    async with runtime.read_pool.acquire() as connection:
+        tickets = await connection.fetch(
+            "SELECT ticket_id, title, status, author_id, author_name, comment_count, "
+            "created_at, updated_at, version FROM read.ticket_list ORDER BY ticket_id"
+        )
+        details = await connection.fetch("SELECT * FROM read.ticket_details ORDER BY ticket_id")
+        counts = await connection.fetch(
+            "SELECT author_id, status, count FROM read.status_counts WHERE count <> 0 "
+            "ORDER BY author_id, status"
+        )
+    return {
+        "ticket_list": [dict(r) for r in tickets],
+        "ticket_details": [dict(r) for r in details],
+        "status_counts": [dict(r) for r in counts],
+    }
+
+
+async def rebuild_all(runtime: Runtime) -> int:
+    applied = 0
+    for target in REBUILDABLE.values():
+        applied += await rebuild(target, runtime.read_pool, EventLog(runtime.pool))
+    return applied
