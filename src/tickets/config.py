@@ -22,7 +22,7 @@ class Settings(BaseSettings):
     jwt_audience: str = "tickets-api"
     token_ttl_seconds: int = Field(3600, ge=60, le=7 * 24 * 3600)
     db_pool_size: int = Field(10, ge=1, le=200)
-    outbox_batch_size: int = Field(100, ge=1, le=5000)
+    outbox_batch_size: int = Field(500, ge=1, le=5000)
     outbox_lease_seconds: float = Field(30.0, gt=0)
     outbox_poll_seconds: float = Field(2.0, gt=0)
     outbox_retry_base_seconds: float = Field(0.5, gt=0)

@@ -53,6 +53,8 @@ class CreateTicket(Command):
     actor: User
     title: str = ""
     description: str = ""
+    ticket_id: UUID | None = None
+    """Chosen by a trusted caller (the seeder) to name the ticket in later commands."""
 
     def idempotency_scope(self) -> str:
         return str(self.actor.id)

@@ -52,9 +52,8 @@ async def register_user(cmd: RegisterUser, uow: UnitOfWork, deps: Deps) -> UserR
 
 
 async def create_ticket(cmd: CreateTicket, uow: UnitOfWork, deps: Deps) -> TicketResult:
-    ticket = Ticket.create(
-        deps.ids.new_id(), cmd.actor, cmd.title, cmd.description, deps.clock.now()
-    )
+    ticket_id = cmd.ticket_id or deps.ids.new_id()
+    ticket = Ticket.create(ticket_id, cmd.actor, cmd.title, cmd.description, deps.clock.now())
     uow.tickets.add(ticket)
     return TicketResult.of(ticket)
 

@@ -67,6 +67,17 @@ class MessageBus:
             assert stored is not None, "an idempotency race implies a stored response"
             return _replay(stored, request.fingerprint)
 
+    async def handle_batch(self, commands: Sequence[Command], context: MessageContext) -> int:
+        """Run many commands in one unit of work and one commit (bulk loads such as
+        seeding): the same handlers, domain rules and outbox rows, fewer round trips.
+        Any refused command rolls the whole batch back. No idempotency keys."""
+        async with self._uow_factory(context) as uow:
+            for command in commands:
+                command.validate()
+                await self._handlers[type(command)](command, uow, self._deps)
+            await uow.commit()
+        return len(commands)
+
 
 def _replay(stored: StoredResponse, fingerprint: str) -> Outcome:
     if stored.fingerprint != fingerprint:

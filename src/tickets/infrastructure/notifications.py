@@ -1,15 +1,24 @@
 """A side-effect handler: tell a ticket's author that their ticket was decided."""
 
-from uuid import NAMESPACE_URL, uuid5
+from collections.abc import Sequence
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from tickets.domain.events import DomainEvent, TicketApproved, TicketRejected
 from tickets.infrastructure.outbox.handlers import Connection
 
 INSERT = """
 INSERT INTO tickets.notifications (id, user_id, ticket_id, kind, text, created_at)
-SELECT $1, t.author_id, t.id, $2, $3, $4 FROM tickets.tickets t WHERE t.id = $5
+SELECT n.id, t.author_id, t.id, n.kind, n.text, n.at
+  FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[])
+       AS n(id, ticket_id, kind, text, at)
+  JOIN tickets.tickets t ON t.id = n.ticket_id
 ON CONFLICT (id) DO NOTHING
 """
+
+
+def notification_id(event: DomainEvent) -> UUID:
+    """One notification per (ticket, version), whatever the delivery count."""
+    return uuid5(NAMESPACE_URL, f"tickets:{event.ticket_id}:{event.version}")
 
 
 class DecisionNotifier:
@@ -17,12 +26,22 @@ class DecisionNotifier:
     event_types = frozenset({TicketApproved.event_type, TicketRejected.event_type})
 
     async def apply(self, connection: Connection, event: DomainEvent) -> None:
-        if isinstance(event, TicketRejected):
-            kind, text = "rejected", f"{event.actor_name} rejected your ticket: {event.reason}"
-        else:
-            kind, text = "approved", f"{event.actor_name} approved your ticket"
-        # One notification per (ticket, version), whatever the delivery count.
-        notification_id = uuid5(NAMESPACE_URL, f"tickets:{event.ticket_id}:{event.version}")
+        await self.apply_batch(connection, [event])
+
+    async def apply_batch(self, connection: Connection, events: Sequence[DomainEvent]) -> None:
+        kinds, texts = [], []
+        for event in events:
+            if isinstance(event, TicketRejected):
+                kinds.append("rejected")
+                texts.append(f"{event.actor_name} rejected your ticket: {event.reason}")
+            else:
+                kinds.append("approved")
+                texts.append(f"{event.actor_name} approved your ticket")
         await connection.execute(
-            INSERT, notification_id, kind, text, event.occurred_at, event.ticket_id
+            INSERT,
+            [notification_id(e) for e in events],
+            [e.ticket_id for e in events],
+            kinds,
+            texts,
+            [e.occurred_at for e in events],
         )

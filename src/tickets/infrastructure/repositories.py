@@ -16,18 +16,25 @@ class SqlTicketRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
         self.seen: list[Ticket] = []
+        self._by_id: dict[UUID, Ticket] = {}
 
     def add(self, ticket: Ticket) -> None:
         self._session.add(ticket)
-        self.seen.append(ticket)
+        self._remember(ticket)
 
     async def get(self, ticket_id: UUID) -> Ticket | None:
+        if ticket_id in self._by_id:  # already in this unit of work (batched commands)
+            return self._by_id[ticket_id]
         stmt = select(Ticket).where(tables.tickets.c.id == ticket_id)
         stmt = stmt.options(selectinload(Ticket.comments))  # type: ignore[arg-type]
         ticket = (await self._session.execute(stmt)).scalar_one_or_none()
         if ticket is not None:
-            self.seen.append(ticket)
+            self._remember(ticket)
         return ticket
+
+    def _remember(self, ticket: Ticket) -> None:
+        self.seen.append(ticket)
+        self._by_id[ticket.id] = ticket
 
 
 class SqlUserRepository:

@@ -16,31 +16,31 @@ class OutOfOrder(Exception):
     """An event arrived before the one it follows; it must be retried, not applied."""
 
 
-async def apply_guarded(
-    connection: Any, table: str, event: DomainEvent, sql: str, *args: object
-) -> bool:
-    """Run ``sql`` (guarded by ``version = $2 - 1``); True if applied, False if seen before."""
-    status: str = await connection.execute(sql, event.ticket_id, event.version, *args)
-    if not status.endswith(" 0"):
-        return True
-    await not_applied(connection, table, event)
-    return False
-
-
-async def not_applied(connection: Any, table: str, event: DomainEvent) -> None:
-    """After a guarded write matched no row: return if the event was applied before,
-    raise OutOfOrder if its predecessor is missing."""
-    current = await current_version(connection, table, event.ticket_id)
-    if current is not None and current >= event.version:
-        return
-    raise OutOfOrder(
-        f"{table}: ticket {event.ticket_id} is at version {current}, "
-        f"cannot apply version {event.version} ({event.event_type})"
-    )
-
-
 async def current_version(connection: Any, table: str, ticket_id: UUID) -> int | None:
     version: int | None = await connection.fetchval(
         f"SELECT version FROM {table} WHERE ticket_id = $1", ticket_id
     )
     return version
+
+
+async def check_not_applied(
+    connection: Any, table: str, events: list[DomainEvent], applied: set[UUID]
+) -> None:
+    """For a set-based write: the events whose ticket it did not touch must have been
+    applied before; if any one's predecessor is missing, raise OutOfOrder (the whole
+    transaction rolls back and the delivery is retried)."""
+    missing = [e for e in events if e.ticket_id not in applied]
+    if not missing:
+        return
+    rows = await connection.fetch(
+        f"SELECT ticket_id, version FROM {table} WHERE ticket_id = ANY($1::uuid[])",
+        [e.ticket_id for e in missing],
+    )
+    current = {r["ticket_id"]: r["version"] for r in rows}
+    for event in missing:
+        seen = current.get(event.ticket_id)
+        if seen is None or seen < event.version:
+            raise OutOfOrder(
+                f"{table}: ticket {event.ticket_id} is at version {seen}, "
+                f"cannot apply version {event.version} ({event.event_type})"
+            )

@@ -113,7 +113,5 @@ async def _apply(
         [e.message_id for e in wanted],
     )
     fresh = {r["message_id"] for r in rows}
-    for logged in wanted:
-        if logged.message_id in fresh:
-            await projection.apply(connection, logged.event)
+    await projection.apply_batch(connection, [e.event for e in wanted if e.message_id in fresh])
     return len(fresh)

@@ -1,10 +1,15 @@
 """Projection `ticket_details`: one row per ticket with its description, decision,
-comments and history timeline. One function per event type. After each change it
-sends NOTIFY tickets_read '<ticket>:<version>' (delivered on commit), which wakes
-readers waiting for their own write."""
+comments and history timeline. One function per event type, each a set-based raw
+SQL upsert over one wave (see batching.py), guarded by version.
 
-from collections.abc import Awaitable, Callable
+After applying, it sends NOTIFY tickets_read '<ticket>:<version>' (delivered on
+commit), which wakes readers waiting for their own write.
+"""
+
+import json
+from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 from tickets.domain.events import (
     CommentAdded,
@@ -16,20 +21,30 @@ from tickets.domain.events import (
     TicketReopened,
     TicketSubmitted,
 )
-from tickets.readmodel.guard import apply_guarded
+from tickets.readmodel.batching import GroupHandler, apply_in_waves
+from tickets.readmodel.guard import check_not_applied
 
 READ_CHANNEL = "tickets_read"
+# every update: the version guard, and a history entry appended
+# jsonb values go as JSON text (text[]): asyncpg would read a dict inside a list as a
+# nested array
+BASE = "$1::uuid[], $2::int[], $3::timestamptz[], $4::text[]"
+TOUCH = "updated_at = e.at, version = e.v, history = t.history || e.h::jsonb"
+GUARD = "t.ticket_id = e.id AND t.version = e.v - 1"
 
 
-def history_entry(e: DomainEvent) -> list[dict[str, Any]]:
-    """A one-element list to append to ``history`` (jsonb values travel as Python data)."""
-    entry = {
-        "event_type": e.event_type,
-        "version": e.version,
-        "actor": {"id": str(e.actor_id), "name": e.actor_name},
-        "at": e.occurred_at.isoformat(),
-    }
-    return [entry]
+def history_entry(e: DomainEvent) -> str:
+    """A one-element JSON array to append to ``history``."""
+    return json.dumps(
+        [
+            {
+                "event_type": e.event_type,
+                "version": e.version,
+                "actor": {"id": str(e.actor_id), "name": e.actor_name},
+                "at": e.occurred_at.isoformat(),
+            }
+        ]
+    )
 
 
 class TicketDetailsProjection:
@@ -38,23 +53,37 @@ class TicketDetailsProjection:
     def __init__(self, suffix: str = "", notify: bool = True) -> None:
         self.table = t = f"read.ticket_details{suffix}"
         self.notify = notify
-        guard = "WHERE ticket_id = $1 AND version = $2 - 1"
-        touch = "updated_at = $3, version = $2, history = history || $4::jsonb"
+
+        def update(sets: str, extra: str = "", where: str = "") -> str:
+            columns = "id, v, at, h" + "".join(f", {part.split()[0]}" for part in _parts(extra))
+            types = BASE + "".join(f", ${i}::{k}[]" for i, k in _typed(extra))
+            return f"""UPDATE {t} t SET {TOUCH}{", " + sets if sets else ""}
+                         FROM unnest({types}) AS e({columns})
+                        WHERE {GUARD} {where} RETURNING t.ticket_id"""
+
         self.sql_create = f"""
-            INSERT INTO {t} (ticket_id, title, description, status, author_id, author_name,
-                             created_at, updated_at, version, history)
-            VALUES ($1, $3, $4, 'draft', $5, $6, $7, $7, $2, $8::jsonb)
-            ON CONFLICT DO NOTHING"""
-        self.sql_edit = f"UPDATE {t} SET {touch}, title = $5, description = $6 {guard}"
-        self.sql_status = f"UPDATE {t} SET {touch}, status = $5 {guard}"
-        self.sql_decide = f"""UPDATE {t} SET {touch}, status = $5, decided_by_id = $6,
-                                  decided_by_name = $7, decided_at = $3, decision = $5,
-                                  reason = $8 {guard}"""
-        self.sql_reopen = f"""UPDATE {t} SET {touch}, status = 'draft', decided_by_id = NULL,
-                                  decided_by_name = NULL, decided_at = NULL, decision = NULL,
-                                  reason = NULL {guard}"""
-        self.sql_comment = f"UPDATE {t} SET {touch}, comments = comments || $5::jsonb {guard}"
-        self.handlers: dict[type[DomainEvent], Callable[[Any, Any], Awaitable[bool]]] = {
+            INSERT INTO {t} (ticket_id, version, created_at, updated_at, history, title,
+                             description, status, author_id, author_name)
+            SELECT e.id, e.v, e.at, e.at, e.h::jsonb, e.title, e.description, 'draft',
+                   e.author, e.name
+              FROM unnest({BASE}, $5::text[], $6::text[], $7::uuid[], $8::text[])
+                   AS e(id, v, at, h, title, description, author, name)
+            ON CONFLICT DO NOTHING RETURNING ticket_id"""
+        self.sql_edit = update(
+            "title = e.title, description = e.description", "title text, description text"
+        )
+        self.sql_submit = update("status = 'submitted'")
+        self.sql_decide = update(
+            "status = e.outcome, decision = e.outcome, decided_by_id = e.by_id, "
+            "decided_by_name = e.by_name, decided_at = e.at, reason = e.reason",
+            "outcome text, by_id uuid, by_name text, reason text",
+        )
+        self.sql_reopen = update(
+            "status = 'draft', decision = NULL, decided_by_id = NULL, decided_by_name = NULL, "
+            "decided_at = NULL, reason = NULL"
+        )
+        self.sql_comment = update("comments = t.comments || e.c::jsonb", "c text")
+        self.handlers: dict[type[DomainEvent], GroupHandler] = {
             TicketCreated: self.on_created,
             TicketEdited: self.on_edited,
             TicketSubmitted: self.on_submitted,
@@ -66,52 +95,92 @@ class TicketDetailsProjection:
         self.event_types = frozenset(cls.event_type for cls in self.handlers)
 
     async def apply(self, connection: Any, event: DomainEvent) -> None:
-        applied = await self.handlers[type(event)](connection, event)
+        await self.apply_batch(connection, [event])
+
+    async def apply_batch(self, connection: Any, events: Sequence[DomainEvent]) -> None:
+        applied = await apply_in_waves(connection, events, self.handlers)
         if applied and self.notify:
+            latest: dict[UUID, int] = {}
+            for e in applied:
+                latest[e.ticket_id] = max(e.version, latest.get(e.ticket_id, 0))
             await connection.execute(
-                "SELECT pg_notify($1, $2)", READ_CHANNEL, f"{event.ticket_id}:{event.version}"
+                "SELECT pg_notify($1, n) FROM unnest($2::text[]) AS n",
+                READ_CHANNEL,
+                [f"{ticket}:{version}" for ticket, version in latest.items()],
             )
 
-    async def on_created(self, connection: Any, e: TicketCreated) -> bool:
-        status = await connection.execute(
+    async def on_created(self, connection: Any, events: list[TicketCreated]) -> set[UUID]:
+        rows = await connection.fetch(
             self.sql_create,
-            e.ticket_id,
-            e.version,
-            e.title,
-            e.description,
-            e.actor_id,
-            e.actor_name,
-            e.occurred_at,
-            history_entry(e),
+            *_base(events),
+            [e.title for e in events],
+            [e.description for e in events],
+            [e.actor_id for e in events],
+            [e.actor_name for e in events],
         )
-        return bool(status.endswith(" 1"))
+        return {r["ticket_id"] for r in rows}
 
-    async def _guarded(self, connection: Any, e: DomainEvent, sql: str, *args: object) -> bool:
-        return await apply_guarded(
-            connection, self.table, e, sql, e.occurred_at, history_entry(e), *args
+    async def on_edited(self, connection: Any, events: list[TicketEdited]) -> set[UUID]:
+        extra = ([e.title for e in events], [e.description for e in events])
+        return await self._update(connection, self.sql_edit, events, *extra)
+
+    async def on_submitted(self, connection: Any, events: list[TicketSubmitted]) -> set[UUID]:
+        return await self._update(connection, self.sql_submit, events)
+
+    async def on_decided(
+        self, connection: Any, events: list[TicketApproved | TicketRejected]
+    ) -> set[UUID]:
+        return await self._update(
+            connection,
+            self.sql_decide,
+            events,
+            ["approved" if isinstance(e, TicketApproved) else "rejected" for e in events],
+            [e.actor_id for e in events],
+            [e.actor_name for e in events],
+            [e.reason if isinstance(e, TicketRejected) else None for e in events],
         )
 
-    async def on_edited(self, connection: Any, e: TicketEdited) -> bool:
-        return await self._guarded(connection, e, self.sql_edit, e.title, e.description)
+    async def on_reopened(self, connection: Any, events: list[TicketReopened]) -> set[UUID]:
+        return await self._update(connection, self.sql_reopen, events)
 
-    async def on_submitted(self, connection: Any, e: TicketSubmitted) -> bool:
-        return await self._guarded(connection, e, self.sql_status, "submitted")
+    async def on_comment_added(self, connection: Any, events: list[CommentAdded]) -> set[UUID]:
+        comments = [
+            json.dumps(
+                [
+                    {
+                        "id": str(e.comment_id),
+                        "author": {"id": str(e.actor_id), "name": e.actor_name},
+                        "body": e.body,
+                        "created_at": e.occurred_at.isoformat(),
+                    }
+                ]
+            )
+            for e in events
+        ]
+        return await self._update(connection, self.sql_comment, events, comments)
 
-    async def on_decided(self, connection: Any, e: TicketApproved | TicketRejected) -> bool:
-        decision = "approved" if isinstance(e, TicketApproved) else "rejected"
-        reason = e.reason if isinstance(e, TicketRejected) else None
-        return await self._guarded(
-            connection, e, self.sql_decide, decision, e.actor_id, e.actor_name, reason
-        )
+    async def _update(
+        self, connection: Any, sql: str, events: Sequence[DomainEvent], *extra: list[Any]
+    ) -> set[UUID]:
+        rows = await connection.fetch(sql, *_base(events), *extra)
+        applied = {r["ticket_id"] for r in rows}
+        await check_not_applied(connection, self.table, list(events), applied)
+        return applied
 
-    async def on_reopened(self, connection: Any, e: TicketReopened) -> bool:
-        return await self._guarded(connection, e, self.sql_reopen)
 
-    async def on_comment_added(self, connection: Any, e: CommentAdded) -> bool:
-        comment = {
-            "id": str(e.comment_id),
-            "author": {"id": str(e.actor_id), "name": e.actor_name},
-            "body": e.body,
-            "created_at": e.occurred_at.isoformat(),
-        }
-        return await self._guarded(connection, e, self.sql_comment, [comment])
+def _base(events: Sequence[DomainEvent]) -> tuple[list[Any], ...]:
+    return (
+        [e.ticket_id for e in events],
+        [e.version for e in events],
+        [e.occurred_at for e in events],
+        [history_entry(e) for e in events],
+    )
+
+
+def _parts(extra: str) -> list[str]:
+    return [part for part in extra.split(", ") if part]
+
+
+def _typed(extra: str) -> list[tuple[int, str]]:
+    """'title text, c jsonb' -> [(5, 'text'), (6, 'jsonb')]: parameter numbers after BASE."""
+    return [(5 + i, part.split()[1]) for i, part in enumerate(_parts(extra))]

@@ -1,8 +1,14 @@
 """Projection `ticket_list`: one row per ticket for lists and search, plus the
-per-author status counts behind /tickets/stats. One function per event type."""
+per-author status counts behind /tickets/stats.
 
-from collections.abc import Awaitable, Callable
+One function per event type, each a set-based raw SQL upsert over the events of one
+wave (see batching.py), guarded by version: a row moves from N-1 to N only.
+"""
+
+from collections import Counter
+from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 from tickets.domain.events import (
     CommentAdded,
@@ -14,7 +20,8 @@ from tickets.domain.events import (
     TicketReopened,
     TicketSubmitted,
 )
-from tickets.readmodel.guard import apply_guarded, not_applied
+from tickets.readmodel.batching import GroupHandler, apply_in_waves
+from tickets.readmodel.guard import check_not_applied
 
 MOVES: dict[type[DomainEvent], tuple[str, str]] = {
     TicketSubmitted: ("draft", "submitted"),
@@ -22,6 +29,7 @@ MOVES: dict[type[DomainEvent], tuple[str, str]] = {
     TicketRejected: ("submitted", "rejected"),
     TicketReopened: ("rejected", "draft"),
 }
+EVENTS = "unnest($1::uuid[], $2::int[], $3::timestamptz[])"
 
 
 class TicketListProjection:
@@ -29,25 +37,33 @@ class TicketListProjection:
 
     def __init__(self, suffix: str = "") -> None:
         """``suffix`` names shadow tables (``_rebuild``) during a rebuild."""
-        self.table = f"read.ticket_list{suffix}"
+        self.table = t = f"read.ticket_list{suffix}"
         self.counts = f"read.status_counts{suffix}"
-        t = self.table
+        guard = "t.ticket_id = e.id AND t.version = e.v - 1"
         self.sql_create = f"""
-            INSERT INTO {t} (ticket_id, title, status, author_id, author_name, comment_count,
-                             created_at, updated_at, version)
-            VALUES ($1, $2, 'draft', $3, $4, 0, $5, $5, 1) ON CONFLICT DO NOTHING"""
-        self.sql_edit = f"""UPDATE {t} SET title = $3, updated_at = $4, version = $2
-                            WHERE ticket_id = $1 AND version = $2 - 1"""
-        self.sql_move = f"""UPDATE {t} SET status = $3, updated_at = $4, version = $2
-                            WHERE ticket_id = $1 AND version = $2 - 1 AND status = $5
-                            RETURNING author_id"""
-        self.sql_comment = f"""UPDATE {t} SET comment_count = comment_count + 1,
-                                   updated_at = $3, version = $2
-                               WHERE ticket_id = $1 AND version = $2 - 1"""
-        self.sql_count = f"""INSERT INTO {self.counts} AS c (author_id, status, count)
-                             VALUES ($1, $2, $3) ON CONFLICT (author_id, status)
-                             DO UPDATE SET count = c.count + excluded.count"""
-        self.handlers: dict[type[DomainEvent], Callable[[Any, Any], Awaitable[None]]] = {
+            INSERT INTO {t} (ticket_id, version, created_at, updated_at, title, status,
+                             author_id, author_name, comment_count)
+            SELECT e.id, e.v, e.at, e.at, e.title, 'draft', e.author, e.name, 0
+              FROM {EVENTS[:-1]}, $4::text[], $5::uuid[], $6::text[])
+                   AS e(id, v, at, title, author, name)
+            ON CONFLICT DO NOTHING RETURNING ticket_id, author_id"""
+        self.sql_edit = f"""
+            UPDATE {t} t SET title = e.title, updated_at = e.at, version = e.v
+              FROM {EVENTS[:-1]}, $4::text[]) AS e(id, v, at, title)
+             WHERE {guard} RETURNING t.ticket_id"""
+        self.sql_move = f"""
+            UPDATE {t} t SET status = $5, updated_at = e.at, version = e.v
+              FROM {EVENTS} AS e(id, v, at)
+             WHERE {guard} AND t.status = $4 RETURNING t.ticket_id, t.author_id"""
+        self.sql_comment = f"""
+            UPDATE {t} t SET comment_count = comment_count + 1, updated_at = e.at, version = e.v
+              FROM {EVENTS} AS e(id, v, at)
+             WHERE {guard} RETURNING t.ticket_id"""
+        self.sql_count = f"""
+            INSERT INTO {self.counts} AS c (author_id, status, count)
+            SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[])
+            ON CONFLICT (author_id, status) DO UPDATE SET count = c.count + excluded.count"""
+        self.handlers: dict[type[DomainEvent], GroupHandler] = {
             TicketCreated: self.on_created,
             TicketEdited: self.on_edited,
             CommentAdded: self.on_comment_added,
@@ -56,28 +72,61 @@ class TicketListProjection:
         self.event_types = frozenset(cls.event_type for cls in self.handlers)
 
     async def apply(self, connection: Any, event: DomainEvent) -> None:
-        await self.handlers[type(event)](connection, event)
+        await self.apply_batch(connection, [event])
 
-    async def on_created(self, connection: Any, e: TicketCreated) -> None:
-        inserted = await connection.execute(
-            self.sql_create, e.ticket_id, e.title, e.actor_id, e.actor_name, e.occurred_at
+    async def apply_batch(self, connection: Any, events: Sequence[DomainEvent]) -> None:
+        await apply_in_waves(connection, events, self.handlers)
+
+    async def on_created(self, connection: Any, events: list[TicketCreated]) -> set[UUID]:
+        rows = await connection.fetch(
+            self.sql_create,
+            *_keys(events),
+            [e.title for e in events],
+            [e.actor_id for e in events],
+            [e.actor_name for e in events],
         )
-        if inserted.endswith(" 1"):
-            await connection.execute(self.sql_count, e.actor_id, "draft", 1)
+        await self._count(connection, Counter((r["author_id"], "draft") for r in rows))
+        return {r["ticket_id"] for r in rows}  # a conflict means: created before
 
-    async def on_edited(self, connection: Any, e: TicketEdited) -> None:
-        await apply_guarded(connection, self.table, e, self.sql_edit, e.title, e.occurred_at)
+    async def on_edited(self, connection: Any, events: list[TicketEdited]) -> set[UUID]:
+        rows = await connection.fetch(self.sql_edit, *_keys(events), [e.title for e in events])
+        return await self._checked(connection, events, rows)
 
-    async def on_comment_added(self, connection: Any, e: CommentAdded) -> None:
-        await apply_guarded(connection, self.table, e, self.sql_comment, e.occurred_at)
+    async def on_comment_added(self, connection: Any, events: list[CommentAdded]) -> set[UUID]:
+        rows = await connection.fetch(self.sql_comment, *_keys(events))
+        return await self._checked(connection, events, rows)
 
-    async def on_status_change(self, connection: Any, e: DomainEvent) -> None:
-        old, new = MOVES[type(e)]
-        author = await connection.fetchval(
-            self.sql_move, e.ticket_id, e.version, new, e.occurred_at, old
-        )
-        if author is None:  # not applied: seen before, or out of order
-            await not_applied(connection, self.table, e)
-            return
-        await connection.execute(self.sql_count, author, old, -1)
-        await connection.execute(self.sql_count, author, new, 1)
+    async def on_status_change(self, connection: Any, events: list[DomainEvent]) -> set[UUID]:
+        old, new = MOVES[type(events[0])]
+        rows = await connection.fetch(self.sql_move, *_keys(events), old, new)
+        deltas: Counter[tuple[UUID, str]] = Counter()
+        for r in rows:
+            deltas[(r["author_id"], old)] -= 1
+            deltas[(r["author_id"], new)] += 1
+        await self._count(connection, deltas)
+        return await self._checked(connection, events, rows)
+
+    async def _checked(
+        self, connection: Any, events: Sequence[DomainEvent], rows: list[Any]
+    ) -> set[UUID]:
+        applied = {r["ticket_id"] for r in rows}
+        await check_not_applied(connection, self.table, list(events), applied)
+        return applied
+
+    async def _count(self, connection: Any, deltas: Counter[tuple[UUID, str]]) -> None:
+        if deltas:
+            keys = list(deltas)
+            await connection.execute(
+                self.sql_count,
+                [a for a, _ in keys],
+                [s for _, s in keys],
+                [deltas[k] for k in keys],
+            )
+
+
+def _keys(events: Sequence[DomainEvent]) -> tuple[list[UUID], list[int], list[Any]]:
+    return (
+        [e.ticket_id for e in events],
+        [e.version for e in events],
+        [e.occurred_at for e in events],
+    )

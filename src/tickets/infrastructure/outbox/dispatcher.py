@@ -48,8 +48,19 @@ class Dispatcher:
         ordered = sorted(batch, key=lambda m: (m.aggregate_id, m.aggregate_version))
         failures: dict[UUID, Failure] = {}
         events = self._decode(ordered, failures)
-        for subscription in self.subscriptions:
-            await self._deliver(subscription, ordered, events, failures)
+        decoded_failures = dict(failures)
+        # Handlers are independent (own tables, own tracking rows): deliver to them
+        # concurrently. Each keeps its own per-ticket order; a message is settled as
+        # delivered only if every handler succeeded with it.
+        per_handler = await asyncio.gather(
+            *(
+                self._deliver(subscription, ordered, events, dict(decoded_failures))
+                for subscription in self.subscriptions
+            )
+        )
+        for handler_failures in per_handler:
+            for message_id, failure in handler_failures.items():
+                failures.setdefault(message_id, failure)
         return await self._settle(ordered, failures, worker)
 
     def _decode(
@@ -69,7 +80,8 @@ class Dispatcher:
         messages: list[OutboxMessage],
         events: dict[UUID, DomainEvent],
         failures: dict[UUID, Failure],
-    ) -> None:
+    ) -> dict[UUID, Failure]:
+        """Deliver to one handler; returns ``failures`` with this handler's added."""
         blocked = {failures[m.id].message.aggregate_id for m in messages if m.id in failures}
         todo = [
             m
@@ -77,11 +89,11 @@ class Dispatcher:
             if subscription.wants(m.event_type) and m.id in events and m.aggregate_id not in blocked
         ]
         if not todo:
-            return
+            return failures
         if len(todo) > 1:  # the fast path: the whole batch in one transaction
             try:
                 await self._apply(subscription, todo, events)
-                return
+                return failures
             except Exception as error:
                 if is_connection_error(error):
                     raise  # the database is gone, not the message: the worker backs off
@@ -95,6 +107,7 @@ class Dispatcher:
                     raise
                 failures[m.id] = Failure(m, subscription.name, _describe(error))
                 blocked.add(m.aggregate_id)
+        return failures
 
     async def _apply(
         self,
@@ -112,9 +125,13 @@ class Dispatcher:
             # and then sees a conflict: only one transaction applies each effect.
             rows = await connection.fetch(track, subscription.name, [m.id for m in messages])
             fresh = {r["message_id"] for r in rows}
-            for m in messages:
-                if m.id in fresh:
-                    await subscription.handler.apply(connection, events[m.id])
+            todo = [events[m.id] for m in messages if m.id in fresh]
+            apply_batch = getattr(subscription.handler, "apply_batch", None)
+            if apply_batch is not None:  # set-based handlers take the batch at once
+                await apply_batch(connection, todo)
+            else:
+                for event in todo:
+                    await subscription.handler.apply(connection, event)
         if self.metrics is not None:
             self.metrics.handled(subscription.name, time.perf_counter() - started, len(messages))
 

@@ -13,7 +13,9 @@ Connection = asyncpg.Connection | PoolConnectionProxy
 
 
 class EventHandler(Protocol):
-    """Applies one event inside the transaction the dispatcher opened for it."""
+    """Applies one event inside the transaction the dispatcher opened for it. A handler
+    may also offer ``apply_batch(connection, events)``, given events sorted by ticket
+    and version, to apply a batch set-based."""
 
     name: str
     event_types: frozenset[str]

@@ -21,7 +21,7 @@ log = logging.getLogger("tickets.worker")
 
 @dataclass(frozen=True)
 class WorkerConfig:
-    batch_size: int = 100
+    batch_size: int = 500
     lease_seconds: float = 30.0
     poll_seconds: float = 2.0
     per_ticket: int = 50

@@ -1,0 +1,105 @@
+"""`tickets seed --tickets N`: realistic demo data through the real command path."""
+
+import asyncio
+import random
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+from tickets.cli.core import app, settings_from_env
+
+out = Console()
+
+
+@app.command()
+def seed(
+    tickets: Annotated[int, typer.Option(min=1, help="how many tickets to create")] = 1000,
+    batch: Annotated[int, typer.Option(min=1, max=5000, help="tickets per transaction")] = 500,
+    workers: Annotated[
+        int, typer.Option(min=0, max=16, help="worker processes projecting meanwhile")
+    ] = 2,
+    random_seed: Annotated[int, typer.Option(help="for a repeatable dataset")] = 7,
+) -> None:
+    """Create users and N tickets in every status, with comments, via the command
+    handlers (batched: one unit of work per batch), then wait until they are projected."""
+    asyncio.run(_seed(tickets, batch, workers, random_seed))
+
+
+async def _seed(count: int, batch: int, workers: int, random_seed: int) -> None:
+    from tickets.application.commands import RegisterUser
+    from tickets.application.handlers import Deps
+    from tickets.application.messagebus import MessageBus
+    from tickets.application.ports import MessageContext
+    from tickets.application.results import UserResult
+    from tickets.application.seeding import Cast, SpreadClock, ticket_story
+    from tickets.bootstrap import open_runtime
+    from tickets.domain.users import Role, User
+    from tickets.infrastructure.system import RandomIds
+
+    rng = random.Random(random_seed)
+    async with open_runtime(settings_from_env()) as runtime:
+        context = MessageContext(correlation_id=f"seed-{uuid.uuid4().hex[:8]}")
+
+        async def user(name: str, role: Role) -> User:
+            result = (await runtime.bus.handle(RegisterUser(name=name, role=role), context)).result
+            assert isinstance(result, UserResult)
+            return User(result.id, result.name, frozenset(result.roles))
+
+        cast = Cast(
+            [await user(f"requester{i:02d}", Role.REQUESTER) for i in range(40)],
+            [await user(f"approver{i}", Role.APPROVER) for i in range(6)],
+        )
+        await user("admin", Role.ADMIN)
+        span = timedelta(days=365)
+        clock = SpreadClock(datetime.now(UTC) - span, span / (count * 6))
+        bus = MessageBus(runtime.uow_factory, Deps(clock=clock, ids=RandomIds()))
+        processes = [
+            await asyncio.create_subprocess_exec(sys.executable, "-m", "tickets", "worker")
+            for _ in range(workers)
+        ]
+        started = time.perf_counter()
+        columns = (
+            *Progress.get_default_columns()[:1],
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+        )
+        try:
+            with Progress(*columns, console=out) as bar:
+                written = bar.add_task("tickets written", total=count)
+                done = 0
+                while done < count:
+                    size = min(batch, count - done)
+                    commands = [
+                        c for _ in range(size) for c in ticket_story(uuid.uuid4(), cast, rng)
+                    ]
+                    await bus.handle_batch(commands, context)
+                    done += size
+                    bar.update(written, completed=done)
+                if workers:
+                    total = await _pending(runtime.pool)
+                    projected = bar.add_task("events projected", total=total)
+                    while (left := await _pending(runtime.pool)) > 0:
+                        bar.update(projected, completed=total - left)
+                        await asyncio.sleep(0.5)
+                    bar.update(projected, completed=total)
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                await process.wait()
+        elapsed = time.perf_counter() - started
+        out.print(f"seeded {count} tickets in {elapsed:.1f}s ({count / elapsed:.0f} tickets/s)")
+
+
+async def _pending(pool: object) -> int:
+    count: int = await pool.fetchval(  # type: ignore[attr-defined]
+        "SELECT count(*) FROM tickets.outbox_messages WHERE status = 'pending'"
+    )
+    return count
