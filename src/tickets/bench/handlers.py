@@ -17,6 +17,12 @@ class NoopHandler:
 
 
 def subscriptions_for(kind: str, pool: asyncpg.Pool) -> list[Subscription]:
+    """``noop``: one trivial handler; ``projections``: the service's real subscriptions
+    (both projections into the read model, and notifications)."""
     if kind == "noop":
         return [Subscription(NoopHandler(), pool)]
+    if kind == "projections":
+        from tickets.bootstrap import subscriptions
+
+        return subscriptions(pool, pool)
     raise ValueError(f"unknown handler set {kind!r}")

@@ -12,7 +12,7 @@ import asyncpg
 from tickets.bench.databases import scratch_runtime, wait_all_processed
 from tickets.bench.fill import insert_events, ticket_events
 from tickets.bench.handlers import subscriptions_for
-from tickets.bench.report import Report
+from tickets.bench.report import Report, scaled
 from tickets.bootstrap import Runtime
 from tickets.infrastructure.outbox.dispatcher import Dispatcher
 from tickets.infrastructure.outbox.worker import OutboxWorker, WorkerConfig
@@ -94,7 +94,7 @@ async def sql_ceiling(pool: asyncpg.Pool, batch: int = 100) -> float:
 
 
 async def run(report: Report, server_url: str, quick: bool, handlers: str = "noop") -> None:
-    events = 10_000 if quick else 40_000
+    events = int(scaled(10_000 if quick else 40_000, 500))
     rates: dict[str, float] = {}
     async with scratch_runtime(server_url) as runtime:
         n = await fill(runtime, events)

@@ -12,6 +12,16 @@ from rich.console import Console
 from rich.table import Table
 
 
+def scale() -> float:
+    """TICKETS_BENCH_SCALE shrinks every duration and dataset (the smoke test uses it to
+    prove the harness works in seconds; its numbers mean nothing)."""
+    return float(os.environ.get("TICKETS_BENCH_SCALE", "1"))
+
+
+def scaled(value: float, minimum: float = 1) -> float:
+    return max(minimum, value * scale())
+
+
 @dataclass
 class Target:
     name: str

@@ -1,9 +1,11 @@
-"""`tickets bench`: run the benchmark suite and write results.json and plots."""
+"""`tickets bench`: run the benchmark suite and write results.json, plots and a report."""
 
 import asyncio
+import sys
 import time
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -12,6 +14,7 @@ from tickets.cli.core import app, settings_from_env
 from tickets.logging_setup import configure_logging
 
 console = Console()
+SCENARIOS = ("http", "outbox", "lag", "queries", "peer")
 
 
 @app.command()
@@ -23,21 +26,71 @@ def bench(
     database_url: Annotated[
         str | None, typer.Option(help="PostgreSQL server URL; default: the embedded one")
     ] = None,
+    only: Annotated[
+        list[str] | None, typer.Option(help=f"run only these: {', '.join(SCENARIOS)}")
+    ] = None,
 ) -> None:
     """Measure the performance targets against baselines run on the same machine."""
-    from tickets.bench import outbox_delivery
+    from tickets.bench import http_commands, lag, outbox_delivery, peer, plots, queries
     from tickets.bench.databases import server
+    from tickets.bench.markdown import render
     from tickets.bench.report import Report
 
+    unknown = set(only or ()) - set(SCENARIOS)
+    if unknown:
+        console.print(f"[red]unknown scenario(s): {', '.join(sorted(unknown))}[/]")
+        raise typer.Exit(2)
     settings = settings_from_env()
     configure_logging(settings.log_format, "WARNING")
     url = database_url or settings.database_url
+    out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+    report = Report(quick=quick, database="external" if url else "embedded")
+    lag_samples: list[Any] = []
+
+    async def lag_run(r: Report, s: str, q: bool) -> None:
+        lag_samples.extend(await lag.run(r, s, q))
+
+    async def outbox_run(r: Report, s: str, q: bool) -> None:
+        await outbox_delivery.run(r, s, q, handlers="projections")
+
+    steps: dict[str, Callable[[Report, str, bool], Coroutine[Any, Any, Any]]] = {
+        "http": http_commands.run,
+        "outbox": outbox_run,
+        "lag": lag_run,
+        "queries": queries.run,
+        "peer": peer.run,
+    }
     with server(url, settings.data_dir.resolve() / "bench") as server_url:
-        report = Report(quick=quick, database="external" if url else "embedded")
-        console.print("[bold]outbox delivery[/] …")
-        asyncio.run(outbox_delivery.run(report, server_url, quick))
+        for name in SCENARIOS:
+            if only and name not in only:
+                continue
+            console.print(f"[bold]{name}[/] …")
+            asyncio.run(steps[name](report, server_url, quick))
+    for path in (
+        plots.lag_over_time(lag_samples, out),
+        plots.bars(
+            "Outbox delivery into the read model",
+            _rates(report),
+            "events/s",
+            out,
+            "outbox_delivery.png",
+        ),
+    ):
+        if path is not None:
+            report.plots.append(path.name)
     report.figures["duration_seconds"] = round(time.perf_counter() - started, 1)
     path = report.write(out)
+    command = "tickets bench" + (" --quick" if quick else "") + f" --out {out}"
+    import json
+
+    (out / "benchmarks.md").write_text(render(json.loads(path.read_text()), command))
     report.print(console)
     console.print(f"results: {path}")
+    sys.stdout.flush()
+
+
+def _rates(report: Any) -> dict[str, float]:
+    figure = report.figures.get("outbox_delivery_projections", {})
+    rates: dict[str, float] = figure.get("events_per_second", {})
+    return rates

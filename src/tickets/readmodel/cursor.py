@@ -8,7 +8,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID
 
 
@@ -31,8 +31,19 @@ class Cursor:
         try:
             padded = token + "=" * (-len(token) % 4)
             data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-            cursor = cls(str(data["s"]), datetime.fromisoformat(data["t"]), UUID(data["i"]))
-        except (ValueError, KeyError, TypeError, binascii.Error) as error:
+            if not all(isinstance(data.get(k), str) for k in ("s", "t", "i")):
+                raise InvalidCursor("the cursor is malformed")
+            at = datetime.fromisoformat(data["t"])
+            at.astimezone(UTC)  # times that cannot exist in UTC are refused here
+            cursor = cls(data["s"], at, UUID(data["i"]))
+        except (
+            ValueError,
+            KeyError,
+            TypeError,
+            AttributeError,
+            OverflowError,
+            binascii.Error,
+        ) as error:
             raise InvalidCursor("the cursor is malformed") from error
         if cursor.sort != sort:
             raise InvalidCursor("the cursor belongs to another sort order")

@@ -25,8 +25,7 @@ def title_query(q: str) -> str | None:
     return " & ".join(f"{w}:*" for w in words) or None
 
 
-async def list_tickets(
-    connection: Any,
+def list_query(
     viewer: Viewer,
     *,
     status: str | None = None,
@@ -35,9 +34,11 @@ async def list_tickets(
     sort: str = "-created_at",
     limit: int = 20,
     cursor: Cursor | None = None,
-) -> TicketPage:
+) -> tuple[str, list[object]] | None:
+    """The SQL and arguments of one list page (None: nothing can match)."""
     column, direction, compare = SORTS[sort]
-    where, args = [], []
+    where: list[str] = []
+    args: list[object] = []
 
     def arg(value: object) -> str:
         args.append(value)
@@ -56,7 +57,7 @@ async def list_tickets(
     if q is not None:
         tsquery = title_query(q)
         if tsquery is None:
-            return TicketPage([], None)
+            return None
         where.append(f"title_search @@ to_tsquery('simple', {arg(tsquery)})")
     if cursor is not None:
         where.append(f"({column}, ticket_id) {compare} ({arg(cursor.at)}, {arg(cursor.id)})")
@@ -65,11 +66,31 @@ async def list_tickets(
         f"{' WHERE ' + ' AND '.join(where) if where else ''}"
         f" ORDER BY {column} {direction}, ticket_id {direction} LIMIT {arg(limit + 1)}"
     )
-    rows = [TicketListRow(*r) for r in await connection.fetch(sql, *args)]
+    return sql, args
+
+
+async def list_tickets(
+    connection: Any,
+    viewer: Viewer,
+    *,
+    status: str | None = None,
+    author: str | None = None,
+    q: str | None = None,
+    sort: str = "-created_at",
+    limit: int = 20,
+    cursor: Cursor | None = None,
+) -> TicketPage:
+    query = list_query(
+        viewer, status=status, author=author, q=q, sort=sort, limit=limit, cursor=cursor
+    )
+    if query is None:
+        return TicketPage([], None)
+    rows = [TicketListRow(*r) for r in await connection.fetch(*query[:1], *query[1])]
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
+        column = SORTS[sort][0]
         next_cursor = Cursor(sort, getattr(last, column), last.id).encode()
     return TicketPage(rows, next_cursor)
 
