@@ -9,6 +9,7 @@ from starlette.exceptions import HTTPException
 from tickets.api.auth.dependencies import CurrentUser, Services
 from tickets.api.query_schemas import StatsOut, TicketDetailsOut, TicketPageOut
 from tickets.api.schemas import ProblemOut
+from tickets.application.errors import TicketNotFound
 from tickets.domain.users import User
 from tickets.readmodel.cursor import Cursor, InvalidCursor
 from tickets.readmodel.guard import current_version
@@ -103,7 +104,7 @@ async def details(
     async with pool.acquire() as connection:
         row = await ticket_details(connection, viewer(user), ticket_id)
     if row is None:
-        raise HTTPException(404, f"ticket {ticket_id} not found")
+        raise TicketNotFound(f"ticket {ticket_id} not found")
     if min_version is not None and row.version < min_version:
         raise ReadModelBehind(row.version, min_version)
     response.headers["ETag"] = f'"{row.version}"'

@@ -1,0 +1,210 @@
+"""Guarantee 4 on the read side: a projection never applies version N+1 before N. An
+early event raises OutOfOrder and changes nothing; through the dispatcher it fails, is
+retried, and applies once its predecessor has."""
+
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+
+from tests.integration.readmodel.reads import counts, details_row, list_row
+from tickets.bench.fill import insert_events, ticket_events
+from tickets.bootstrap import Runtime
+from tickets.domain.events import (
+    DomainEvent,
+    TicketCreated,
+    TicketEdited,
+    TicketSubmitted,
+)
+from tickets.infrastructure.outbox.dispatcher import Dispatcher
+from tickets.infrastructure.outbox.drain import drain
+from tickets.infrastructure.outbox.store import QueueStats
+from tickets.readmodel.guard import OutOfOrder
+from tickets.readmodel.ticket_details import TicketDetailsProjection
+from tickets.readmodel.ticket_list import TicketListProjection
+
+PROJECTIONS = (TicketListProjection(), TicketDetailsProjection())
+PROJECTION_NAMES = {"ticket_list", "ticket_details"}
+
+
+async def apply(pool: asyncpg.Pool, event: DomainEvent) -> None:
+    for projection in PROJECTIONS:
+        async with pool.acquire() as connection, connection.transaction():
+            await projection.apply(connection, event)
+
+
+async def state(pool: asyncpg.Pool, ticket_id: uuid.UUID, author: uuid.UUID) -> dict[str, Any]:
+    return {
+        "list": await list_row(pool, ticket_id),
+        "details": await details_row(pool, ticket_id),
+        "counts": await counts(pool, author),
+    }
+
+
+async def rejected_by_each_projection(pool: asyncpg.Pool, event: DomainEvent) -> None:
+    for projection in PROJECTIONS:
+        async with pool.acquire() as connection:
+            with pytest.raises(OutOfOrder):
+                async with connection.transaction():
+                    await projection.apply(connection, event)
+
+
+async def test_version_3_before_2_raises_and_changes_nothing(scratch: Runtime) -> None:
+    pool = scratch.read_pool
+    ticket = uuid.uuid4()
+    v1, v2, v3 = ticket_events(ticket, 3)
+    await apply(pool, v1)
+    before = await state(pool, ticket, v1.actor_id)
+
+    await rejected_by_each_projection(pool, v3)
+
+    assert await state(pool, ticket, v1.actor_id) == before
+    await apply(pool, v2)
+    await apply(pool, v3)
+    listed = await list_row(pool, ticket)
+    details = await details_row(pool, ticket)
+    assert listed is not None
+    assert details is not None
+    assert listed["version"] == details["version"] == 3
+    assert listed["comment_count"] == 2
+    assert [c["body"] for c in details["comments"]] == ["c2", "c3"]
+    assert [h["version"] for h in details["history"]] == [1, 2, 3]
+
+
+async def test_a_status_change_out_of_order_leaves_the_counts_alone(scratch: Runtime) -> None:
+    pool = scratch.read_pool
+    ticket, author = uuid.uuid4(), uuid.uuid4()
+    t0 = datetime.now(UTC)
+    common: dict[str, Any] = {"ticket_id": ticket, "actor_id": author, "actor_name": "a"}
+    created = TicketCreated(**common, version=1, occurred_at=t0, title="t", description="")
+    edited = TicketEdited(
+        **common, version=2, occurred_at=t0 + timedelta(seconds=1), title="t2", description=""
+    )
+    submitted = TicketSubmitted(**common, version=3, occurred_at=t0 + timedelta(seconds=2))
+    await apply(pool, created)
+    before = await state(pool, ticket, author)
+    assert before["counts"] == {"draft": 1}
+
+    await rejected_by_each_projection(pool, submitted)
+
+    assert await state(pool, ticket, author) == before
+    await apply(pool, edited)
+    await apply(pool, submitted)
+    after = await state(pool, ticket, author)
+    assert after["counts"] == {"submitted": 1}
+    assert after["list"]["status"] == after["details"]["status"] == "submitted"
+    assert after["list"]["title"] == "t2"
+
+
+async def test_an_event_for_an_unknown_ticket_waits_for_its_creation(scratch: Runtime) -> None:
+    pool = scratch.read_pool
+    ticket = uuid.uuid4()
+    v1, v2 = ticket_events(ticket, 2)
+
+    await rejected_by_each_projection(pool, v2)
+
+    assert await list_row(pool, ticket) is None
+    assert await details_row(pool, ticket) is None
+    assert await counts(pool, v1.actor_id) == {}
+
+
+async def test_the_dispatcher_retries_an_early_event_until_its_predecessor_is_applied(
+    fresh_runtime: Runtime,
+) -> None:
+    runtime = fresh_runtime
+    ticket = uuid.uuid4()
+    await insert_events(runtime.pool, ticket_events(ticket, 3))
+    v1, v2, v3 = await runtime.store.claim("w", 10, 30)
+    assert [m.aggregate_version for m in (v1, v2, v3)] == [1, 2, 3]
+
+    assert (await runtime.dispatcher.process([v1], "w")).delivered == [v1.id]
+    report = await runtime.dispatcher.process([v3], "w")  # v2 is late
+    await runtime.store.release([v2.id], "w")
+
+    assert report.delivered == []
+    assert [(f.message.id, f.handler) for f in report.failed] == [(v3.id, "ticket_list")]
+    assert "OutOfOrder" in report.failed[0].error
+    assert await outbox_row(runtime, v3.id) == {"status": "pending", "attempts": 1}
+    listed = await list_row(runtime.read_pool, ticket)
+    assert listed is not None
+    assert (listed["version"], listed["comment_count"]) == (1, 0)
+
+    await runtime.dispatcher.process([v3], "w")  # tried again, still too early
+    assert await outbox_row(runtime, v3.id) == {"status": "pending", "attempts": 2}
+
+    assert await drain(runtime.dispatcher) == 2  # v2, then v3 once it is due again
+
+    assert await outbox_row(runtime, v2.id) == {"status": "processed", "attempts": 1}
+    assert await outbox_row(runtime, v3.id) == {"status": "processed", "attempts": 3}
+    listed = await list_row(runtime.read_pool, ticket)
+    details = await details_row(runtime.read_pool, ticket)
+    assert listed is not None
+    assert details is not None
+    assert (listed["version"], listed["comment_count"]) == (3, 2)
+    assert [c["body"] for c in details["comments"]] == ["c2", "c3"]
+    assert [h["version"] for h in details["history"]] == [1, 2, 3]
+    attempts = await runtime.pool.fetch(
+        "SELECT attempt, handler, error FROM tickets.outbox_attempts WHERE message_id = $1"
+        " ORDER BY attempt",
+        v3.id,
+    )
+    assert [(a["attempt"], a["handler"]) for a in attempts] == [
+        (1, "ticket_list"),
+        (2, "ticket_list"),
+    ]
+    assert all("OutOfOrder" in a["error"] for a in attempts)
+
+
+class FailsOnVersion3:
+    """Wraps a projection; raises on version 3 the first ``times`` times it sees it."""
+
+    def __init__(self, inner: Any, times: int) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.event_types = inner.event_types
+        self.times = times
+        self.failures: list[int] = []
+
+    async def apply(self, connection: Any, event: DomainEvent) -> None:
+        if event.version == 3 and len(self.failures) < self.times:
+            self.failures.append(event.version)
+            raise RuntimeError("transient failure")
+        await self.inner.apply(connection, event)
+
+
+async def outbox_row(runtime: Runtime, message_id: uuid.UUID) -> dict[str, Any]:
+    row = await runtime.pool.fetchrow(
+        "SELECT status, attempts FROM tickets.outbox_messages WHERE id = $1", message_id
+    )
+    assert row is not None
+    return dict(row)
+
+
+async def test_a_failure_in_one_projection_skips_nothing_in_the_other(
+    fresh_runtime: Runtime,
+) -> None:
+    """The first projection fails on version 3 of a batch holding versions 1-3 (in the
+    batch's transaction and again alone): versions 1 and 2 must still be applied by the
+    other projection before they are marked processed, and version 3 reaches both
+    projections on retry."""
+    runtime = fresh_runtime
+    ticket = uuid.uuid4()
+    await insert_events(runtime.pool, ticket_events(ticket, 3))
+    subscriptions = list(runtime.dispatcher.subscriptions)
+    index = min(i for i, s in enumerate(subscriptions) if s.name in PROJECTION_NAMES)
+    flaky = FailsOnVersion3(subscriptions[index].handler, times=2)  # the batch, then alone
+    subscriptions[index] = replace(subscriptions[index], handler=flaky)
+
+    await drain(Dispatcher(runtime.store, subscriptions))
+
+    assert flaky.failures == [3, 3]
+    listed = await list_row(runtime.read_pool, ticket)
+    details = await details_row(runtime.read_pool, ticket)
+    assert listed is not None, "a projection never received versions 1 and 2"
+    assert details is not None, "a projection never received versions 1 and 2"
+    assert (listed["version"], listed["comment_count"]) == (3, 2)
+    assert [h["version"] for h in details["history"]] == [1, 2, 3]
+    assert await runtime.store.stats() == QueueStats(0, 0, 0, None)
