@@ -3,7 +3,6 @@ named database per test session, migrated, and dropped at the end."""
 
 import os
 import tempfile
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy.engine import make_url
 
+from tickets.bench.databases import scratch_database
 from tickets.bootstrap import Runtime, open_runtime
 from tickets.config import Settings
 from tickets.logging_setup import configure_logging
@@ -53,17 +53,17 @@ def server_url() -> Iterator[str]:
         embedded.stop()
 
 
+FAST_RETRIES = {"outbox_retry_base_seconds": 0.01, "outbox_retry_cap_seconds": 0.05}
+
+
 @pytest_asyncio.fixture(scope="session")
 async def database_url(server_url: str) -> AsyncIterator[str]:
-    name = f"tickets_test_{uuid.uuid4().hex[:12]}"
     try:
-        await _execute(server_url, f'CREATE DATABASE "{name}"')
+        await _execute(server_url, "SELECT 1")
     except (OSError, asyncpg.PostgresError) as error:
         pytest.fail(f"cannot reach the test PostgreSQL at {server_url}: {error}", pytrace=False)
-    try:
-        yield with_database(server_url, name)
-    finally:
-        await _execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    async with scratch_database(server_url) as url:
+        yield url
 
 
 def settings_for(database_url: str, **overrides: object) -> Settings:

@@ -6,25 +6,21 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest_asyncio
 
-from tests.conftest import _execute, settings_for, with_database
+from tests.conftest import FAST_RETRIES, settings_for
 from tests.faults.handlers import EFFECTS_DDL
+from tickets.bench.databases import scratch_database
 from tickets.bootstrap import Runtime, open_runtime
 from tickets.infrastructure.outbox.dispatcher import Dispatcher
 from tickets.infrastructure.outbox.handlers import EventHandler, Subscription
 from tickets.infrastructure.outbox.retry import RetryPolicy
 from tickets.infrastructure.outbox.store import OutboxStore
 
-FAST_RETRIES = {"outbox_retry_base_seconds": 0.01, "outbox_retry_cap_seconds": 0.05}
-
 
 @pytest_asyncio.fixture
 async def fault_db(server_url: str) -> AsyncIterator[str]:
-    name = f"tickets_fault_{uuid.uuid4().hex[:12]}"
-    await _execute(server_url, f'CREATE DATABASE "{name}"')
-    try:
-        yield with_database(server_url, name)
-    finally:
-        await _execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    """A database for this test alone: fault tests assert on the whole outbox."""
+    async with scratch_database(server_url) as url:
+        yield url
 
 
 @pytest_asyncio.fixture

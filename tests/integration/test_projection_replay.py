@@ -9,7 +9,7 @@ import pytest_asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import _execute, settings_for, with_database
+from tests.conftest import settings_for
 from tests.integration.conftest import context, register
 from tests.support.readmodel import rebuild_all, snapshot
 from tickets.application.commands import (
@@ -24,6 +24,7 @@ from tickets.application.commands import (
 )
 from tickets.application.errors import ApplicationError
 from tickets.application.results import TicketResult
+from tickets.bench.databases import scratch_database
 from tickets.bootstrap import Runtime, open_runtime
 from tickets.domain.errors import DomainError
 from tickets.domain.users import Role, User
@@ -33,13 +34,11 @@ from tickets.infrastructure.outbox.drain import drain
 @pytest_asyncio.fixture(scope="module")
 async def own_runtime(server_url: str) -> AsyncIterator[Runtime]:
     """A database of its own: rebuilds replace the whole read model."""
-    name = f"tickets_replay_{uuid.uuid4().hex[:10]}"
-    await _execute(server_url, f'CREATE DATABASE "{name}"')
-    try:
-        async with open_runtime(settings_for(with_database(server_url, name))) as runtime:
-            yield runtime
-    finally:
-        await _execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    async with (
+        scratch_database(server_url) as url,
+        open_runtime(settings_for(url)) as runtime,
+    ):
+        yield runtime
 
 
 @dataclass
