@@ -147,10 +147,10 @@ class Dispatcher:
             )
         for m in messages:
             first_failure = failed_at.get(m.aggregate_id)
-            if m.id in failures:
+            if first_failure is not None and m.aggregate_version > first_failure:
+                report.released.append(m.id)  # waits, uncharged, behind its ticket's failure
+            elif m.id in failures:
                 report.failed.append(failures[m.id])
-            elif first_failure is not None and m.aggregate_version > first_failure:
-                report.released.append(m.id)  # waits behind its ticket's failed message
             else:
                 report.delivered.append(m.id)
         await self.store.mark_processed(report.delivered)
