@@ -115,7 +115,9 @@ class TicketListProjection:
 
     async def _count(self, connection: Any, deltas: Counter[tuple[UUID, str]]) -> None:
         if deltas:
-            keys = list(deltas)
+            # Sorted: concurrent workers upsert shared count rows in one order, so they
+            # wait for each other instead of deadlocking.
+            keys = sorted(deltas)
             await connection.execute(
                 self.sql_count,
                 [a for a, _ in keys],

@@ -52,10 +52,13 @@ RETURNING o.id, o.position, o.aggregate_id, o.aggregate_version, o.event_type,
           o.payload, o.metadata, o.attempts, o.occurred_at
 """
 
+# Rows are locked in id order first: two workers settling overlapping sets (possible
+# after a lease expired under a slow worker) then wait for each other, never deadlock.
+LOCKED = f"SELECT id FROM {T} WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE"
 MARK_PROCESSED = f"""
 UPDATE {T} SET status = 'processed', processed_at = now(), attempts = attempts + 1,
                claimed_by = NULL, claimed_until = NULL
- WHERE id = ANY($1::uuid[]) AND status = 'pending'
+ WHERE id IN ({LOCKED}) AND status = 'pending'
 """
 
 RECORD_FAILURE = f"""
@@ -74,7 +77,7 @@ INSERT INTO tickets.outbox_attempts (message_id, attempt, handler, error) VALUES
 
 RELEASE = f"""
 UPDATE {T} SET claimed_by = NULL, claimed_until = NULL
- WHERE id = ANY($1::uuid[]) AND claimed_by = $2 AND status = 'pending'
+ WHERE id IN ({LOCKED}) AND claimed_by = $2 AND status = 'pending'
 """
 
 NOT_HELD = f"""NOT EXISTS (SELECT 1 FROM {T} d WHERE d.aggregate_id = m.aggregate_id

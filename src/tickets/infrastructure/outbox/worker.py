@@ -63,11 +63,12 @@ class OutboxWorker:
             try:
                 await self._serve(stop)
             except Exception as error:
+                # Never die: a lost database means reconnecting; anything else (a deadlock
+                # victim, a bug) is logged, and the batch's leases expire so it is retried.
                 if not is_connection_error(error):
-                    self.state = "stopped"
-                    raise
-                if self.state != "reconnecting":  # one line per outage, not per try
-                    log.warning("outbox worker lost the database (%s); reconnecting", error)
+                    log.exception("outbox worker batch failed; retrying after %.1fs", backoff)
+                elif self.state != "reconnecting":  # one line per outage, not per try
+                    log.warning("outbox worker lost the database (%r); reconnecting", error)
                 self.state = "reconnecting"
                 await _sleep_or_stop(stop, backoff)
                 backoff = min(backoff * 2, self.config.max_backoff_seconds)
