@@ -96,6 +96,12 @@ async def _seed(count: int, batch: int, workers: int, random_seed: int) -> None:
                 await process.wait()
         elapsed = time.perf_counter() - started
         out.print(f"seeded {count} tickets in {elapsed:.1f}s ({count / elapsed:.0f} tickets/s)")
+        # A bulk load leaves dead row versions behind; refresh visibility maps and
+        # statistics now rather than waiting for autovacuum (or without it).
+        for table in ("tickets.tickets", "tickets.outbox_messages"):
+            await runtime.pool.execute(f"VACUUM ANALYZE {table}")
+        for table in ("read.ticket_list", "read.ticket_details", "read.status_counts"):
+            await runtime.read_pool.execute(f"VACUUM ANALYZE {table}")
 
 
 async def _pending(pool: object) -> int:
