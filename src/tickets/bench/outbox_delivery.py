@@ -17,7 +17,7 @@ from tickets.bootstrap import Runtime
 from tickets.infrastructure.outbox.dispatcher import Dispatcher
 from tickets.infrastructure.outbox.worker import OutboxWorker, WorkerConfig
 
-TICKETS = 500
+EVENTS_PER_TICKET = 8  # a created ticket and its next versions, like seeded data
 CEILING_DDL = """CREATE TABLE IF NOT EXISTS public.bench_ceiling (
     ticket_id uuid PRIMARY KEY, version int NOT NULL, events int NOT NULL)"""
 # One statement per batch: claim, upsert the effect, write tracking rows, mark done.
@@ -39,8 +39,8 @@ UPDATE tickets.outbox_messages o SET status = 'processed', processed_at = now()
 
 
 async def fill(runtime: Runtime, events: int) -> int:
-    per_ticket = max(1, events // TICKETS)
-    stream = [e for _ in range(TICKETS) for e in ticket_events(uuid.uuid4(), per_ticket)]
+    tickets = max(1, events // EVENTS_PER_TICKET)
+    stream = [e for _ in range(tickets) for e in ticket_events(uuid.uuid4(), EVENTS_PER_TICKET)]
     for start in range(0, len(stream), 5000):
         await insert_events(runtime.pool, stream[start : start + 5000])
     await runtime.pool.execute("VACUUM ANALYZE tickets.outbox_messages")
@@ -108,7 +108,7 @@ async def run(report: Report, server_url: str, quick: bool, handlers: str = "noo
     per_second = {k: round(v) for k, v in rates.items()}
     report.figures[f"outbox_delivery_{handlers}"] = {
         "events": n,
-        "tickets": TICKETS,
+        "events_per_ticket": EVENTS_PER_TICKET,
         "events_per_second": per_second,
     }
     report.check(
