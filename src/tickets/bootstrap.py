@@ -25,7 +25,6 @@ from tickets.application.messagebus import MessageBus
 from tickets.config import Settings
 from tickets.infrastructure.database import create_engine
 from tickets.infrastructure.embedded import start_embedded, usable_data_dir
-from tickets.infrastructure.mapping import start_mappers
 from tickets.infrastructure.metrics import PrometheusMetrics
 from tickets.infrastructure.migrate import upgrade_to_head
 from tickets.infrastructure.notifications import DecisionNotifier
@@ -111,7 +110,6 @@ def subscriptions(pool: asyncpg.Pool, read_pool: asyncpg.Pool) -> list[Subscript
 @asynccontextmanager
 async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     """Start (or join) the database, migrate it, and build the bus and its adapters."""
-    start_mappers()
     embedded = None
     data_dir = usable_data_dir(settings.data_dir, settings.data_dir_is_explicit)
     url = settings.database_url

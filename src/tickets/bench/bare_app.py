@@ -1,5 +1,6 @@
 """The HTTP baseline: a bare ASGI endpoint running the same statements as a command
-(load the ticket, update it, insert an outbox row) on the same driver and pool.
+(load the ticket, update it, insert an outbox row, whose trigger queues the NOTIFY) on
+the same driver and pool.
 
 Run: python -m tickets.bench.bare_app DATABASE_URL PORT
 """
@@ -56,7 +57,6 @@ def build(url: str) -> Any:
                 INSERT,
                 {"mid": uuid.uuid4(), "id": ticket_id, "v": version + 1, "p": '{"bench": true}'},
             )
-            await connection.execute(text("SELECT pg_notify('tickets_outbox', '')"))
         body = json.dumps({"id": ticket_id, "version": version + 1}).encode()
         await send(
             {

@@ -44,7 +44,13 @@ class Comment:
 
 @dataclass(eq=False)
 class Ticket:
-    """A request that moves Draft → Submitted → Approved | Rejected (→ Draft)."""
+    """A request that moves Draft → Submitted → Approved | Rejected (→ Draft).
+
+    ``comments`` holds only the comments added to this instance: a ticket loaded from
+    storage starts with an empty list (no rule reads earlier comments, so they are not
+    loaded), and the comments added in this unit of work are the ones saved with it.
+    The full comment history lives in the events and the read model.
+    """
 
     id: UUID
     title: str

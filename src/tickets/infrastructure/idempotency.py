@@ -2,7 +2,7 @@
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tickets.application.messagebus import IdempotencyRace
 from tickets.application.ports import IdempotencyRequest, StoredResponse
@@ -11,14 +11,14 @@ from tickets.infrastructure import tables
 
 
 class SqlIdempotencyStore:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
         self._pending: dict[str, object] | None = None
 
     async def get(self, actor_key: str, key: str) -> StoredResponse | None:
         t = tables.idempotency_keys
         row = (
-            await self._session.execute(
+            await self._connection.execute(
                 select(t.c.fingerprint, t.c.response).where(t.c.scope == actor_key, t.c.key == key)
             )
         ).one_or_none()
@@ -48,7 +48,7 @@ class SqlIdempotencyStore:
             .on_conflict_do_nothing()
             .returning(tables.idempotency_keys.c.key)
         )
-        inserted = (await self._session.execute(stmt)).first()
+        inserted = (await self._connection.execute(stmt)).first()
         self._pending = None
         if inserted is None:
             raise IdempotencyRace()

@@ -4,15 +4,19 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import insert, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tickets.application.ports import MessageContext
 from tickets.domain.events import DomainEvent
 from tickets.infrastructure import tables
+from tickets.infrastructure.rows import execute_rows
 from tickets.infrastructure.serialization import event_to_payload
 
+# Listeners wake on this channel. A trigger on outbox_messages (migration 0003) sends
+# the NOTIFY for every INSERT, so writers need no statement of their own for it.
 NOTIFY_CHANNEL = "tickets_outbox"
+_INSERT = insert(tables.outbox_messages)
 
 
 def outbox_rows(events: Sequence[DomainEvent], context: MessageContext) -> list[dict[str, Any]]:
@@ -36,14 +40,11 @@ def outbox_rows(events: Sequence[DomainEvent], context: MessageContext) -> list[
 
 
 async def append_to_outbox(
-    session: AsyncSession, events: Sequence[DomainEvent], context: MessageContext
+    connection: AsyncConnection, events: Sequence[DomainEvent], context: MessageContext
 ) -> None:
-    """Insert one row per event and queue a NOTIFY.
+    """Insert one row per event; the table's trigger queues the NOTIFY.
 
     NOTIFY inside the transaction is delivered only if and when it commits, so a
     listener never wakes for rows it cannot see, and a rollback wakes nobody.
     """
-    if not events:
-        return
-    await session.execute(insert(tables.outbox_messages), outbox_rows(events, context))
-    await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+    await execute_rows(connection, _INSERT, outbox_rows(events, context))

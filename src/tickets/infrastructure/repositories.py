@@ -1,50 +1,24 @@
-"""Repositories over one SQLAlchemy session: tickets (ORM) and users (Core upsert)."""
+"""The user repository (Core upsert on the unit of work's connection); tickets are in
+ticket_repository.py."""
 
 from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tickets.domain.ticket import Ticket
 from tickets.domain.users import Role, User
 from tickets.infrastructure import tables
 
 
-class SqlTicketRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-        self.seen: list[Ticket] = []
-        self._by_id: dict[UUID, Ticket] = {}
-
-    def add(self, ticket: Ticket) -> None:
-        self._session.add(ticket)
-        self._remember(ticket)
-
-    async def get(self, ticket_id: UUID) -> Ticket | None:
-        if ticket_id in self._by_id:  # already in this unit of work (batched commands)
-            return self._by_id[ticket_id]
-        stmt = select(Ticket).where(tables.tickets.c.id == ticket_id)
-        stmt = stmt.options(selectinload(Ticket.comments))  # type: ignore[arg-type]
-        ticket = (await self._session.execute(stmt)).scalar_one_or_none()
-        if ticket is not None:
-            self._remember(ticket)
-        return ticket
-
-    def _remember(self, ticket: Ticket) -> None:
-        self.seen.append(ticket)
-        self._by_id[ticket.id] = ticket
-
-
 class SqlUserRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
 
     async def get_by_name(self, name: str) -> User | None:
         users = tables.users
         row = (
-            await self._session.execute(
+            await self._connection.execute(
                 select(users.c.id, users.c.name, users.c.roles).where(users.c.name == name)
             )
         ).one_or_none()
@@ -57,7 +31,7 @@ class SqlUserRepository:
         upsert = values.on_conflict_do_update(
             index_elements=[users.c.name], set_={"roles": values.excluded.roles}
         ).returning(users.c.id, users.c.name, users.c.roles)
-        row = (await self._session.execute(upsert)).one()
+        row = (await self._connection.execute(upsert)).one()
         return _user(row.id, row.name, row.roles)
 
 

@@ -1,18 +1,17 @@
 """The SQLAlchemy unit of work: aggregate rows, outbox rows and the idempotency
-record are written in one transaction."""
+record are written in one transaction, on one connection, with Core statements."""
 
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
-from tickets.application.errors import ConcurrencyConflict
 from tickets.application.ports import MessageContext
 from tickets.infrastructure.database import as_unavailable
 from tickets.infrastructure.idempotency import SqlIdempotencyStore
 from tickets.infrastructure.outbox_writer import append_to_outbox
-from tickets.infrastructure.repositories import SqlTicketRepository, SqlUserRepository
+from tickets.infrastructure.repositories import SqlUserRepository
+from tickets.infrastructure.ticket_repository import SqlTicketRepository
 
 
 class SqlUnitOfWork:
@@ -25,10 +24,18 @@ class SqlUnitOfWork:
         self._context = context
 
     async def __aenter__(self) -> Self:
+        # The session owns the transaction; the stores share its one connection. Taking
+        # it sends nothing yet: the driver sends BEGIN before the first statement.
         self._session = self._sessions()
-        self.tickets = SqlTicketRepository(self._session)
-        self.users = SqlUserRepository(self._session)
-        self.idempotency = SqlIdempotencyStore(self._session)
+        try:
+            connection: AsyncConnection = await self._session.connection()
+        except BaseException as error:  # close the session; ServiceUnavailable if down
+            await self.__aexit__(type(error), error, error.__traceback__)
+            raise
+        self.tickets = SqlTicketRepository(connection)
+        self.users = SqlUserRepository(connection)
+        self.idempotency = SqlIdempotencyStore(connection)
+        self._connection = connection
         return self
 
     async def __aexit__(
@@ -47,15 +54,11 @@ class SqlUnitOfWork:
             raise unavailable from exc
 
     async def commit(self) -> None:
-        try:
-            # The flush runs the version-guarded UPDATEs; a lost race raises StaleDataError.
-            await self._session.flush()
-        except StaleDataError as error:
-            raise ConcurrencyConflict(
-                "the ticket was changed concurrently; reload it and try again"
-            ) from error
+        # A lost optimistic-concurrency race raises ConcurrencyConflict out of the flush;
+        # nothing is committed and __aexit__ rolls back what was already written.
+        await self.tickets.flush()
         events = [event for ticket in self.tickets.seen for event in ticket.pull_events()]
-        await append_to_outbox(self._session, events, self._context)
+        await append_to_outbox(self._connection, events, self._context)
         await self.idempotency.flush()
         await self._session.commit()
 
