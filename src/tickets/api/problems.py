@@ -14,6 +14,7 @@ from tickets.application.errors import (
     ConcurrencyConflict,
     IdempotencyKeyReused,
     InvalidCommand,
+    ReadModelBehind,
     ServiceUnavailable,
     TicketNotFound,
     VersionMismatch,
@@ -35,6 +36,7 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int, str]] = [
     (IdempotencyKeyReused, 422, "Idempotency key reused"),
     (InvalidCommand, 422, "Invalid request"),
     (ServiceUnavailable, 503, "Service unavailable"),
+    (ReadModelBehind, 503, "Read model behind"),
 ]
 
 HTTP_CODES = {
@@ -46,7 +48,6 @@ HTTP_CODES = {
     412: "ticket.version_mismatch",
     413: "request.too_large",
     415: "request.unsupported_media_type",
-    503: "readmodel.behind",
     422: "request.invalid",
 }
 

@@ -46,6 +46,15 @@ class InvalidCommand(ApplicationError):
         self.field = field
 
 
+class ReadModelBehind(ApplicationError):
+    """The read model did not reach the version a reader waits for, within the bound."""
+
+    code = "readmodel.behind"
+
+    def __init__(self, seen: int, wanted: int) -> None:
+        super().__init__(f"the read model shows version {seen}, not yet {wanted}; retry shortly")
+
+
 class ServiceUnavailable(ApplicationError):
     """A dependency (the database) could not be reached."""
 

@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException
 from tickets.api.auth.dependencies import CurrentUser, Services
 from tickets.api.query_schemas import StatsOut, TicketDetailsOut, TicketPageOut
 from tickets.api.schemas import ProblemOut
-from tickets.application.errors import TicketNotFound
+from tickets.application.errors import ReadModelBehind, TicketNotFound
 from tickets.domain.users import User
 from tickets.readmodel.cursor import Cursor, InvalidCursor
 from tickets.readmodel.guard import current_version
@@ -109,12 +109,3 @@ async def details(
         raise ReadModelBehind(row.version, min_version)
     response.headers["ETag"] = f'"{row.version}"'
     return TicketDetailsOut.of(row)
-
-
-class ReadModelBehind(HTTPException):
-    def __init__(self, seen: int, wanted: int) -> None:
-        super().__init__(
-            503,
-            f"the read model shows version {seen}, not yet {wanted}; retry shortly",
-            headers={"Retry-After": "1"},
-        )
