@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from tickets.api.app import create_app
 from tickets.api.auth.tokens import AuthConfig
+from tickets.api.auth.verified_tokens import VerifiedTokens
 from tickets.api.services import ApiServices
 from tickets.application.behaviours import default_behaviours
 from tickets.application.handlers import Deps
@@ -223,6 +224,7 @@ async def api_services(settings: Settings) -> AsyncIterator[ApiServices]:
         yield ApiServices(
             bus=runtime.bus,
             auth=runtime.auth,
+            tokens=VerifiedTokens(runtime.auth),
             registry=runtime.registry,
             readiness=readiness,
             dead_letters=runtime.dead_letters,

@@ -50,11 +50,14 @@ class RequestContextMiddleware:
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
             await send(message)
 
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
-            try:
-                await self.app(scope, receive, send_with_id)
-            finally:
-                _observe(scope, status, time.perf_counter() - started)
+        # bind/reset rather than the bound_contextvars context manager: same effect, a
+        # measurable share less per request (contextlib's generator machinery).
+        tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            _observe(scope, status, time.perf_counter() - started)
+            structlog.contextvars.reset_contextvars(**tokens)
 
 
 def _request_id(scope: Scope) -> str:

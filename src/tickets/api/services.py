@@ -7,6 +7,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 
 from tickets.api.auth.tokens import AuthConfig
+from tickets.api.auth.verified_tokens import VerifiedTokens
 from tickets.application.messagebus import MessageBus
 from tickets.application.operations import DeadLetterAdmin
 from tickets.readmodel.freshness import VersionWaiter
@@ -16,6 +17,7 @@ from tickets.readmodel.freshness import VersionWaiter
 class ApiServices:
     bus: MessageBus
     auth: AuthConfig
+    tokens: VerifiedTokens
     registry: CollectorRegistry
     readiness: Callable[[], Awaitable[list[str]]]
     """Returns the reasons the service is not ready; empty when it is."""

@@ -46,6 +46,11 @@ def issue_token(user: User, config: AuthConfig, now: datetime | None = None) -> 
 
 def verify_token(token: str, config: AuthConfig) -> User:
     """The user the token speaks for; InvalidToken for anything short of a valid token."""
+    return verify_token_until(token, config)[0]
+
+
+def verify_token_until(token: str, config: AuthConfig) -> tuple[User, float]:
+    """The user the token speaks for and when it expires (seconds since the epoch)."""
     try:
         claims = jwt.decode(
             token,
@@ -59,7 +64,7 @@ def verify_token(token: str, config: AuthConfig) -> User:
         raise InvalidToken("the token has expired", "auth.token_expired") from None
     except jwt.PyJWTError as error:
         raise InvalidToken(f"the token is not valid: {error}") from None
-    return _user_from(claims)
+    return _user_from(claims), float(claims["exp"])
 
 
 def _user_from(claims: dict[str, Any]) -> User:

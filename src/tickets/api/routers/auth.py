@@ -26,7 +26,7 @@ async def token(body: TokenRequest, request: Request, services: Services) -> Tok
     if not services.auth.dev_login:
         raise HTTPException(404, "dev login is disabled")
     command = RegisterUser(name=body.username, role=body.role)
-    outcome = await run_command(request, services, command, None)
+    outcome = await run_command(request, command, idempotent=False)
     result = outcome.result
     assert isinstance(result, UserResult)
     user = User(result.id, result.name, frozenset(result.roles))

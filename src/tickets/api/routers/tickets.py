@@ -5,10 +5,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
 
-from tickets.api.auth.dependencies import CurrentUser, Services
+from tickets.api.auth.dependencies import CurrentUser
 from tickets.api.dispatch import (
-    IdempotencyKey,
-    IfMatch,
+    command_headers,
     expected_version,
     run_command,
     set_command_headers,
@@ -48,151 +47,161 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 router = APIRouter(prefix="/tickets", tags=["tickets"], responses=ERRORS)
+# If-Match and Idempotency-Key are read from the request by dispatch; see command_headers.
+POST_COMMAND = command_headers()
 
 
 async def _transition(
     request: Request,
     response: Response,
-    services: Services,
     command: TicketCommand,
-    idempotency_key: str | None,
     body: Any = None,
+    *,
+    idempotent: bool = True,
 ) -> TicketOut:
-    outcome = await run_command(request, services, command, idempotency_key, body)
+    outcome = await run_command(request, command, body, idempotent=idempotent)
     assert isinstance(outcome.result, TicketResult)
     set_command_headers(response, outcome, outcome.result.version)
     return TicketOut.of(outcome.result)
 
 
-@router.post("", status_code=201, summary="Create a draft ticket")
+@router.post(
+    "",
+    status_code=201,
+    summary="Create a draft ticket",
+    openapi_extra=command_headers(if_match=False),
+)
 async def create_ticket(
     request: Request,
     response: Response,
-    services: Services,
     user: CurrentUser,
-    idempotency_key: IdempotencyKey = None,
     body: TicketFields | None = None,
 ) -> TicketOut:
     fields = body or TicketFields()
     command = CreateTicket(
         actor=user, title=fields.title or "", description=fields.description or ""
     )
-    outcome = await run_command(request, services, command, idempotency_key, fields)
+    outcome = await run_command(request, command, fields)
     assert isinstance(outcome.result, TicketResult)
     set_command_headers(response, outcome, outcome.result.version)
     response.headers["Location"] = f"/tickets/{outcome.result.id}"
     return TicketOut.of(outcome.result)
 
 
-@router.patch("/{ticket_id}", summary="Edit a draft (author only)")
+@router.patch(
+    "/{ticket_id}",
+    summary="Edit a draft (author only)",
+    openapi_extra=command_headers(idempotency_key=False),
+)
 async def edit_ticket(
     ticket_id: UUID,
     body: TicketFields,
     request: Request,
     response: Response,
-    services: Services,
     user: CurrentUser,
-    if_match: IfMatch = None,
 ) -> TicketOut:
     command = EditTicket(
         actor=user,
         ticket_id=ticket_id,
-        expected_version=expected_version(if_match),
+        expected_version=expected_version(request),
         title=body.title,
         description=body.description,
     )
-    return await _transition(request, response, services, command, None)
+    return await _transition(request, response, command, idempotent=False)
 
 
-@router.post("/{ticket_id}/submit", summary="Submit a draft for approval (author only)")
+@router.post(
+    "/{ticket_id}/submit",
+    summary="Submit a draft for approval (author only)",
+    openapi_extra=POST_COMMAND,
+)
 async def submit_ticket(
     ticket_id: UUID,
     request: Request,
     response: Response,
-    services: Services,
     user: CurrentUser,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
     body: NoBody | None = None,
 ) -> TicketOut:
-    command = SubmitTicket(
-        actor=user, ticket_id=ticket_id, expected_version=expected_version(if_match)
-    )
-    return await _transition(request, response, services, command, idempotency_key)
+    version = expected_version(request)
+    command = SubmitTicket(actor=user, ticket_id=ticket_id, expected_version=version)
+    return await _transition(request, response, command)
 
 
-@router.post("/{ticket_id}/approve", summary="Approve a submitted ticket (approvers)")
+@router.post(
+    "/{ticket_id}/approve",
+    summary="Approve a submitted ticket (approvers)",
+    openapi_extra=POST_COMMAND,
+)
 async def approve_ticket(
     ticket_id: UUID,
     request: Request,
     response: Response,
-    services: Services,
     user: CurrentUser,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
     body: NoBody | None = None,
 ) -> TicketOut:
-    command = ApproveTicket(
-        actor=user, ticket_id=ticket_id, expected_version=expected_version(if_match)
-    )
-    return await _transition(request, response, services, command, idempotency_key)
+    version = expected_version(request)
+    command = ApproveTicket(actor=user, ticket_id=ticket_id, expected_version=version)
+    return await _transition(request, response, command)
 
 
-@router.post("/{ticket_id}/reject", summary="Reject a submitted ticket with a reason")
+@router.post(
+    "/{ticket_id}/reject",
+    summary="Reject a submitted ticket with a reason",
+    openapi_extra=POST_COMMAND,
+)
 async def reject_ticket(
     ticket_id: UUID,
     body: RejectBody,
     request: Request,
     response: Response,
-    services: Services,
     user: CurrentUser,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
 ) -> TicketOut:
     command = RejectTicket(
         actor=user,
         ticket_id=ticket_id,
-        expected_version=expected_version(if_match),
+        expected_version=expected_version(request),
         reason=body.reason,
     )
-    return await _transition(request, response, services, command, idempotency_key, body)
+    return await _transition(request, response, command, body)
 
 
-@router.post("/{ticket_id}/reopen", summary="Reopen a rejected ticket as a draft (author)")
+@router.post(
+    "/{ticket_id}/reopen",
+    summary="Reopen a rejected ticket as a draft (author)",
+    openapi_extra=POST_COMMAND,
+)
 async def reopen_ticket(
     ticket_id: UUID,
     request: Request,
     response: Response,
-    services: Services,
     user: CurrentUser,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
     body: NoBody | None = None,
 ) -> TicketOut:
-    command = ReopenTicket(
-        actor=user, ticket_id=ticket_id, expected_version=expected_version(if_match)
-    )
-    return await _transition(request, response, services, command, idempotency_key)
+    version = expected_version(request)
+    command = ReopenTicket(actor=user, ticket_id=ticket_id, expected_version=version)
+    return await _transition(request, response, command)
 
 
-@router.post("/{ticket_id}/comments", status_code=201, summary="Comment on a ticket")
+@router.post(
+    "/{ticket_id}/comments",
+    status_code=201,
+    summary="Comment on a ticket",
+    openapi_extra=POST_COMMAND,
+)
 async def add_comment(
     ticket_id: UUID,
     body: CommentBody,
     request: Request,
     response: Response,
-    services: Services,
     user: CurrentUser,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
 ) -> CommentOut:
     command = AddComment(
         actor=user,
         ticket_id=ticket_id,
-        expected_version=expected_version(if_match),
+        expected_version=expected_version(request),
         body=body.body,
     )
-    outcome = await run_command(request, services, command, idempotency_key, body)
+    outcome = await run_command(request, command, body)
     assert isinstance(outcome.result, CommentResult)
     set_command_headers(response, outcome, outcome.result.version)
     return CommentOut.of(outcome.result)
