@@ -86,7 +86,10 @@ def _replay(stored: StoredResponse, fingerprint: str) -> Outcome:
 
 
 def _wrap(behaviour: Behaviour, inner: Next) -> Next:
-    async def step(command: Command, context: MessageContext) -> Outcome:
-        return await behaviour(command, context, inner)
+    # A plain function returning the behaviour's coroutine, not a wrapping coroutine:
+    # one frame per behaviour, and every resumption after a database round trip passes
+    # through each frame of the chain.
+    def step(command: Command, context: MessageContext) -> Awaitable[Outcome]:
+        return behaviour(command, context, inner)
 
     return step
