@@ -14,7 +14,7 @@ from pathlib import Path
 import asyncpg
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tickets.api.app import create_app
 from tickets.api.auth.tokens import AuthConfig
@@ -131,9 +131,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             read_pool = await create_pool(read_url, max_size=settings.db_pool_size)
             stack.push_async_callback(read_pool.close)
         registry = CollectorRegistry()
-        uow_factory = SqlUnitOfWorkFactory(
-            async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
-        )
+        uow_factory = SqlUnitOfWorkFactory(engine)
         bus = MessageBus(
             uow_factory,
             Deps(clock=SystemClock(), ids=RandomIds()),

@@ -18,8 +18,10 @@ from tickets.infrastructure.system import SystemClock
 async def test_rolled_back_command_delivers_nothing(
     runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Two tickets, so the unit of work writes inside BEGIN … COMMIT (one ticket is one
+    statement, with no point between its writes and its commit to crash at)."""
     author = await register(runtime)
-    ticket = Ticket.create(uuid.uuid4(), author, "never", "", SystemClock().now())
+    now = SystemClock().now()
     uow = runtime.uow_factory(context())
 
     async def crash() -> None:
@@ -27,7 +29,8 @@ async def test_rolled_back_command_delivers_nothing(
 
     with pytest.raises(RuntimeError):  # noqa: PT012 - the failure happens inside the UoW
         async with uow:
-            uow.tickets.add(ticket)
+            for _ in range(2):
+                uow.tickets.add(Ticket.create(uuid.uuid4(), author, "never", "", now))
             monkeypatch.setattr(uow.idempotency, "flush", crash)
             await uow.commit()
 

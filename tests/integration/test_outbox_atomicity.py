@@ -8,6 +8,8 @@ import pytest
 
 from tests.integration.conftest import context, register
 from tickets.application.commands import CreateTicket, EditTicket, SubmitTicket
+from tickets.application.messagebus import IdempotencyRace
+from tickets.application.ports import IdempotencyRequest
 from tickets.application.results import TicketResult
 from tickets.bootstrap import Runtime
 from tickets.domain.ticket import Ticket
@@ -15,6 +17,8 @@ from tickets.infrastructure.outbox_writer import NOTIFY_CHANNEL
 from tickets.infrastructure.system import SystemClock
 from tickets.infrastructure.unit_of_work import SqlUnitOfWork
 
+OUTBOX_COUNT = "SELECT count(*) FROM tickets.outbox_messages WHERE aggregate_id = ANY($1)"
+TICKET_COUNT = "SELECT count(*) FROM tickets.tickets WHERE id = ANY($1)"
 ROWS = """SELECT aggregate_version, event_type, payload, metadata, status
           FROM tickets.outbox_messages WHERE aggregate_id = $1 ORDER BY position"""
 
@@ -46,12 +50,13 @@ async def test_commit_writes_one_row_per_event_with_versions(
     assert version == 3
 
 
-async def test_rolled_back_command_leaves_no_outbox_row(
+async def test_rolled_back_batch_leaves_no_outbox_row(
     runtime: Runtime, db: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The outbox INSERT has run inside the transaction when a later step fails."""
+    """Two tickets take the BEGIN … COMMIT path; a step after the outbox INSERT fails."""
     author = await register(runtime)
-    ticket = Ticket.create(uuid.uuid4(), author, "doomed", "", SystemClock().now())
+    now = SystemClock().now()
+    tickets = [Ticket.create(uuid.uuid4(), author, "doomed", "", now) for _ in range(2)]
     uow = runtime.uow_factory(context())  # the factory the bus uses
     assert isinstance(uow, SqlUnitOfWork)
 
@@ -60,17 +65,39 @@ async def test_rolled_back_command_leaves_no_outbox_row(
 
     with pytest.raises(RuntimeError):  # noqa: PT012 - the failure happens inside the UoW
         async with uow:
-            uow.tickets.add(ticket)
+            for ticket in tickets:
+                uow.tickets.add(ticket)
             monkeypatch.setattr(uow.idempotency, "flush", fail_after_outbox_insert)
             await uow.commit()
 
-    assert (
-        await db.fetchval(
-            "SELECT count(*) FROM tickets.outbox_messages WHERE aggregate_id = $1", ticket.id
-        )
-        == 0
+    ids = [t.id for t in tickets]
+    assert await db.fetchval(OUTBOX_COUNT, ids) == 0
+    assert await db.fetchval(TICKET_COUNT, ids) == 0
+
+
+async def test_failed_one_statement_write_leaves_no_row(
+    runtime: Runtime, db: asyncpg.Connection
+) -> None:
+    """One ticket takes the one-statement path; its last part (the idempotency record)
+    violates a key, after the ticket and outbox rows were inserted by the same statement."""
+    author = await register(runtime)
+    ticket = Ticket.create(uuid.uuid4(), author, "doomed", "", SystemClock().now())
+    await db.execute(
+        "INSERT INTO tickets.idempotency_keys (scope, key, fingerprint, response) "
+        "VALUES ('scope', 'taken', 'other', '{}')"
     )
-    assert await db.fetchval("SELECT count(*) FROM tickets.tickets WHERE id = $1", ticket.id) == 0
+    uow = runtime.uow_factory(context())
+    assert isinstance(uow, SqlUnitOfWork)
+
+    with pytest.raises(IdempotencyRace):  # noqa: PT012 - the failure happens inside the UoW
+        async with uow:
+            uow.tickets.add(ticket)
+            request = IdempotencyRequest("taken", "mine")
+            uow.idempotency.remember("scope", request, TicketResult.of(ticket))
+            await uow.commit()
+
+    assert await db.fetchval(OUTBOX_COUNT, [ticket.id]) == 0
+    assert await db.fetchval(TICKET_COUNT, [ticket.id]) == 0
 
 
 async def test_notify_is_sent_on_commit_only(runtime: Runtime, database_url: str) -> None:

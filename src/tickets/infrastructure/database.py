@@ -31,3 +31,10 @@ def as_unavailable(error: BaseException | None) -> ServiceUnavailable | None:
     if lost or (isinstance(error, exc.DBAPIError) and error.connection_invalidated):
         return ServiceUnavailable("the database is unavailable")
     return None
+
+
+def constraint_of(error: exc.DBAPIError) -> str | None:
+    """The name of the constraint a driver error reports violated, if any."""
+    cause = error.orig.__cause__ if error.orig is not None else None  # asyncpg's own error
+    name = getattr(cause, "constraint_name", None)
+    return name if isinstance(name, str) else None

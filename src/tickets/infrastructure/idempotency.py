@@ -34,6 +34,15 @@ class SqlIdempotencyStore:
             "response": result_to_json(result),
         }
 
+    @property
+    def pending(self) -> dict[str, object] | None:
+        """The record ``remember`` queued, as column values; None if there is none."""
+        return self._pending
+
+    def forget_pending(self) -> None:
+        """The pending record was written by the unit of work's one-statement commit."""
+        self._pending = None
+
     async def flush(self) -> None:
         """Insert the remembered response; IdempotencyRace if the key was taken meanwhile.
 

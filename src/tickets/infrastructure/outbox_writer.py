@@ -39,12 +39,10 @@ def outbox_rows(events: Sequence[DomainEvent], context: MessageContext) -> list[
     ]
 
 
-async def append_to_outbox(
-    connection: AsyncConnection, events: Sequence[DomainEvent], context: MessageContext
-) -> None:
-    """Insert one row per event; the table's trigger queues the NOTIFY.
+async def append_to_outbox(connection: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """Insert the rows (see outbox_rows); the table's trigger queues the NOTIFY.
 
     NOTIFY inside the transaction is delivered only if and when it commits, so a
     listener never wakes for rows it cannot see, and a rollback wakes nobody.
     """
-    await execute_rows(connection, _INSERT, outbox_rows(events, context))
+    await execute_rows(connection, _INSERT, rows)

@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tickets.application.errors import ConcurrencyConflict
-from tickets.domain.ticket import Ticket
+from tickets.domain.ticket import Comment, Ticket
 from tickets.infrastructure import tables
 from tickets.infrastructure.rows import Rows, comment_row, execute_rows, ticket_row
 
@@ -43,6 +43,21 @@ class SqlTicketRepository:
         """Every ticket added or loaded in this unit of work, in that order."""
         return [tracked.ticket for tracked in self._tracked.values()]
 
+    def single_change(self) -> tuple[Ticket, int | None, list[Comment]] | None:
+        """The ticket, its stored version (None: new) and its unstored comments, when
+        exactly one ticket in this unit of work has something to write; else None."""
+        pending = [t for t in self._tracked.values() if _has_changes(t)]
+        if len(pending) != 1:
+            return None
+        entry = pending[0]
+        return entry.ticket, entry.stored_version, entry.ticket.comments[entry.stored_comments :]
+
+    def mark_stored(self) -> None:
+        """Record that every tracked ticket is now stored as it is."""
+        for entry in self._tracked.values():
+            entry.stored_version = entry.ticket.version
+            entry.stored_comments = len(entry.ticket.comments)
+
     def add(self, ticket: Ticket) -> None:
         self._tracked[ticket.id] = _Tracked(ticket, stored_version=None)
 
@@ -75,9 +90,13 @@ class SqlTicketRepository:
         comments: Rows = []
         for entry in tracked:  # after the tickets: comments reference them
             comments += map(comment_row, entry.ticket.comments[entry.stored_comments :])
-            entry.stored_version = entry.ticket.version
-            entry.stored_comments = len(entry.ticket.comments)
+        self.mark_stored()
         await execute_rows(self._connection, _INSERT_COMMENTS, comments)
+
+
+def _has_changes(entry: _Tracked) -> bool:
+    ticket = entry.ticket
+    return entry.stored_version != ticket.version or len(ticket.comments) > entry.stored_comments
 
 
 def _changes(entry: _Tracked) -> dict[str, object]:
