@@ -1,6 +1,11 @@
-"""The HTTP baseline: a bare ASGI endpoint running the same statements as a command
-(load the ticket, update it, insert an outbox row, whose trigger queues the NOTIFY) on
-the same driver and pool.
+"""The HTTP baselines: a bare ASGI endpoint running a command's statements on the same
+driver and pool as the app, with nothing else (no framework, auth, domain or JSON body).
+
+``/bare/…`` is the baseline DESIGN.md §6 names: load the ticket, update it and insert an
+outbox row (whose trigger queues the NOTIFY) as three statements in BEGIN … COMMIT.
+``/single/…`` does the same work the way the app's unit of work writes it: the load on
+its own, then the update and the outbox insert as one statement (one_statement_write),
+so comparing the app with it isolates what the HTTP stack and the domain cost.
 
 Run: python -m tickets.bench.bare_app DATABASE_URL PORT
 """
@@ -12,6 +17,7 @@ from typing import Any
 
 import uvicorn
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tickets.infrastructure.database import create_engine
 
@@ -19,16 +25,54 @@ LOAD = text("SELECT id, title, description, status, version FROM tickets.tickets
 UPDATE = text(
     "UPDATE tickets.tickets SET version = :v, updated_at = now() WHERE id = :id AND version = :old"
 )
-INSERT = text(
+_OUTBOX_COLUMNS = (
     "INSERT INTO tickets.outbox_messages (id, aggregate_id, aggregate_version, "
-    "event_type, payload, metadata, occurred_at) VALUES (:mid, :id, :v, "
-    "'bench.bumped.v1', CAST(:p AS jsonb), '{}', now())"
+    "event_type, payload, metadata, occurred_at) "
 )
-CREATE = text(
+_OUTBOX_VALUES = "'bench.bumped.v1', CAST(:p AS jsonb), '{}', now()"
+INSERT = text(f"{_OUTBOX_COLUMNS}VALUES (:mid, :id, :v, {_OUTBOX_VALUES})")
+_NEW_TICKET = (
     "INSERT INTO tickets.tickets (id, title, description, author_id, author_name, "
     "status, version, created_at, updated_at) VALUES (:id, 't', '', :id, 'b', 'draft', "
-    "0, now(), now())"
+    "{version}, now(), now())"
 )
+CREATE = text(_NEW_TICKET.format(version=0))
+SINGLE_CREATE = text(
+    f"WITH t AS ({_NEW_TICKET.format(version=1)} RETURNING id) "
+    f"{_OUTBOX_COLUMNS}SELECT :mid, t.id, 1, {_OUTBOX_VALUES} FROM t"
+)
+SINGLE_CHANGE = text(
+    "WITH t AS (UPDATE tickets.tickets SET version = :v, updated_at = now() "
+    "WHERE id = :id AND version = :old RETURNING id) "
+    f"{_OUTBOX_COLUMNS}SELECT :mid, t.id, :v, {_OUTBOX_VALUES} FROM t"
+)
+PAYLOAD = '{"bench": true}'
+
+
+async def three_statements(connection: AsyncConnection, ticket_id: str, create: bool) -> int:
+    version = 0
+    async with connection.begin():
+        if create:
+            await connection.execute(CREATE, {"id": ticket_id})
+        else:
+            version = (await connection.execute(LOAD, {"id": ticket_id})).one().version
+        new = {"id": ticket_id, "v": version + 1, "old": version}
+        await connection.execute(UPDATE, new)
+        await connection.execute(INSERT, {**new, "mid": uuid.uuid4(), "p": PAYLOAD})
+    return version + 1
+
+
+async def one_statement(connection: AsyncConnection, ticket_id: str, create: bool) -> int:
+    await connection.execution_options(isolation_level="AUTOCOMMIT")
+    if create:
+        await connection.execute(
+            SINGLE_CREATE, {"id": ticket_id, "mid": uuid.uuid4(), "p": PAYLOAD}
+        )
+        return 1
+    version: int = (await connection.execute(LOAD, {"id": ticket_id})).one().version
+    new = {"id": ticket_id, "v": version + 1, "old": version, "mid": uuid.uuid4(), "p": PAYLOAD}
+    await connection.execute(SINGLE_CHANGE, new)
+    return version + 1
 
 
 def build(url: str) -> Any:
@@ -44,20 +88,12 @@ def build(url: str) -> Any:
             return
         while (await receive()).get("more_body"):
             pass
-        ticket_id = scope["path"].rsplit("/", 1)[-1]
-        async with engine.begin() as connection:
-            if scope["path"].startswith("/bare/create/"):
-                await connection.execute(CREATE, {"id": ticket_id})
-                version = 0
-            else:
-                row = (await connection.execute(LOAD, {"id": ticket_id})).one()
-                version = row.version
-            await connection.execute(UPDATE, {"id": ticket_id, "v": version + 1, "old": version})
-            await connection.execute(
-                INSERT,
-                {"mid": uuid.uuid4(), "id": ticket_id, "v": version + 1, "p": '{"bench": true}'},
-            )
-        body = json.dumps({"id": ticket_id, "version": version + 1}).encode()
+        _, mode, *rest = scope["path"].split("/")
+        write = one_statement if mode == "single" else three_statements
+        ticket_id = rest[-1]
+        async with engine.connect() as connection:
+            version = await write(connection, ticket_id, rest[0] == "create")
+        body = json.dumps({"id": ticket_id, "version": version}).encode()
         await send(
             {
                 "type": "http.response.start",
