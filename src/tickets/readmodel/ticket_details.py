@@ -21,10 +21,11 @@ from tickets.domain.events import (
     TicketReopened,
     TicketSubmitted,
 )
-from tickets.readmodel.batching import GroupHandler, apply_in_waves
+from tickets.readmodel.batching import GroupHandler, Run, apply_in_waves
 from tickets.readmodel.guard import check_not_applied
 
 READ_CHANNEL = "tickets_read"
+FOLDED: frozenset[type] = frozenset({CommentAdded})  # applied as runs, see batching.py
 # every update: the version guard, and a history entry appended
 # jsonb values go as JSON text (text[]): asyncpg would read a dict inside a list as a
 # nested array
@@ -33,8 +34,8 @@ TOUCH = "updated_at = e.at, version = e.v, history = t.history || e.h::jsonb"
 GUARD = "t.ticket_id = e.id AND t.version = e.v - 1"
 
 
-def history_entry(e: DomainEvent) -> str:
-    """A one-element JSON array to append to ``history``."""
+def history_entry(*events: DomainEvent) -> str:
+    """A JSON array of the events' entries, to append to ``history``."""
     return json.dumps(
         [
             {
@@ -43,6 +44,7 @@ def history_entry(e: DomainEvent) -> str:
                 "actor": {"id": str(e.actor_id), "name": e.actor_name},
                 "at": e.occurred_at.isoformat(),
             }
+            for e in events
         ]
     )
 
@@ -54,12 +56,12 @@ class TicketDetailsProjection:
         self.table = t = f"read.ticket_details{suffix}"
         self.notify = notify
 
-        def update(sets: str, extra: str = "", where: str = "") -> str:
+        def update(sets: str, extra: str = "", guard: str = GUARD) -> str:
             columns = "id, v, at, h" + "".join(f", {part.split()[0]}" for part in _parts(extra))
             types = BASE + "".join(f", ${i}::{k}[]" for i, k in _typed(extra))
             return f"""UPDATE {t} t SET {TOUCH}{", " + sets if sets else ""}
                          FROM unnest({types}) AS e({columns})
-                        WHERE {GUARD} {where} RETURNING t.ticket_id"""
+                        WHERE {guard} RETURNING t.ticket_id"""
 
         self.sql_create = f"""
             INSERT INTO {t} (ticket_id, version, created_at, updated_at, history, title,
@@ -82,7 +84,12 @@ class TicketDetailsProjection:
             "status = 'draft', decision = NULL, decided_by_id = NULL, decided_by_name = NULL, "
             "decided_at = NULL, reason = NULL"
         )
-        self.sql_comment = update("comments = t.comments || e.c::jsonb", "c text")
+        # A run of n comments (see batching.py) moves the row from v - n to v at once.
+        self.sql_comment = update(
+            "comments = t.comments || e.c::jsonb",
+            "c text, n int",
+            guard="t.ticket_id = e.id AND t.version = e.v - e.n",
+        )
         self.handlers: dict[type[DomainEvent], GroupHandler] = {
             TicketCreated: self.on_created,
             TicketEdited: self.on_edited,
@@ -98,7 +105,7 @@ class TicketDetailsProjection:
         await self.apply_batch(connection, [event])
 
     async def apply_batch(self, connection: Any, events: Sequence[DomainEvent]) -> None:
-        applied = await apply_in_waves(connection, events, self.handlers)
+        applied = await apply_in_waves(connection, events, self.handlers, FOLDED)
         if applied and self.notify:
             latest: dict[UUID, int] = {}
             for e in applied:
@@ -143,21 +150,16 @@ class TicketDetailsProjection:
     async def on_reopened(self, connection: Any, events: list[TicketReopened]) -> set[UUID]:
         return await self._update(connection, self.sql_reopen, events)
 
-    async def on_comment_added(self, connection: Any, events: list[CommentAdded]) -> set[UUID]:
-        comments = [
-            json.dumps(
-                [
-                    {
-                        "id": str(e.comment_id),
-                        "author": {"id": str(e.actor_id), "name": e.actor_name},
-                        "body": e.body,
-                        "created_at": e.occurred_at.isoformat(),
-                    }
-                ]
-            )
-            for e in events
-        ]
-        return await self._update(connection, self.sql_comment, events, comments)
+    async def on_comment_added(self, connection: Any, runs: list[Run]) -> set[UUID]:
+        comments = [json.dumps([_comment(e) for e in run.events]) for run in runs]
+        lasts = [run.last for run in runs]
+        history = [history_entry(*run.events) for run in runs]
+        rows = await connection.fetch(
+            self.sql_comment, *_base(lasts)[:3], history, comments, [len(r.events) for r in runs]
+        )
+        applied = {r["ticket_id"] for r in rows}
+        await check_not_applied(connection, self.table, lasts, applied)
+        return applied
 
     async def _update(
         self, connection: Any, sql: str, events: Sequence[DomainEvent], *extra: list[Any]
@@ -166,6 +168,16 @@ class TicketDetailsProjection:
         applied = {r["ticket_id"] for r in rows}
         await check_not_applied(connection, self.table, list(events), applied)
         return applied
+
+
+def _comment(e: DomainEvent) -> dict[str, Any]:
+    assert isinstance(e, CommentAdded)
+    return {
+        "id": str(e.comment_id),
+        "author": {"id": str(e.actor_id), "name": e.actor_name},
+        "body": e.body,
+        "created_at": e.occurred_at.isoformat(),
+    }
 
 
 def _base(events: Sequence[DomainEvent]) -> tuple[list[Any], ...]:

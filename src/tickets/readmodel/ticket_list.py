@@ -20,7 +20,7 @@ from tickets.domain.events import (
     TicketReopened,
     TicketSubmitted,
 )
-from tickets.readmodel.batching import GroupHandler, apply_in_waves
+from tickets.readmodel.batching import GroupHandler, Run, apply_in_waves
 from tickets.readmodel.guard import check_not_applied
 
 MOVES: dict[type[DomainEvent], tuple[str, str]] = {
@@ -30,6 +30,7 @@ MOVES: dict[type[DomainEvent], tuple[str, str]] = {
     TicketReopened: ("rejected", "draft"),
 }
 EVENTS = "unnest($1::uuid[], $2::int[], $3::timestamptz[])"
+FOLDED: frozenset[type] = frozenset({CommentAdded})  # applied as runs, see batching.py
 
 
 class TicketListProjection:
@@ -55,10 +56,11 @@ class TicketListProjection:
             UPDATE {t} t SET status = $5, updated_at = e.at, version = e.v
               FROM {EVENTS} AS e(id, v, at)
              WHERE {guard} AND t.status = $4 RETURNING t.ticket_id, t.author_id"""
+        # A run of n comments (see batching.py) moves the row from v - n to v at once.
         self.sql_comment = f"""
-            UPDATE {t} t SET comment_count = comment_count + 1, updated_at = e.at, version = e.v
-              FROM {EVENTS} AS e(id, v, at)
-             WHERE {guard} RETURNING t.ticket_id"""
+            UPDATE {t} t SET comment_count = comment_count + e.n, updated_at = e.at, version = e.v
+              FROM {EVENTS[:-1]}, $4::int[]) AS e(id, v, at, n)
+             WHERE t.ticket_id = e.id AND t.version = e.v - e.n RETURNING t.ticket_id"""
         self.sql_count = f"""
             INSERT INTO {self.counts} AS c (author_id, status, count)
             SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[])
@@ -75,7 +77,7 @@ class TicketListProjection:
         await self.apply_batch(connection, [event])
 
     async def apply_batch(self, connection: Any, events: Sequence[DomainEvent]) -> None:
-        await apply_in_waves(connection, events, self.handlers)
+        await apply_in_waves(connection, events, self.handlers, FOLDED)
 
     async def on_created(self, connection: Any, events: list[TicketCreated]) -> set[UUID]:
         rows = await connection.fetch(
@@ -92,9 +94,11 @@ class TicketListProjection:
         rows = await connection.fetch(self.sql_edit, *_keys(events), [e.title for e in events])
         return await self._checked(connection, events, rows)
 
-    async def on_comment_added(self, connection: Any, events: list[CommentAdded]) -> set[UUID]:
-        rows = await connection.fetch(self.sql_comment, *_keys(events))
-        return await self._checked(connection, events, rows)
+    async def on_comment_added(self, connection: Any, runs: list[Run]) -> set[UUID]:
+        lasts = [run.last for run in runs]
+        counts = [len(run.events) for run in runs]
+        rows = await connection.fetch(self.sql_comment, *_keys(lasts), counts)
+        return await self._checked(connection, lasts, rows)
 
     async def on_status_change(self, connection: Any, events: list[DomainEvent]) -> set[UUID]:
         old, new = MOVES[type(events[0])]

@@ -208,3 +208,54 @@ async def test_a_failure_in_one_projection_skips_nothing_in_the_other(
     assert (listed["version"], listed["comment_count"]) == (3, 2)
     assert [h["version"] for h in details["history"]] == [1, 2, 3]
     assert await runtime.store.stats() == QueueStats(0, 0, 0, None)
+
+
+async def apply_batch(pool: asyncpg.Pool, events: list[DomainEvent]) -> None:
+    for projection in PROJECTIONS:
+        async with pool.acquire() as connection, connection.transaction():
+            await projection.apply_batch(connection, events)
+
+
+async def test_a_run_of_comments_in_one_batch_equals_one_at_a_time(scratch: Runtime) -> None:
+    """Consecutive comments of a ticket are folded into one row update per projection
+    (batching.runs); the rows end exactly as when each comment is applied alone."""
+    pool = scratch.read_pool
+    folded, single = uuid.uuid4(), uuid.uuid4()
+    events = ticket_events(folded, 6)
+    await apply_batch(pool, events)
+    for event in ticket_events(single, 6):
+        await apply(pool, event)
+
+    rows = [(await list_row(pool, t), await details_row(pool, t)) for t in (folded, single)]
+    for listed, details in rows:
+        assert listed is not None
+        assert details is not None
+        assert listed["version"] == details["version"] == 6
+        assert listed["comment_count"] == 5
+        assert [c["body"] for c in details["comments"]] == ["c2", "c3", "c4", "c5", "c6"]
+        assert [h["version"] for h in details["history"]] == [1, 2, 3, 4, 5, 6]
+
+
+async def test_a_run_redelivered_or_partly_applied_is_never_applied_twice(
+    scratch: Runtime,
+) -> None:
+    pool = scratch.read_pool
+    ticket = uuid.uuid4()
+    v1, v2, v3, v4, v5 = ticket_events(ticket, 5)
+    await apply_batch(pool, [v1, v2, v3])
+    await apply_batch(pool, [v2, v3])  # the same run again: already applied, skipped
+    before = await state(pool, ticket, v1.actor_id)
+    assert before["list"]["comment_count"] == 2
+
+    await rejected_by_each_projection(pool, v5)  # a run starting after a gap
+    for projection in PROJECTIONS:  # a run overlapping what is applied: refused whole
+        async with pool.acquire() as connection:
+            with pytest.raises(OutOfOrder):
+                async with connection.transaction():
+                    await projection.apply_batch(connection, [v3, v4])
+
+    assert await state(pool, ticket, v1.actor_id) == before
+    await apply_batch(pool, [v4, v5])
+    details = await details_row(pool, ticket)
+    assert details is not None
+    assert [c["body"] for c in details["comments"]] == ["c2", "c3", "c4", "c5"]
