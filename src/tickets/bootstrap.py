@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import secrets
@@ -68,14 +69,15 @@ class Runtime:
     dead_letters: SqlDeadLetterAdmin
     outbox_metrics: OutboxMetrics
 
-    def worker(self, concurrency: int = 1) -> OutboxWorker:
+    def worker(self, concurrency: int | None = None) -> OutboxWorker:
         s = self.settings
         config = WorkerConfig(
             batch_size=s.outbox_batch_size,
             lease_seconds=s.outbox_lease_seconds,
             poll_seconds=s.outbox_poll_seconds,
-            concurrency=concurrency,
         )
+        if concurrency is not None:
+            config = dataclasses.replace(config, concurrency=concurrency)
         return OutboxWorker(
             self.database_url, self.store, self.dispatcher, config, self.outbox_metrics
         )
@@ -191,7 +193,9 @@ def jwt_secret(settings: Settings, data_dir: Path) -> str:
 
 
 @asynccontextmanager
-async def running_worker(runtime: Runtime, concurrency: int = 1) -> AsyncIterator[OutboxWorker]:
+async def running_worker(
+    runtime: Runtime, concurrency: int | None = None
+) -> AsyncIterator[OutboxWorker]:
     """Run an outbox worker until the block exits; it finishes its batch before stopping."""
     worker = runtime.worker(concurrency)
     stop = asyncio.Event()

@@ -41,7 +41,7 @@ def with_admin(action: Callable[[DeadLetterAdmin], Awaitable[R]]) -> R:
 
 @app.command()
 def worker(
-    concurrency: Annotated[int, typer.Option(min=1, max=64, help="claim loops")] = 1,
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="claim loops")] = 2,
     metrics_port: Annotated[int | None, typer.Option(help="serve /metrics here")] = None,
 ) -> None:
     """Run a standalone outbox worker until SIGTERM or Ctrl-C (finishing its batch)."""
