@@ -16,20 +16,23 @@ from tickets.application.ports import IdempotencyRequest, MessageContext
 ETAG = re.compile(r'^(?:W/)?"([^"]*)"$')
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
-_IF_MATCH = {
-    "name": "If-Match",
-    "in": "header",
-    "required": False,
-    "description": 'Expected ticket version, as returned in ETag: "3" (or *)',
-    "schema": {"type": "string"},
-}
-_IDEMPOTENCY_KEY = {
-    "name": "Idempotency-Key",
-    "in": "header",
-    "required": False,
-    "description": "Makes a retried POST safe: a repeat returns the stored response",
-    "schema": {"type": "string"},
-}
+
+def _header(name: str, description: str) -> dict[str, Any]:
+    """An optional string header, as an OpenAPI parameter."""
+    schema = {"type": "string"}
+    return {
+        "name": name,
+        "in": "header",
+        "required": False,
+        "description": description,
+        "schema": schema,
+    }
+
+
+_IF_MATCH = _header("If-Match", 'Expected ticket version, as returned in ETag: "3" (or *)')
+_IDEMPOTENCY_KEY = _header(
+    "Idempotency-Key", "Makes a retried POST safe: a repeat returns the stored response"
+)
 
 
 def command_headers(*, if_match: bool = True, idempotency_key: bool = True) -> dict[str, Any]:
