@@ -10,10 +10,10 @@ round trips in all, and the outbox rows still commit together with the ticket.
 import json
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tickets.domain.ticket import Comment, Ticket
+from tickets.infrastructure.database import driver_sql
 
 # The first CTE writes the ticket and returns its id only if the write happened; every
 # other CTE selects FROM it, so when the version guard matches no row (a concurrent
@@ -60,8 +60,8 @@ comments AS (
      WHERE CAST(:i_key AS text) IS NOT NULL
 )
 SELECT count(*) FROM written"""
-CREATE = text(f"WITH written AS ({_INSERT_TICKET}){_DEPENDENTS}")
-CHANGE = text(f"WITH written AS ({_UPDATE_TICKET}){_DEPENDENTS}")
+CREATE = f"WITH written AS ({_INSERT_TICKET}){_DEPENDENTS}"
+CHANGE = f"WITH written AS ({_UPDATE_TICKET}){_DEPENDENTS}"
 
 
 async def write_ticket(
@@ -93,7 +93,9 @@ async def write_ticket(
     else:
         statement = CHANGE
         params["loaded"] = loaded_version
-    written = (await connection.execute(statement, params)).scalar_one()
+    sql, names = driver_sql(statement, connection.dialect)
+    result = await connection.exec_driver_sql(sql, tuple(params[n] for n in names))
+    written = result.scalar_one()
     return bool(written)
 
 

@@ -4,16 +4,22 @@ the unit of work's connection. Changes are written by ``flush``, version-guarded
 from dataclasses import dataclass
 from uuid import UUID
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tickets.application.errors import ConcurrencyConflict
+from tickets.domain.status import TicketStatus
 from tickets.domain.ticket import Comment, Ticket
 from tickets.infrastructure import tables
 from tickets.infrastructure.rows import Rows, comment_row, execute_rows, ticket_row
 
 T = tables.tickets
-_SELECT = select(T).where(T.c.id == bindparam("p_id"))  # comments are never loaded
+# Driver SQL (see database.driver_sql): the hottest statement skips SQLAlchemy's
+# compilation lookup and result processing. Comments are never loaded.
+_LOAD = (
+    "SELECT id, title, description, author_id, author_name, status, version, created_at,"
+    " updated_at FROM tickets.tickets WHERE id = $1"
+)
 _INSERT = insert(T)
 _INSERT_COMMENTS = insert(tables.comments)
 # Optimistic concurrency: the row changes only if it still has the version this unit of
@@ -64,10 +70,20 @@ class SqlTicketRepository:
     async def get(self, ticket_id: UUID) -> Ticket | None:
         if ticket_id in self._tracked:  # already in this unit of work (batched commands)
             return self._tracked[ticket_id].ticket
-        row = (await self._connection.execute(_SELECT, {"p_id": ticket_id})).one_or_none()
+        row = (await self._connection.exec_driver_sql(_LOAD, (ticket_id,))).one_or_none()
         if row is None:
             return None
-        ticket = Ticket(**row._mapping)  # the columns are named like the fields
+        ticket = Ticket(
+            row.id,
+            row.title,
+            row.description,
+            row.author_id,
+            row.author_name,
+            TicketStatus(row.status),
+            row.version,
+            row.created_at,
+            row.updated_at,
+        )
         self._tracked[ticket_id] = _Tracked(ticket, stored_version=ticket.version)
         return ticket
 
