@@ -29,6 +29,11 @@ class ConcurrencyConflict(ApplicationError):
 
     code = "ticket.version_conflict"
 
+    def __init__(
+        self, message: str = "the ticket was changed concurrently; reload it and try again"
+    ):
+        super().__init__(message)
+
 
 class IdempotencyKeyReused(ApplicationError):
     """An Idempotency-Key was sent again with a different request."""

@@ -100,9 +100,7 @@ class SqlTicketRepository:
         for entry in sorted(changed, key=lambda t: t.ticket.id):
             result = await self._connection.execute(_UPDATE, _changes(entry))
             if result.rowcount != 1:
-                raise ConcurrencyConflict(
-                    "the ticket was changed concurrently; reload it and try again"
-                )
+                raise ConcurrencyConflict()
         comments: Rows = []
         for entry in tracked:  # after the tickets: comments reference them
             comments += map(comment_row, entry.ticket.comments[entry.stored_comments :])

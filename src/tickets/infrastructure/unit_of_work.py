@@ -23,8 +23,6 @@ from tickets.infrastructure.outbox_writer import append_to_outbox, outbox_rows
 from tickets.infrastructure.repositories import SqlUserRepository
 from tickets.infrastructure.ticket_repository import SqlTicketRepository
 
-CONFLICT = "the ticket was changed concurrently; reload it and try again"
-
 
 class SqlUnitOfWork:
     tickets: SqlTicketRepository
@@ -89,7 +87,7 @@ class SqlUnitOfWork:
                 raise IdempotencyRace() from error
             raise
         if not written:
-            raise ConcurrencyConflict(CONFLICT)
+            raise ConcurrencyConflict()
         self.tickets.mark_stored()
         self.idempotency.forget_pending()
 
