@@ -2,38 +2,64 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+PIP    := $(BIN)/python -m pip install --quiet --constraint constraints.txt
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: install run test lint unit typecheck contracts clean
+.PHONY: install install-dev run test lint unit typecheck contracts diagrams lock clean
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed; set PYTHON=python3.11 (or newer)")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
-	touch $(STAMP)
 
-install: $(STAMP)
+# What running needs: the package and its runtime dependencies, pinned by constraints.txt.
+$(RUN_STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) -e .
+	touch $(RUN_STAMP)
+
+# What testing and benchmarking need on top: the dev and bench extras.
+$(DEV_STAMP): $(RUN_STAMP)
+	$(PIP) -e '.[dev,bench]'
+	touch $(DEV_STAMP)
+
+install: $(RUN_STAMP)
+install-dev: $(DEV_STAMP)
 
 ## Start the service on 127.0.0.1:8000 (embedded PostgreSQL unless TICKETS_DATABASE_URL is set).
-run: install
+run: $(RUN_STAMP)
 	$(BIN)/tickets serve
 
 ## Lint, type-check, check the layer contracts, then run the whole test suite.
 test: lint typecheck contracts
 	$(BIN)/pytest
 
-lint: install
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests scripts
 	$(BIN)/ruff format --check src tests scripts
 
-typecheck: install
+typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
-contracts: install
+contracts: $(DEV_STAMP)
 	$(BIN)/lint-imports
 
-unit: install
+unit: $(DEV_STAMP)
 	$(BIN)/pytest tests/unit
+
+## Render every Mermaid diagram of the docs (needs node/npm; installs chromium as root).
+diagrams:
+	scripts/check_diagrams.sh
+
+## Re-pin every dependency (runtime, dev and bench) to what a fresh resolve picks today.
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --upgrade pip
+	.lock-venv/bin/python -m pip install --quiet -e '.[dev,bench]'
+	{ echo '# Exact versions every install uses (make run, make test). Regenerate with: make lock'; \
+	  .lock-venv/bin/python -m pip freeze --exclude-editable | sort; } > constraints.txt
+	rm -rf .lock-venv
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
