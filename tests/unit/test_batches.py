@@ -90,10 +90,10 @@ async def test_every_command_of_a_batch_is_validated_before_any_handler() -> Non
     assert (store.commits, store.users, store.tickets) == (0, {}, {})
 
 
-async def test_with_env_keeps_the_store_and_behaviours_with_another_clock() -> None:
+async def test_with_clock_and_ids_keeps_the_store_and_behaviours_with_another_clock() -> None:
     bus, store, metrics = pipeline_bus()
     long_ago = datetime(2020, 2, 2, tzinfo=UTC)
-    seeder = bus.with_env(ClockAndIds(FixedClock(long_ago), FakeIds()))
+    seeder = bus.with_clock_and_ids(ClockAndIds(FixedClock(long_ago), FakeIds()))
     ticket_id = uuid4()
     comment = AddComment(actor=ALICE, ticket_id=ticket_id, body="hi")
     commands = (CreateTicket(actor=ALICE, title="Old", ticket_id=ticket_id), comment)

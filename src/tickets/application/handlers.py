@@ -56,62 +56,80 @@ async def _load(uow: UnitOfWork, cmd: TicketCommand[Result]) -> Ticket:
     return ticket
 
 
-async def register_user(cmd: RegisterUser, uow: UnitOfWork, env: ClockAndIds) -> UserResult:
+async def register_user(
+    cmd: RegisterUser, uow: UnitOfWork, clock_and_ids: ClockAndIds
+) -> UserResult:
     existing = await uow.users.get_by_name(cmd.name)
-    user_id = existing.id if existing else env.ids.new_id()
+    user_id = existing.id if existing else clock_and_ids.ids.new_id()
     user = User(user_id, cmd.name, frozenset({cmd.role}))
     if user != existing:
         user = await uow.users.save(user)
     return UserResult.of(user)
 
 
-async def create_ticket(cmd: CreateTicket, uow: UnitOfWork, env: ClockAndIds) -> TicketResult:
-    ticket_id = cmd.ticket_id or env.ids.new_id()
-    ticket = Ticket.create(ticket_id, cmd.actor, cmd.title, cmd.description, env.clock.now())
+async def create_ticket(
+    cmd: CreateTicket, uow: UnitOfWork, clock_and_ids: ClockAndIds
+) -> TicketResult:
+    ticket_id = cmd.ticket_id or clock_and_ids.ids.new_id()
+    ticket = Ticket.create(
+        ticket_id, cmd.actor, cmd.title, cmd.description, clock_and_ids.clock.now()
+    )
     uow.tickets.add(ticket)
     return TicketResult.of(ticket)
 
 
-async def edit_ticket(cmd: EditTicket, uow: UnitOfWork, env: ClockAndIds) -> TicketResult:
+async def edit_ticket(cmd: EditTicket, uow: UnitOfWork, clock_and_ids: ClockAndIds) -> TicketResult:
     ticket = await _load(uow, cmd)
-    ticket.edit(cmd.actor, cmd.title, cmd.description, env.clock.now())
+    ticket.edit(cmd.actor, cmd.title, cmd.description, clock_and_ids.clock.now())
     return TicketResult.of(ticket)
 
 
-async def submit_ticket(cmd: SubmitTicket, uow: UnitOfWork, env: ClockAndIds) -> TicketResult:
+async def submit_ticket(
+    cmd: SubmitTicket, uow: UnitOfWork, clock_and_ids: ClockAndIds
+) -> TicketResult:
     ticket = await _load(uow, cmd)
-    ticket.submit(cmd.actor, env.clock.now())
+    ticket.submit(cmd.actor, clock_and_ids.clock.now())
     return TicketResult.of(ticket)
 
 
-async def approve_ticket(cmd: ApproveTicket, uow: UnitOfWork, env: ClockAndIds) -> TicketResult:
+async def approve_ticket(
+    cmd: ApproveTicket, uow: UnitOfWork, clock_and_ids: ClockAndIds
+) -> TicketResult:
     ticket = await _load(uow, cmd)
-    ticket.approve(cmd.actor, env.clock.now())
+    ticket.approve(cmd.actor, clock_and_ids.clock.now())
     return TicketResult.of(ticket)
 
 
-async def reject_ticket(cmd: RejectTicket, uow: UnitOfWork, env: ClockAndIds) -> TicketResult:
+async def reject_ticket(
+    cmd: RejectTicket, uow: UnitOfWork, clock_and_ids: ClockAndIds
+) -> TicketResult:
     ticket = await _load(uow, cmd)
-    ticket.reject(cmd.actor, cmd.reason, env.clock.now())
+    ticket.reject(cmd.actor, cmd.reason, clock_and_ids.clock.now())
     return TicketResult.of(ticket)
 
 
-async def reopen_ticket(cmd: ReopenTicket, uow: UnitOfWork, env: ClockAndIds) -> TicketResult:
+async def reopen_ticket(
+    cmd: ReopenTicket, uow: UnitOfWork, clock_and_ids: ClockAndIds
+) -> TicketResult:
     ticket = await _load(uow, cmd)
-    ticket.reopen(cmd.actor, env.clock.now())
+    ticket.reopen(cmd.actor, clock_and_ids.clock.now())
     return TicketResult.of(ticket)
 
 
-async def add_comment(cmd: AddComment, uow: UnitOfWork, env: ClockAndIds) -> CommentResult:
+async def add_comment(
+    cmd: AddComment, uow: UnitOfWork, clock_and_ids: ClockAndIds
+) -> CommentResult:
     ticket = await _load(uow, cmd)
-    comment = ticket.add_comment(cmd.actor, env.ids.new_id(), cmd.body, env.clock.now())
+    comment = ticket.add_comment(
+        cmd.actor, clock_and_ids.ids.new_id(), cmd.body, clock_and_ids.clock.now()
+    )
     return CommentResult.of(comment, ticket.version)
 
 
-async def run_batch(cmd: RunBatch, uow: UnitOfWork, env: ClockAndIds) -> BatchResult:
+async def run_batch(cmd: RunBatch, uow: UnitOfWork, clock_and_ids: ClockAndIds) -> BatchResult:
     """Each command's own handler, all in this one unit of work (validated by the bus)."""
     for command in cmd.commands:
-        await COMMAND_HANDLERS[type(command)](command, uow, env)
+        await COMMAND_HANDLERS[type(command)](command, uow, clock_and_ids)
     return BatchResult(len(cmd.commands))
 
 

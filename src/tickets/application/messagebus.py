@@ -28,12 +28,12 @@ class MessageBus:
     def __init__(
         self,
         uow_factory: UnitOfWorkFactory,
-        env: ClockAndIds,
+        clock_and_ids: ClockAndIds,
         behaviours: Sequence[Behaviour] = (),
         handlers: Mapping[type[Command[Result]], Handler] = COMMAND_HANDLERS,
     ) -> None:
         self._uow_factory = uow_factory
-        self._env = env
+        self._clock_and_ids = clock_and_ids
         self._behaviours = tuple(behaviours)
         self._handlers = dict(handlers)
         pipeline: Next = self._execute
@@ -47,9 +47,9 @@ class MessageBus:
         # its R (see handlers._pair), and a replay returns what that handler returned.
         return cast(Outcome[R], outcome)
 
-    def with_env(self, env: ClockAndIds) -> "MessageBus":
+    def with_clock_and_ids(self, clock_and_ids: ClockAndIds) -> "MessageBus":
         """This bus, with its behaviours and handlers, on another clock and id source."""
-        return MessageBus(self._uow_factory, env, self._behaviours, self._handlers)
+        return MessageBus(self._uow_factory, clock_and_ids, self._behaviours, self._handlers)
 
     async def _execute(self, command: Command[Result], context: MessageContext) -> Outcome[Result]:
         handler = self._handlers[type(command)]
@@ -61,7 +61,7 @@ class MessageBus:
                     stored = await uow.idempotency.get(scope, request.key)
                     if stored is not None:
                         return _replay(stored, request.fingerprint)
-                result = await handler(command, uow, self._env)
+                result = await handler(command, uow, self._clock_and_ids)
                 if request is not None:
                     uow.idempotency.remember(scope, request, result)
                 await uow.commit()

@@ -56,7 +56,7 @@ async def _seed(count: int, batch: int, workers: int, random_seed: int) -> None:
         await user("admin", Role.ADMIN)
         span = timedelta(days=365)
         clock = SpreadClock(datetime.now(UTC) - span, span / (count * 6))
-        bus = runtime.bus.with_env(ClockAndIds(clock=clock, ids=RandomIds()))
+        bus = runtime.bus.with_clock_and_ids(ClockAndIds(clock=clock, ids=RandomIds()))
         processes = [
             await asyncio.create_subprocess_exec(sys.executable, "-m", "tickets", "worker")
             for _ in range(workers)
