@@ -22,7 +22,7 @@ from tickets.api.auth.tokens import AuthConfig
 from tickets.api.auth.verified_tokens import VerifiedTokens
 from tickets.api.services import ApiServices
 from tickets.application.behaviours import default_behaviours
-from tickets.application.handlers import Deps
+from tickets.application.handlers import ClockAndIds
 from tickets.application.messagebus import MessageBus
 from tickets.config import Settings
 from tickets.infrastructure.database import create_engine
@@ -136,7 +136,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         uow_factory = SqlUnitOfWorkFactory(engine)
         bus = MessageBus(
             uow_factory,
-            Deps(clock=SystemClock(), ids=RandomIds()),
+            ClockAndIds(clock=SystemClock(), ids=RandomIds()),
             default_behaviours(PrometheusMetrics(registry)),
         )
         auth = AuthConfig(

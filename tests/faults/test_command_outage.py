@@ -13,7 +13,6 @@ from tests.integration.conftest import context, register
 from tickets.api.problems import STATUS_BY_ERROR
 from tickets.application.commands import CreateTicket, EditTicket, SubmitTicket
 from tickets.application.errors import ServiceUnavailable
-from tickets.application.results import TicketResult
 from tickets.bootstrap import open_runtime
 from tickets.infrastructure.embedded import start_embedded
 
@@ -26,7 +25,6 @@ async def test_commands_during_a_database_restart_are_refused_as_unavailable() -
         async with open_runtime(settings_for(server.url)) as runtime:
             author = await register(runtime)
             created = await runtime.bus.handle(CreateTicket(actor=author, title="T"), context())
-            assert isinstance(created.result, TicketResult)
             ticket_id = created.result.id
 
             await asyncio.to_thread(server.stop)  # the pool's connections are now dead
@@ -47,7 +45,6 @@ async def test_commands_during_a_database_restart_are_refused_as_unavailable() -
                 except ServiceUnavailable:
                     outcomes.append("unavailable")
                     continue
-                assert isinstance(submitted.result, TicketResult)
                 assert submitted.result.version == 2, "nothing written while it was away"
                 outcomes.append("ok")
                 break

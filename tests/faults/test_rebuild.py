@@ -9,7 +9,6 @@ from tests.integration.conftest import context, register
 from tests.support.readmodel import rebuild_all, snapshot
 from tickets.application.commands import AddComment, CreateTicket, SubmitTicket
 from tickets.application.errors import ApplicationError
-from tickets.application.results import TicketResult
 from tickets.bootstrap import Runtime, running_worker
 from tickets.domain.errors import DomainError
 from tickets.domain.users import Role
@@ -25,7 +24,6 @@ async def commands(runtime: Runtime, done: asyncio.Event, tickets: list[uuid.UUI
         try:
             if not tickets or random.random() < 0.4:
                 outcome = await runtime.bus.handle(CreateTicket(actor=author, title="r"), context())
-                assert isinstance(outcome.result, TicketResult)
                 tickets.append(outcome.result.id)
             elif random.random() < 0.5:
                 body = AddComment(actor=author, ticket_id=random.choice(tickets), body="b")
@@ -88,7 +86,6 @@ async def test_rebuild_skips_what_live_delivery_has_not_applied(runtime: Runtime
     author = await register(runtime)
     approver = await register(runtime, Role.APPROVER)
     created = await runtime.bus.handle(CreateTicket(actor=author, title="x"), context())
-    assert isinstance(created.result, TicketResult)
     ticket = created.result.id
     await drain(runtime.dispatcher)
     await runtime.bus.handle(SubmitTicket(actor=author, ticket_id=ticket), context())

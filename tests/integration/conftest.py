@@ -8,7 +8,6 @@ import pytest_asyncio
 
 from tickets.application.commands import RegisterUser
 from tickets.application.ports import MessageContext
-from tickets.application.results import UserResult
 from tickets.bootstrap import Runtime
 from tickets.domain.users import Role, User
 
@@ -20,9 +19,7 @@ def context() -> MessageContext:
 async def register(runtime: Runtime, role: Role = Role.REQUESTER) -> User:
     name = f"{role}-{uuid.uuid4().hex[:8]}"
     outcome = await runtime.bus.handle(RegisterUser(name=name, role=role), context())
-    result = outcome.result
-    assert isinstance(result, UserResult)
-    return User(result.id, result.name, frozenset(result.roles))
+    return outcome.result.user()
 
 
 @pytest_asyncio.fixture

@@ -6,7 +6,7 @@ from types import TracebackType
 from typing import Self
 from uuid import UUID, uuid4
 
-from tickets.application.handlers import Deps
+from tickets.application.handlers import ClockAndIds
 from tickets.application.messagebus import MessageBus
 from tickets.application.ports import IdempotencyRequest, MessageContext, StoredResponse
 from tickets.application.results import Result
@@ -50,6 +50,9 @@ class FakeTicketRepository:
 
     async def get(self, ticket_id: UUID) -> Ticket | None:
         """A copy, as a database would give: uncommitted changes never leak into the store."""
+        for ticket in self.seen:  # already in this unit of work (a batch of commands)
+            if ticket.id == ticket_id:
+                return ticket
         stored = self._store.tickets.get(ticket_id)
         if stored is None:
             return None
@@ -113,5 +116,5 @@ class FakeUnitOfWork:
 
 def fake_bus(store: FakeStore | None = None) -> tuple[MessageBus, FakeStore]:
     store = store or FakeStore()
-    bus = MessageBus(lambda ctx: FakeUnitOfWork(store, ctx), Deps(FakeClock(), FakeIds()))
+    bus = MessageBus(lambda ctx: FakeUnitOfWork(store, ctx), ClockAndIds(FakeClock(), FakeIds()))
     return bus, store

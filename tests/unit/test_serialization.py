@@ -8,12 +8,11 @@ from uuid import uuid4
 import pytest
 
 from tickets.application.results import (
+    BatchResult,
     CommentResult,
     Result,
     TicketResult,
     UserResult,
-    result_from_json,
-    result_to_json,
 )
 from tickets.domain.events import (
     EVENT_TYPES,
@@ -29,6 +28,7 @@ from tickets.domain.events import (
 from tickets.domain.status import TicketStatus
 from tickets.domain.users import Role
 from tickets.infrastructure.serialization import event_from_payload, event_to_payload
+from tickets.infrastructure.stored_results import result_from_json, result_to_json
 
 WHEN = datetime(2026, 3, 4, 5, 6, 7, 891011, tzinfo=UTC)
 PLUS_TWO = datetime(2026, 3, 4, 7, 6, 7, 1, tzinfo=timezone(timedelta(hours=2)))
@@ -107,6 +107,7 @@ RESULTS: list[Result] = [
     CommentResult(uuid4(), uuid4(), uuid4(), "carol", "looks good", PLUS_TWO, 5),
     UserResult(uuid4(), "dave", (Role.ADMIN, Role.APPROVER)),
     UserResult(uuid4(), "erin", ()),
+    BatchResult(12),
 ]
 
 
@@ -119,7 +120,8 @@ def test_result_round_trips_through_json(result: Result) -> None:
 
 
 @pytest.mark.parametrize(
-    ("result", "kind"), [(RESULTS[0], "ticket"), (RESULTS[2], "comment"), (RESULTS[3], "user")]
+    ("result", "kind"),
+    [(RESULTS[0], "ticket"), (RESULTS[2], "comment"), (RESULTS[3], "user"), (RESULTS[5], "batch")],
 )
 def test_result_kind(result: Result, kind: str) -> None:
     assert result_to_json(result)["kind"] == kind
@@ -133,3 +135,22 @@ def test_result_fields_keep_their_types() -> None:
     user = result_from_json(json.loads(json.dumps(result_to_json(RESULTS[3]))))
     assert isinstance(user, UserResult)
     assert all(type(role) is Role for role in user.roles)
+
+
+# The outbox log is durable: these are the payload keys stored for each event type,
+# and a stored event must keep serializing to exactly them.
+PAYLOAD_KEYS = {
+    "ticket.created.v1": {"title", "description"},
+    "ticket.edited.v1": {"title", "description"},
+    "ticket.submitted.v1": set(),
+    "ticket.approved.v1": set(),
+    "ticket.rejected.v1": {"reason"},
+    "ticket.reopened.v1": set(),
+    "comment.added.v1": {"comment_id", "body"},
+}
+COMMON_KEYS = {"ticket_id", "version", "actor_id", "actor_name", "occurred_at"}
+
+
+@pytest.mark.parametrize("event", SAMPLES, ids=lambda e: type(e).event_type)
+def test_payload_keys_are_exactly_the_stored_ones(event: DomainEvent) -> None:
+    assert set(event_to_payload(event)) == COMMON_KEYS | PAYLOAD_KEYS[event.event_type]

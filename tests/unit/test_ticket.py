@@ -59,7 +59,7 @@ def snapshot(ticket: Ticket) -> tuple[object, ...]:
         ticket.status,
         ticket.version,
         ticket.updated_at,
-        len(ticket.comments),
+        len(ticket.new_comments),
         len(ticket.pending_events),
     )
 
@@ -406,7 +406,7 @@ def test_comments_are_open_in_every_status(make: Callable[[], Ticket], actor: Us
         actor.name,
         at(9),
     )
-    assert ticket.comments[-1] is comment
+    assert ticket.new_comments[-1] is comment
     assert (ticket.status, ticket.version) == (status, version + 1)
     [event] = ticket.pull_events()
     assert isinstance(event, CommentAdded)
@@ -436,7 +436,7 @@ def test_comment_limit() -> None:
         lambda: ticket.add_comment(AUTHOR, uuid4(), "c" * (COMMENT_MAX + 1), at(9)),
     )
     ticket.add_comment(AUTHOR, uuid4(), "c" * COMMENT_MAX, at(9))
-    assert len(ticket.comments) == 1
+    assert len(ticket.new_comments) == 1
 
 
 # --- NUL characters -----------------------------------------------------------------------

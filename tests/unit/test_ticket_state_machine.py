@@ -141,12 +141,12 @@ class TicketMachine(RuleBasedStateMachine):
         """Run ``action`` expecting an event type, no event (None) or an error type."""
         if isinstance(expected, type) and issubclass(expected, DomainError):
             before = (self.ticket.version, self.ticket.status, self.ticket.title)
-            comments = len(self.ticket.comments)
+            comments = len(self.ticket.new_comments)
             with pytest.raises(expected) as raised:
                 action()
             assert type(raised.value) is expected
             assert (self.ticket.version, self.ticket.status, self.ticket.title) == before
-            assert len(self.ticket.comments) == comments
+            assert len(self.ticket.new_comments) == comments
             assert self.ticket.pending_events == []
             return False
         action()
@@ -248,8 +248,8 @@ class TicketMachine(RuleBasedStateMachine):
         actor = self.actors[who]
         action = lambda: self.ticket.add_comment(actor, comment_id, body, self.now())  # noqa: E731
         if self.attempt(expected, who, action):
-            assert self.ticket.comments[-1].id == comment_id
-            assert self.ticket.comments[-1].body == body.strip()
+            assert self.ticket.new_comments[-1].id == comment_id
+            assert self.ticket.new_comments[-1].body == body.strip()
 
     # --- invariants -----------------------------------------------------------------------
 
@@ -274,7 +274,7 @@ class TicketMachine(RuleBasedStateMachine):
     @invariant()
     def comments_match_comment_events(self) -> None:
         added = [e.comment_id for e in self.events if isinstance(e, CommentAdded)]
-        assert [c.id for c in self.ticket.comments] == added
+        assert [c.id for c in self.ticket.new_comments] == added
 
 
 TicketMachine.TestCase.settings = settings(

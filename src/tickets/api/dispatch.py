@@ -3,7 +3,7 @@
 import hashlib
 import json
 import re
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request, Response
 from starlette.exceptions import HTTPException
@@ -12,9 +12,11 @@ from tickets.api.auth.dependencies import services_of
 from tickets.application.commands import Command
 from tickets.application.messagebus import Outcome
 from tickets.application.ports import IdempotencyRequest, MessageContext
+from tickets.application.results import Result
 
 ETAG = re.compile(r'^(?:W/)?"([^"]*)"$')
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+R = TypeVar("R", bound=Result)
 
 
 def _header(name: str, description: str) -> dict[str, Any]:
@@ -62,8 +64,8 @@ def expected_version(request: Request) -> int | None:
 
 
 async def run_command(
-    request: Request, command: Command, body: Any = None, *, idempotent: bool = True
-) -> Outcome:
+    request: Request, command: Command[R], body: Any = None, *, idempotent: bool = True
+) -> Outcome[R]:
     """Send ``command`` through the bus with this request's context, honouring its
     Idempotency-Key header if the route is ``idempotent``."""
     key = request.headers.get("idempotency-key") if idempotent else None
@@ -91,7 +93,7 @@ def _idempotency(request: Request, key: str | None, body: Any) -> IdempotencyReq
     return IdempotencyRequest(key, hashlib.sha256(canonical.encode()).hexdigest())
 
 
-def set_command_headers(response: Response, outcome: Outcome, version: int) -> None:
+def set_command_headers(response: Response, outcome: Outcome[Result], version: int) -> None:
     response.headers["ETag"] = f'"{version}"'
     if outcome.replayed:
         response.headers["Idempotent-Replayed"] = "true"

@@ -8,6 +8,7 @@ from tickets.application.commands import Command
 from tickets.application.errors import ApplicationError
 from tickets.application.messagebus import Behaviour, Next, Outcome
 from tickets.application.ports import MessageContext, Metrics
+from tickets.application.results import Result
 from tickets.domain.errors import DomainError
 
 
@@ -17,7 +18,7 @@ def _outcome_of(error: BaseException) -> str:
     return "error"
 
 
-def _ids(command: Command, context: MessageContext) -> dict[str, str]:
+def _ids(command: Command[Result], context: MessageContext) -> dict[str, str]:
     """What every command log line carries (passed per call: cheaper than log.bind)."""
     return {
         "command": type(command).__name__,
@@ -30,7 +31,9 @@ def logging_behaviour() -> Behaviour:
     """Log each command with its correlation id, outcome and duration."""
     log = structlog.get_logger("tickets.commands")
 
-    async def behave(command: Command, context: MessageContext, nxt: Next) -> Outcome:
+    async def behave(
+        command: Command[Result], context: MessageContext, nxt: Next
+    ) -> Outcome[Result]:
         started = time.perf_counter()
         try:
             outcome = await nxt(command, context)
@@ -54,7 +57,9 @@ def logging_behaviour() -> Behaviour:
 def metrics_behaviour(metrics: Metrics) -> Behaviour:
     """Count commands by type and outcome, and time them."""
 
-    async def behave(command: Command, context: MessageContext, nxt: Next) -> Outcome:
+    async def behave(
+        command: Command[Result], context: MessageContext, nxt: Next
+    ) -> Outcome[Result]:
         started = time.perf_counter()
         outcome_name = "ok"
         try:
@@ -72,7 +77,9 @@ def metrics_behaviour(metrics: Metrics) -> Behaviour:
 def validation_behaviour() -> Behaviour:
     """Reject structurally invalid commands before any I/O."""
 
-    async def behave(command: Command, context: MessageContext, nxt: Next) -> Outcome:
+    async def behave(
+        command: Command[Result], context: MessageContext, nxt: Next
+    ) -> Outcome[Result]:
         command.validate()
         return await nxt(command, context)
 

@@ -64,3 +64,11 @@ class ServiceUnavailable(ApplicationError):
     """A dependency (the database) could not be reached."""
 
     code = "service.unavailable"
+
+
+class IdempotencyRace(Exception):
+    """A unit of work's idempotency key was committed concurrently by another request.
+
+    Raised by the unit of work's commit (infrastructure), handled by the message bus,
+    which replays the winner's stored response; never shown to a caller.
+    """

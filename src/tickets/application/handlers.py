@@ -1,8 +1,11 @@
-"""Command handlers: load, call the domain, return a result. The bus commits."""
+"""Command handlers: load, call the domain, return a result. The bus commits.
+
+``COMMAND_HANDLERS`` at the end is the one place where handlers are registered.
+"""
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from tickets.application.commands import (
     AddComment,
@@ -13,26 +16,37 @@ from tickets.application.commands import (
     RegisterUser,
     RejectTicket,
     ReopenTicket,
+    RunBatch,
     SubmitTicket,
     TicketCommand,
 )
 from tickets.application.errors import TicketNotFound, VersionMismatch
 from tickets.application.ports import Clock, IdSource, UnitOfWork
-from tickets.application.results import CommentResult, Result, TicketResult, UserResult
+from tickets.application.results import (
+    BatchResult,
+    CommentResult,
+    Result,
+    TicketResult,
+    UserResult,
+)
 from tickets.domain.ticket import Ticket
 from tickets.domain.users import User
 
 
 @dataclass(frozen=True)
-class Deps:
+class ClockAndIds:
+    """Where handlers get the time and new ids (the seeder brings a clock of its own)."""
+
     clock: Clock
     ids: IdSource
 
 
-Handler = Callable[[Any, UnitOfWork, Deps], Awaitable[Result]]
+C = TypeVar("C", bound=Command[Result])
+Handler = Callable[[Any, UnitOfWork, ClockAndIds], Awaitable[Result]]
+"""A handler takes the one command type it is registered for (see ``_pair``)."""
 
 
-async def _load(uow: UnitOfWork, cmd: TicketCommand) -> Ticket:
+async def _load(uow: UnitOfWork, cmd: TicketCommand[Result]) -> Ticket:
     """The ticket if the actor may see it (404 otherwise), at the expected version."""
     ticket = await uow.tickets.get(cmd.ticket_id)
     if ticket is None or not ticket.is_visible_to(cmd.actor):
@@ -42,66 +56,101 @@ async def _load(uow: UnitOfWork, cmd: TicketCommand) -> Ticket:
     return ticket
 
 
-async def register_user(cmd: RegisterUser, uow: UnitOfWork, deps: Deps) -> UserResult:
+async def register_user(
+    cmd: RegisterUser, uow: UnitOfWork, clock_and_ids: ClockAndIds
+) -> UserResult:
     existing = await uow.users.get_by_name(cmd.name)
-    user_id = existing.id if existing else deps.ids.new_id()
+    user_id = existing.id if existing else clock_and_ids.ids.new_id()
     user = User(user_id, cmd.name, frozenset({cmd.role}))
     if user != existing:
         user = await uow.users.save(user)
     return UserResult.of(user)
 
 
-async def create_ticket(cmd: CreateTicket, uow: UnitOfWork, deps: Deps) -> TicketResult:
-    ticket_id = cmd.ticket_id or deps.ids.new_id()
-    ticket = Ticket.create(ticket_id, cmd.actor, cmd.title, cmd.description, deps.clock.now())
+async def create_ticket(
+    cmd: CreateTicket, uow: UnitOfWork, clock_and_ids: ClockAndIds
+) -> TicketResult:
+    ticket_id = cmd.ticket_id or clock_and_ids.ids.new_id()
+    ticket = Ticket.create(
+        ticket_id, cmd.actor, cmd.title, cmd.description, clock_and_ids.clock.now()
+    )
     uow.tickets.add(ticket)
     return TicketResult.of(ticket)
 
 
-async def edit_ticket(cmd: EditTicket, uow: UnitOfWork, deps: Deps) -> TicketResult:
+async def edit_ticket(cmd: EditTicket, uow: UnitOfWork, clock_and_ids: ClockAndIds) -> TicketResult:
     ticket = await _load(uow, cmd)
-    ticket.edit(cmd.actor, cmd.title, cmd.description, deps.clock.now())
+    ticket.edit(cmd.actor, cmd.title, cmd.description, clock_and_ids.clock.now())
     return TicketResult.of(ticket)
 
 
-async def submit_ticket(cmd: SubmitTicket, uow: UnitOfWork, deps: Deps) -> TicketResult:
+async def submit_ticket(
+    cmd: SubmitTicket, uow: UnitOfWork, clock_and_ids: ClockAndIds
+) -> TicketResult:
     ticket = await _load(uow, cmd)
-    ticket.submit(cmd.actor, deps.clock.now())
+    ticket.submit(cmd.actor, clock_and_ids.clock.now())
     return TicketResult.of(ticket)
 
 
-async def approve_ticket(cmd: ApproveTicket, uow: UnitOfWork, deps: Deps) -> TicketResult:
+async def approve_ticket(
+    cmd: ApproveTicket, uow: UnitOfWork, clock_and_ids: ClockAndIds
+) -> TicketResult:
     ticket = await _load(uow, cmd)
-    ticket.approve(cmd.actor, deps.clock.now())
+    ticket.approve(cmd.actor, clock_and_ids.clock.now())
     return TicketResult.of(ticket)
 
 
-async def reject_ticket(cmd: RejectTicket, uow: UnitOfWork, deps: Deps) -> TicketResult:
+async def reject_ticket(
+    cmd: RejectTicket, uow: UnitOfWork, clock_and_ids: ClockAndIds
+) -> TicketResult:
     ticket = await _load(uow, cmd)
-    ticket.reject(cmd.actor, cmd.reason, deps.clock.now())
+    ticket.reject(cmd.actor, cmd.reason, clock_and_ids.clock.now())
     return TicketResult.of(ticket)
 
 
-async def reopen_ticket(cmd: ReopenTicket, uow: UnitOfWork, deps: Deps) -> TicketResult:
+async def reopen_ticket(
+    cmd: ReopenTicket, uow: UnitOfWork, clock_and_ids: ClockAndIds
+) -> TicketResult:
     ticket = await _load(uow, cmd)
-    ticket.reopen(cmd.actor, deps.clock.now())
+    ticket.reopen(cmd.actor, clock_and_ids.clock.now())
     return TicketResult.of(ticket)
 
 
-async def add_comment(cmd: AddComment, uow: UnitOfWork, deps: Deps) -> CommentResult:
+async def add_comment(
+    cmd: AddComment, uow: UnitOfWork, clock_and_ids: ClockAndIds
+) -> CommentResult:
     ticket = await _load(uow, cmd)
-    comment = ticket.add_comment(cmd.actor, deps.ids.new_id(), cmd.body, deps.clock.now())
+    comment = ticket.add_comment(
+        cmd.actor, clock_and_ids.ids.new_id(), cmd.body, clock_and_ids.clock.now()
+    )
     return CommentResult.of(comment, ticket.version)
 
 
-COMMAND_HANDLERS: dict[type[Command], Handler] = {
-    RegisterUser: register_user,
-    CreateTicket: create_ticket,
-    EditTicket: edit_ticket,
-    SubmitTicket: submit_ticket,
-    ApproveTicket: approve_ticket,
-    RejectTicket: reject_ticket,
-    ReopenTicket: reopen_ticket,
-    AddComment: add_comment,
-}
+async def run_batch(cmd: RunBatch, uow: UnitOfWork, clock_and_ids: ClockAndIds) -> BatchResult:
+    """Each command's own handler, all in this one unit of work (validated by the bus)."""
+    for command in cmd.commands:
+        await COMMAND_HANDLERS[type(command)](command, uow, clock_and_ids)
+    return BatchResult(len(cmd.commands))
+
+
+def _pair(
+    command_type: type[C], handler: Callable[[C, UnitOfWork, ClockAndIds], Awaitable[Result]]
+) -> tuple[type[Command[Result]], Handler]:
+    """A registry entry; mypy checks that the handler takes this command type."""
+    return command_type, handler
+
+
+COMMAND_HANDLERS: dict[type[Command[Result]], Handler] = dict(
+    [
+        _pair(RegisterUser, register_user),
+        _pair(CreateTicket, create_ticket),
+        _pair(EditTicket, edit_ticket),
+        _pair(SubmitTicket, submit_ticket),
+        _pair(ApproveTicket, approve_ticket),
+        _pair(RejectTicket, reject_ticket),
+        _pair(ReopenTicket, reopen_ticket),
+        _pair(AddComment, add_comment),
+        _pair(RunBatch, run_batch),
+    ]
+)
 """The one place where handlers are registered."""

@@ -3,48 +3,55 @@ inside one unit of work, replaying stored results for repeated idempotency keys.
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar, cast
 
 from tickets.application.commands import Command
-from tickets.application.errors import IdempotencyKeyReused
-from tickets.application.handlers import COMMAND_HANDLERS, Deps, Handler
+from tickets.application.errors import IdempotencyKeyReused, IdempotencyRace
+from tickets.application.handlers import COMMAND_HANDLERS, ClockAndIds, Handler
 from tickets.application.ports import MessageContext, StoredResponse, UnitOfWorkFactory
 from tickets.application.results import Result
 
+R = TypeVar("R", bound=Result, covariant=True)
+
 
 @dataclass(frozen=True)
-class Outcome:
-    result: Result
+class Outcome(Generic[R]):
+    result: R
     replayed: bool = False
 
 
-class IdempotencyRace(Exception):
-    """Raised by a unit of work whose idempotency key was committed concurrently."""
-
-
-Next = Callable[[Command, MessageContext], Awaitable[Outcome]]
-Behaviour = Callable[[Command, MessageContext, Next], Awaitable[Outcome]]
+Next = Callable[[Command[Result], MessageContext], Awaitable[Outcome[Result]]]
+Behaviour = Callable[[Command[Result], MessageContext, Next], Awaitable[Outcome[Result]]]
 
 
 class MessageBus:
     def __init__(
         self,
         uow_factory: UnitOfWorkFactory,
-        deps: Deps,
+        clock_and_ids: ClockAndIds,
         behaviours: Sequence[Behaviour] = (),
-        handlers: Mapping[type[Command], Handler] = COMMAND_HANDLERS,
+        handlers: Mapping[type[Command[Result]], Handler] = COMMAND_HANDLERS,
     ) -> None:
         self._uow_factory = uow_factory
-        self._deps = deps
+        self._clock_and_ids = clock_and_ids
+        self._behaviours = tuple(behaviours)
         self._handlers = dict(handlers)
         pipeline: Next = self._execute
-        for behaviour in reversed(behaviours):
+        for behaviour in reversed(self._behaviours):
             pipeline = _wrap(behaviour, pipeline)
         self._pipeline = pipeline
 
-    async def handle(self, command: Command, context: MessageContext) -> Outcome:
-        return await self._pipeline(command, context)
+    async def handle(self, command: Command[R], context: MessageContext) -> Outcome[R]:
+        outcome = await self._pipeline(command, context)
+        # The one cast: each command type is registered with the handler that returns
+        # its R (see handlers._pair), and a replay returns what that handler returned.
+        return cast(Outcome[R], outcome)
 
-    async def _execute(self, command: Command, context: MessageContext) -> Outcome:
+    def with_clock_and_ids(self, clock_and_ids: ClockAndIds) -> "MessageBus":
+        """This bus, with its behaviours and handlers, on another clock and id source."""
+        return MessageBus(self._uow_factory, clock_and_ids, self._behaviours, self._handlers)
+
+    async def _execute(self, command: Command[Result], context: MessageContext) -> Outcome[Result]:
         handler = self._handlers[type(command)]
         request = context.idempotency
         scope = command.idempotency_scope()
@@ -54,7 +61,7 @@ class MessageBus:
                     stored = await uow.idempotency.get(scope, request.key)
                     if stored is not None:
                         return _replay(stored, request.fingerprint)
-                result = await handler(command, uow, self._deps)
+                result = await handler(command, uow, self._clock_and_ids)
                 if request is not None:
                     uow.idempotency.remember(scope, request, result)
                 await uow.commit()
@@ -67,19 +74,8 @@ class MessageBus:
             assert stored is not None, "an idempotency race implies a stored response"
             return _replay(stored, request.fingerprint)
 
-    async def handle_batch(self, commands: Sequence[Command], context: MessageContext) -> int:
-        """Run many commands in one unit of work and one commit (bulk loads such as
-        seeding): the same handlers, domain rules and outbox rows, fewer round trips.
-        Any refused command rolls the whole batch back. No idempotency keys."""
-        async with self._uow_factory(context) as uow:
-            for command in commands:
-                command.validate()
-                await self._handlers[type(command)](command, uow, self._deps)
-            await uow.commit()
-        return len(commands)
 
-
-def _replay(stored: StoredResponse, fingerprint: str) -> Outcome:
+def _replay(stored: StoredResponse, fingerprint: str) -> Outcome[Result]:
     if stored.fingerprint != fingerprint:
         raise IdempotencyKeyReused("this Idempotency-Key was already used with a different request")
     return Outcome(stored.result, replayed=True)
@@ -89,7 +85,7 @@ def _wrap(behaviour: Behaviour, inner: Next) -> Next:
     # A plain function returning the behaviour's coroutine, not a wrapping coroutine:
     # one frame per behaviour, and every resumption after a database round trip passes
     # through each frame of the chain.
-    def step(command: Command, context: MessageContext) -> Awaitable[Outcome]:
+    def step(command: Command[Result], context: MessageContext) -> Awaitable[Outcome[Result]]:
         return behaviour(command, context, inner)
 
     return step

@@ -1,8 +1,7 @@
-"""What commands return, and their JSON form for stored idempotent responses."""
+"""What commands return: plain data, built from the domain objects they report on."""
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from tickets.domain.status import TicketStatus
@@ -70,42 +69,16 @@ class UserResult:
     def of(cls, user: User) -> "UserResult":
         return cls(user.id, user.name, tuple(sorted(user.roles)))
 
-
-Result = TicketResult | CommentResult | UserResult
-_KINDS: dict[str, type[Result]] = {
-    "ticket": TicketResult,
-    "comment": CommentResult,
-    "user": UserResult,
-}
-_CONVERT: dict[str, Any] = {
-    "id": UUID,
-    "ticket_id": UUID,
-    "author_id": UUID,
-    "status": TicketStatus,
-    "created_at": datetime.fromisoformat,
-    "updated_at": datetime.fromisoformat,
-    "roles": lambda roles: tuple(Role(r) for r in roles),
-}
+    def user(self) -> User:
+        """The user this result describes, to act as (issue a token, send commands)."""
+        return User(self.id, self.name, frozenset(self.roles))
 
 
-def result_to_json(result: Result) -> dict[str, Any]:
-    kind = next(k for k, cls in _KINDS.items() if isinstance(result, cls))
-    data = {k: _plain(v) for k, v in asdict(result).items()}
-    return {"kind": kind, "data": data}
+@dataclass(frozen=True)
+class BatchResult:
+    commands: int
+    """How many commands the batch ran."""
 
 
-def result_from_json(document: dict[str, Any]) -> Result:
-    cls = _KINDS[document["kind"]]
-    data = document["data"]
-    values = {f.name: _CONVERT.get(f.name, lambda v: v)(data[f.name]) for f in fields(cls)}
-    return cls(**values)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, UUID):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, tuple):
-        return [_plain(v) for v in value]
-    return value
+Result = TicketResult | CommentResult | UserResult | BatchResult
+"""Every result a command returns; an idempotency store keeps any of them."""

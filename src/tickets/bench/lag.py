@@ -11,12 +11,12 @@ import time
 import uuid
 from typing import Any
 
-from tickets.application.commands import CreateTicket, RegisterUser, SubmitTicket
+from tickets.application.commands import Command, CreateTicket, RegisterUser, SubmitTicket
 from tickets.application.ports import MessageContext
-from tickets.application.results import TicketResult, UserResult
+from tickets.application.results import TicketResult
 from tickets.bench.databases import scratch_runtime
 from tickets.bench.report import Report, scaled
-from tickets.domain.users import Role, User
+from tickets.domain.users import Role
 from tickets.infrastructure.outbox.pool import connect
 from tickets.readmodel.ticket_details import READ_CHANNEL
 
@@ -29,8 +29,7 @@ async def run(report: Report, server_url: str, quick: bool) -> list[tuple[float,
         registered = await runtime.bus.handle(
             RegisterUser(name="lag", role=Role.REQUESTER), context
         )
-        assert isinstance(registered.result, UserResult)
-        author = User(registered.result.id, "lag", frozenset({Role.REQUESTER}))
+        author = registered.result.user()
         committed: dict[str, list[tuple[int, float]]] = {}  # ticket -> (version, commit time)
         samples: list[tuple[float, float]] = []  # (seconds since start, lag)
         started = time.perf_counter()
@@ -65,12 +64,13 @@ async def run(report: Report, server_url: str, quick: bool) -> list[tuple[float,
                 await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
                 next_at += interval
                 if tickets and len(tickets) % 2:
-                    command: Any = SubmitTicket(actor=author, ticket_id=tickets.pop())
+                    command: Command[TicketResult] = SubmitTicket(
+                        actor=author, ticket_id=tickets.pop()
+                    )
                 else:
                     command = CreateTicket(actor=author, title="lag")
                 outcome = await runtime.bus.handle(command, context)
                 result = outcome.result
-                assert isinstance(result, TicketResult)
                 committed.setdefault(str(result.id), []).append(
                     (result.version, time.perf_counter())
                 )

@@ -15,7 +15,6 @@ from sqlalchemy.engine import make_url
 from tickets.application.commands import ApproveTicket, CreateTicket, RegisterUser, SubmitTicket
 from tickets.application.messagebus import MessageBus
 from tickets.application.ports import MessageContext
-from tickets.application.results import TicketResult, UserResult
 from tickets.bench.databases import scratch_database, scratch_runtime
 from tickets.bench.report import Report, scaled
 from tickets.domain.users import Role, User
@@ -57,8 +56,7 @@ class PeerApp(Protocol):
 
 async def _user(bus: MessageBus, name: str, role: Role) -> User:
     outcome = await bus.handle(RegisterUser(name=name, role=role), _context())
-    assert isinstance(outcome.result, UserResult)
-    return User(outcome.result.id, outcome.result.name, frozenset(outcome.result.roles))
+    return outcome.result.user()
 
 
 def _context() -> MessageContext:
@@ -71,7 +69,6 @@ async def _our_stream(
     while window.open():
         created = await bus.handle(CreateTicket(actor=author, title="New laptop"), _context())
         window.tick(stream)
-        assert isinstance(created.result, TicketResult)
         ticket_id = created.result.id
         await bus.handle(SubmitTicket(actor=author, ticket_id=ticket_id), _context())
         window.tick(stream)

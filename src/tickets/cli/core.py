@@ -64,19 +64,14 @@ def token(
     from tickets.api.auth.tokens import issue_token
     from tickets.application.commands import RegisterUser
     from tickets.application.ports import MessageContext
-    from tickets.application.results import UserResult
     from tickets.bootstrap import open_runtime
-    from tickets.domain.users import User
 
     async def run() -> str:
         async with open_runtime(settings_from_env()) as runtime:
             outcome = await runtime.bus.handle(
                 RegisterUser(name=username, role=role), MessageContext(correlation_id="cli")
             )
-            result = outcome.result
-            assert isinstance(result, UserResult)
-            user = User(result.id, result.name, frozenset(result.roles))
-            return issue_token(user, runtime.auth)
+            return issue_token(outcome.result.user(), runtime.auth)
 
     print(asyncio.run(run()))
 

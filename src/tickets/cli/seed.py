@@ -26,19 +26,18 @@ def seed(
     ] = 2,
     random_seed: Annotated[int, typer.Option(help="for a repeatable dataset")] = 7,
 ) -> None:
-    """Create users and N tickets in every status, with comments, via the command
-    handlers (batched: one unit of work per batch), then wait until they are projected."""
+    """Create users and N tickets in every status, with comments, through the message
+    bus (one RunBatch command, so one unit of work, per batch), then wait until they are
+    projected."""
     asyncio.run(_seed(tickets, batch, workers, random_seed))
 
 
 async def _seed(count: int, batch: int, workers: int, random_seed: int) -> None:
-    from tickets.application.commands import RegisterUser
-    from tickets.application.handlers import Deps
-    from tickets.application.messagebus import MessageBus
+    from tickets.application.commands import RegisterUser, RunBatch
+    from tickets.application.handlers import ClockAndIds
     from tickets.application.ports import MessageContext
-    from tickets.application.results import UserResult
-    from tickets.application.seeding import Cast, SpreadClock, ticket_story
     from tickets.bootstrap import open_runtime
+    from tickets.cli.demo_data import Cast, SpreadClock, ticket_story
     from tickets.domain.users import Role, User
     from tickets.infrastructure.system import RandomIds
 
@@ -47,9 +46,8 @@ async def _seed(count: int, batch: int, workers: int, random_seed: int) -> None:
         context = MessageContext(correlation_id=f"seed-{uuid.uuid4().hex[:8]}")
 
         async def user(name: str, role: Role) -> User:
-            result = (await runtime.bus.handle(RegisterUser(name=name, role=role), context)).result
-            assert isinstance(result, UserResult)
-            return User(result.id, result.name, frozenset(result.roles))
+            outcome = await runtime.bus.handle(RegisterUser(name=name, role=role), context)
+            return outcome.result.user()
 
         cast = Cast(
             [await user(f"requester{i:02d}", Role.REQUESTER) for i in range(40)],
@@ -58,7 +56,7 @@ async def _seed(count: int, batch: int, workers: int, random_seed: int) -> None:
         await user("admin", Role.ADMIN)
         span = timedelta(days=365)
         clock = SpreadClock(datetime.now(UTC) - span, span / (count * 6))
-        bus = MessageBus(runtime.uow_factory, Deps(clock=clock, ids=RandomIds()))
+        bus = runtime.bus.with_clock_and_ids(ClockAndIds(clock=clock, ids=RandomIds()))
         processes = [
             await asyncio.create_subprocess_exec(sys.executable, "-m", "tickets", "worker")
             for _ in range(workers)
@@ -76,10 +74,10 @@ async def _seed(count: int, batch: int, workers: int, random_seed: int) -> None:
                 done = 0
                 while done < count:
                     size = min(batch, count - done)
-                    commands = [
+                    commands = tuple(
                         c for _ in range(size) for c in ticket_story(uuid.uuid4(), cast, rng)
-                    ]
-                    await bus.handle_batch(commands, context)
+                    )
+                    await bus.handle(RunBatch(commands=commands), context)
                     done += size
                     bar.update(written, completed=done)
                 if workers:

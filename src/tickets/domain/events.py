@@ -1,13 +1,18 @@
 """Domain events raised by the Ticket aggregate.
 
 Every event names the ticket, the version it produces, the actor and the time.
-``event_type`` is the versioned name stored in the outbox and event log.
+``event_type`` is the versioned name stored in the outbox and event log; an event's
+fields are its stored payload, so a stored event type never changes shape. A new
+version of an event is a new class with its own ``event_type``, added to
+``TicketEvent`` (mypy then points at every ``match`` that must handle it).
 """
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar
+from typing import ClassVar, get_args
 from uuid import UUID
+
+from tickets.domain.status import Action
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -19,6 +24,13 @@ class DomainEvent:
     actor_id: UUID
     actor_name: str
     occurred_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StatusChanged(DomainEvent):
+    """An event that moves the ticket along the transition table by ``action``."""
+
+    action: ClassVar[Action]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -38,25 +50,29 @@ class TicketEdited(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class TicketSubmitted(DomainEvent):
+class TicketSubmitted(StatusChanged):
     event_type: ClassVar[str] = "ticket.submitted.v1"
+    action: ClassVar[Action] = Action.SUBMIT
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class TicketApproved(DomainEvent):
+class TicketApproved(StatusChanged):
     event_type: ClassVar[str] = "ticket.approved.v1"
+    action: ClassVar[Action] = Action.APPROVE
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class TicketRejected(DomainEvent):
+class TicketRejected(StatusChanged):
     event_type: ClassVar[str] = "ticket.rejected.v1"
+    action: ClassVar[Action] = Action.REJECT
 
     reason: str
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class TicketReopened(DomainEvent):
+class TicketReopened(StatusChanged):
     event_type: ClassVar[str] = "ticket.reopened.v1"
+    action: ClassVar[Action] = Action.REOPEN
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -67,15 +83,15 @@ class CommentAdded(DomainEvent):
     body: str
 
 
-EVENT_TYPES: dict[str, type[DomainEvent]] = {
-    cls.event_type: cls
-    for cls in (
-        TicketCreated,
-        TicketEdited,
-        TicketSubmitted,
-        TicketApproved,
-        TicketRejected,
-        TicketReopened,
-        CommentAdded,
-    )
-}
+TicketEvent = (
+    TicketCreated
+    | TicketEdited
+    | TicketSubmitted
+    | TicketApproved
+    | TicketRejected
+    | TicketReopened
+    | CommentAdded
+)
+"""Every event the Ticket aggregate raises and applies."""
+
+EVENT_TYPES: dict[str, type[DomainEvent]] = {cls.event_type: cls for cls in get_args(TicketEvent)}

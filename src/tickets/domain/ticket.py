@@ -1,19 +1,17 @@
 """The Ticket aggregate and its Comment entity.
 
-Every change goes through a method that checks the rules, then records a domain
-event that carries the version it produces. The aggregate never does I/O.
+Every change goes through a method that checks the rules and builds its event; the
+event carries the version it produces, and ``_apply`` is the one place where an event
+changes the ticket's state. The aggregate never does I/O.
 """
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TypedDict, assert_never
 from uuid import UUID
 
-from tickets.domain import limits
 from tickets.domain.errors import (
-    CommentBodyRequired,
     PermissionDenied,
-    ReasonRequired,
     SelfDecision,
     TicketNotEditable,
     TitleRequired,
@@ -24,12 +22,24 @@ from tickets.domain.events import (
     TicketApproved,
     TicketCreated,
     TicketEdited,
+    TicketEvent,
     TicketRejected,
     TicketReopened,
     TicketSubmitted,
 )
 from tickets.domain.status import EDITABLE, Action, TicketStatus, next_status
+from tickets.domain.text import CommentBody, Description, Reason, Title
 from tickets.domain.users import Role, User
+
+
+class _EventHeader(TypedDict):
+    """The fields every DomainEvent carries, as keyword arguments."""
+
+    ticket_id: UUID
+    version: int
+    actor_id: UUID
+    actor_name: str
+    occurred_at: datetime
 
 
 @dataclass(eq=False)
@@ -46,10 +56,9 @@ class Comment:
 class Ticket:
     """A request that moves Draft → Submitted → Approved | Rejected (→ Draft).
 
-    ``comments`` holds only the comments added to this instance: a ticket loaded from
-    storage starts with an empty list (no rule reads earlier comments, so they are not
-    loaded), and the comments added in this unit of work are the ones saved with it.
-    The full comment history lives in the events and the read model.
+    A ticket loaded from storage carries no comments: no rule reads earlier ones, so
+    they are not loaded. ``new_comments`` are the comments added to this instance, the
+    ones its unit of work saves; the full history lives in the events and the read model.
     """
 
     id: UUID
@@ -61,19 +70,17 @@ class Ticket:
     version: int
     created_at: datetime
     updated_at: datetime
-    comments: list[Comment] = field(default_factory=list)
+    new_comments: list[Comment] = field(default_factory=list)
     pending_events: list[DomainEvent] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
     def create(
         cls, ticket_id: UUID, author: User, title: str, description: str, now: datetime
     ) -> "Ticket":
-        title = limits.check_length("title", title.strip(), limits.TITLE_MAX)
-        description = limits.check_length("description", description, limits.DESCRIPTION_MAX)
         ticket = cls(
             id=ticket_id,
-            title=title,
-            description=description,
+            title="",
+            description="",
             author_id=author.id,
             author_name=author.name,
             status=TicketStatus.DRAFT,
@@ -81,7 +88,13 @@ class Ticket:
             created_at=now,
             updated_at=now,
         )
-        ticket._record(TicketCreated, author, now, title=title, description=description)
+        ticket._apply(
+            TicketCreated(
+                **ticket._event_fields(author, now),
+                title=Title.parse(title).value,
+                description=Description.parse(description).value,
+            )
+        )
         return ticket
 
     def is_visible_to(self, user: User) -> bool:
@@ -92,46 +105,50 @@ class Ticket:
         self._require_author(actor, "edit")
         if self.status not in EDITABLE:
             raise TicketNotEditable(f"only drafts can be edited; this ticket is {self.status}")
-        new_title = self.title if title is None else title.strip()
-        new_description = self.description if description is None else description
-        limits.check_length("title", new_title, limits.TITLE_MAX)
-        limits.check_length("description", new_description, limits.DESCRIPTION_MAX)
+        new_title = self.title if title is None else Title.parse(title).value
+        new_description = (
+            self.description if description is None else Description.parse(description).value
+        )
         if (new_title, new_description) == (self.title, self.description):
             return
-        self._record(TicketEdited, actor, now, title=new_title, description=new_description)
+        self._apply(
+            TicketEdited(
+                **self._event_fields(actor, now), title=new_title, description=new_description
+            )
+        )
 
     def submit(self, actor: User, now: datetime) -> None:
         self._require_author(actor, "submit")
-        status = next_status(self.status, Action.SUBMIT)
+        next_status(self.status, Action.SUBMIT)
         if not self.title:
             raise TitleRequired("a ticket needs a title before it can be submitted")
-        self._record(TicketSubmitted, actor, now, _status=status)
+        self._apply(TicketSubmitted(**self._event_fields(actor, now)))
 
     def approve(self, actor: User, now: datetime) -> None:
         self._require_decider(actor)
-        status = next_status(self.status, Action.APPROVE)
-        self._record(TicketApproved, actor, now, _status=status)
+        next_status(self.status, Action.APPROVE)
+        self._apply(TicketApproved(**self._event_fields(actor, now)))
 
     def reject(self, actor: User, reason: str, now: datetime) -> None:
         self._require_decider(actor)
-        status = next_status(self.status, Action.REJECT)
-        reason = limits.require_text("reason", reason, limits.REASON_MAX, ReasonRequired)
-        self._record(TicketRejected, actor, now, _status=status, reason=reason)
+        next_status(self.status, Action.REJECT)
+        stated = Reason.parse(reason)
+        self._apply(TicketRejected(**self._event_fields(actor, now), reason=stated.value))
 
     def reopen(self, actor: User, now: datetime) -> None:
         self._require_author(actor, "reopen")
-        status = next_status(self.status, Action.REOPEN)
-        self._record(TicketReopened, actor, now, _status=status)
+        next_status(self.status, Action.REOPEN)
+        self._apply(TicketReopened(**self._event_fields(actor, now)))
 
     def add_comment(self, actor: User, comment_id: UUID, body: str, now: datetime) -> Comment:
         """Comment on a ticket in any status; the author, approvers and admins may."""
         if not self.is_visible_to(actor):
             raise PermissionDenied("only the author, approvers and admins may comment")
-        body = limits.require_text("body", body, limits.COMMENT_MAX, CommentBodyRequired)
-        comment = Comment(comment_id, self.id, actor.id, actor.name, body, now)
-        self.comments.append(comment)
-        self._record(CommentAdded, actor, now, comment_id=comment_id, body=body)
-        return comment
+        text = CommentBody.parse(body)
+        self._apply(
+            CommentAdded(**self._event_fields(actor, now), comment_id=comment_id, body=text.value)
+        )
+        return self.new_comments[-1]
 
     def pull_events(self) -> list[DomainEvent]:
         """Hand over the events recorded since the last pull, oldest first."""
@@ -148,26 +165,36 @@ class Ticket:
         if actor.id == self.author_id:
             raise SelfDecision("an approver cannot decide on a ticket they wrote")
 
-    def _record(
-        self,
-        event_type: type[DomainEvent],
-        actor: User,
-        now: datetime,
-        _status: TicketStatus | None = None,
-        **fields: Any,
-    ) -> None:
-        event = event_type(
-            ticket_id=self.id,
-            version=self.version + 1,
-            actor_id=actor.id,
-            actor_name=actor.name,
-            occurred_at=now,
-            **fields,
-        )
-        if isinstance(event, TicketCreated | TicketEdited):
-            self.title, self.description = event.title, event.description
-        if _status is not None:
-            self.status = _status
+    def _event_fields(self, actor: User, now: datetime) -> _EventHeader:
+        """What every event of this ticket carries: it produces the next version."""
+        return {
+            "ticket_id": self.id,
+            "version": self.version + 1,
+            "actor_id": actor.id,
+            "actor_name": actor.name,
+            "occurred_at": now,
+        }
+
+    def _apply(self, event: TicketEvent) -> None:
+        """The one place where state changes; the methods above have checked the rules."""
+        match event:
+            case TicketCreated() | TicketEdited():
+                self.title, self.description = event.title, event.description
+            case TicketSubmitted() | TicketApproved() | TicketRejected() | TicketReopened():
+                self.status = next_status(self.status, event.action)
+            case CommentAdded():
+                self.new_comments.append(
+                    Comment(
+                        event.comment_id,
+                        self.id,
+                        event.actor_id,
+                        event.actor_name,
+                        event.body,
+                        event.occurred_at,
+                    )
+                )
+            case _:
+                assert_never(event)
         self.version = event.version
-        self.updated_at = now
+        self.updated_at = event.occurred_at
         self.pending_events.append(event)

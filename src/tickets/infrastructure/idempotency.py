@@ -4,10 +4,11 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tickets.application.messagebus import IdempotencyRace
+from tickets.application.errors import IdempotencyRace
 from tickets.application.ports import IdempotencyRequest, StoredResponse
-from tickets.application.results import Result, result_from_json, result_to_json
+from tickets.application.results import Result
 from tickets.infrastructure import tables
+from tickets.infrastructure.stored_results import result_from_json, result_to_json
 
 
 class SqlIdempotencyStore:

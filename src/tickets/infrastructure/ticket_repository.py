@@ -36,7 +36,7 @@ class _Tracked:
 
     ticket: Ticket
     stored_version: int | None  # None: not inserted yet
-    stored_comments: int = 0  # comments[:stored_comments] are stored (a loaded list is empty)
+    stored_comments: int = 0  # new_comments[:stored_comments] are stored (a loaded list is empty)
 
 
 class SqlTicketRepository:
@@ -56,13 +56,17 @@ class SqlTicketRepository:
         if len(pending) != 1:
             return None
         entry = pending[0]
-        return entry.ticket, entry.stored_version, entry.ticket.comments[entry.stored_comments :]
+        return (
+            entry.ticket,
+            entry.stored_version,
+            entry.ticket.new_comments[entry.stored_comments :],
+        )
 
     def mark_stored(self) -> None:
         """Record that every tracked ticket is now stored as it is."""
         for entry in self._tracked.values():
             entry.stored_version = entry.ticket.version
-            entry.stored_comments = len(entry.ticket.comments)
+            entry.stored_comments = len(entry.ticket.new_comments)
 
     def add(self, ticket: Ticket) -> None:
         self._tracked[ticket.id] = _Tracked(ticket, stored_version=None)
@@ -103,14 +107,16 @@ class SqlTicketRepository:
                 raise ConcurrencyConflict()
         comments: Rows = []
         for entry in tracked:  # after the tickets: comments reference them
-            comments += map(comment_row, entry.ticket.comments[entry.stored_comments :])
+            comments += map(comment_row, entry.ticket.new_comments[entry.stored_comments :])
         self.mark_stored()
         await execute_rows(self._connection, _INSERT_COMMENTS, comments)
 
 
 def _has_changes(entry: _Tracked) -> bool:
     ticket = entry.ticket
-    return entry.stored_version != ticket.version or len(ticket.comments) > entry.stored_comments
+    return (
+        entry.stored_version != ticket.version or len(ticket.new_comments) > entry.stored_comments
+    )
 
 
 def _changes(entry: _Tracked) -> dict[str, object]:

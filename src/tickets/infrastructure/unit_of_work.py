@@ -13,8 +13,7 @@ from typing import Self
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from tickets.application.errors import ConcurrencyConflict
-from tickets.application.messagebus import IdempotencyRace
+from tickets.application.errors import ConcurrencyConflict, IdempotencyRace
 from tickets.application.ports import MessageContext
 from tickets.infrastructure.database import as_unavailable, constraint_of
 from tickets.infrastructure.idempotency import SqlIdempotencyStore

@@ -41,9 +41,10 @@ class Story:
         self.ticket_id: UUID | None = None
         self.expected: list[tuple[str, int, str, str, datetime]] = []
 
-    async def do(self, command: Command, event_type: str, actor: User) -> Any:
+    async def do(
+        self, command: Command[TicketResult | CommentResult], event_type: str, actor: User
+    ) -> Any:
         result = (await self.runtime.bus.handle(command, context())).result
-        assert isinstance(result, TicketResult | CommentResult)
         at = result.updated_at if isinstance(result, TicketResult) else result.created_at
         self.expected.append((event_type, result.version, str(actor.id), actor.name, at))
         return result

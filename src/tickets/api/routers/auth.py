@@ -8,8 +8,6 @@ from tickets.api.auth.tokens import issue_token
 from tickets.api.dispatch import run_command
 from tickets.api.schemas import ProblemOut, TokenRequest, TokenResponse
 from tickets.application.commands import RegisterUser
-from tickets.application.results import UserResult
-from tickets.domain.users import User
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -27,9 +25,7 @@ async def token(body: TokenRequest, request: Request, services: Services) -> Tok
         raise HTTPException(404, "dev login is disabled")
     command = RegisterUser(name=body.username, role=body.role)
     outcome = await run_command(request, command, idempotent=False)
-    result = outcome.result
-    assert isinstance(result, UserResult)
-    user = User(result.id, result.name, frozenset(result.roles))
     return TokenResponse(
-        access_token=issue_token(user, services.auth), expires_in=services.auth.ttl_seconds
+        access_token=issue_token(outcome.result.user(), services.auth),
+        expires_in=services.auth.ttl_seconds,
     )

@@ -31,7 +31,7 @@ from tickets.application.commands import (
     SubmitTicket,
     TicketCommand,
 )
-from tickets.application.results import CommentResult, TicketResult
+from tickets.application.results import TicketResult
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ProblemOut, "description": text}
@@ -54,13 +54,12 @@ POST_COMMAND = command_headers()
 async def _transition(
     request: Request,
     response: Response,
-    command: TicketCommand,
+    command: TicketCommand[TicketResult],
     body: Any = None,
     *,
     idempotent: bool = True,
 ) -> TicketOut:
     outcome = await run_command(request, command, body, idempotent=idempotent)
-    assert isinstance(outcome.result, TicketResult)
     set_command_headers(response, outcome, outcome.result.version)
     return TicketOut.of(outcome.result)
 
@@ -82,7 +81,6 @@ async def create_ticket(
         actor=user, title=fields.title or "", description=fields.description or ""
     )
     outcome = await run_command(request, command, fields)
-    assert isinstance(outcome.result, TicketResult)
     set_command_headers(response, outcome, outcome.result.version)
     response.headers["Location"] = f"/tickets/{outcome.result.id}"
     return TicketOut.of(outcome.result)
@@ -202,6 +200,5 @@ async def add_comment(
         body=body.body,
     )
     outcome = await run_command(request, command, body)
-    assert isinstance(outcome.result, CommentResult)
     set_command_headers(response, outcome, outcome.result.version)
     return CommentOut.of(outcome.result)

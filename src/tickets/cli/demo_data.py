@@ -1,4 +1,4 @@
-"""Realistic demo data as command sequences: several users, every status, comments."""
+"""Demo data for `tickets seed`: command sequences with several users, every status and comments."""
 
 import random
 from collections.abc import Iterator
@@ -15,6 +15,7 @@ from tickets.application.commands import (
     ReopenTicket,
     SubmitTicket,
 )
+from tickets.application.results import Result
 from tickets.domain.users import User
 
 SUBJECTS = [
@@ -54,7 +55,7 @@ class SpreadClock:
         return self.current
 
 
-def ticket_story(ticket_id: UUID, cast: Cast, rng: random.Random) -> Iterator[Command]:
+def ticket_story(ticket_id: UUID, cast: Cast, rng: random.Random) -> Iterator[Command[Result]]:
     """One ticket's commands, ending in a status drawn to cover every status."""
     author = rng.choice(cast.requesters)
     approver = rng.choice(cast.approvers)
