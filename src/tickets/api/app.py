@@ -5,9 +5,11 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 
 from tickets.api.middleware import BodyLimitMiddleware, RequestContextMiddleware, request_latency
+from tickets.api.openapi import install_openapi, operation_id
 from tickets.api.problems import install_problem_handlers
 from tickets.api.routers import admin, auth, ops, ticket_queries, tickets
 from tickets.api.services import ApiServices
@@ -42,13 +44,17 @@ def create_app(services: ServicesFactory) -> FastAPI:
         # FastAPI skips asking the OpenTelemetry globals on every request (about 5% of
         # a command's CPU in the bench profile).
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        generate_unique_id_function=operation_id,
     )
     install_problem_handlers(app)
+    install_openapi(app)
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(RequestContextMiddleware)  # added last: outermost
-    app.include_router(auth.router)
-    app.include_router(tickets.router)
-    app.include_router(ticket_queries.router)
-    app.include_router(admin.router)
-    app.include_router(ops.router)
+    routers = (auth.router, tickets.router, ticket_queries.router, admin.router, ops.router)
+    for router in routers:
+        app.include_router(router)
+    # What a 405's Allow header lists; see problems.allowed_methods.
+    app.state.api_routes = [
+        route for router in routers for route in router.routes if isinstance(route, APIRoute)
+    ]
     return app

@@ -14,14 +14,19 @@ from tickets.application.messagebus import Outcome
 from tickets.application.ports import IdempotencyRequest, MessageContext
 from tickets.application.results import Result
 
-ETAG = re.compile(r'^(?:W/)?"([^"]*)"$')
+# RFC 9110 entity-tag: optional W/, then etagc (visible ASCII but '"', or obs-text) quoted.
+ETAG = re.compile(r'(?:W/)?"([\x21\x23-\x7e\x80-\xff]*)"')
+# A version is what PostgreSQL's integer column holds: ASCII digits only (str.isdigit
+# would take "²", which int() refuses), at most 10 of them, at most 2**31 - 1.
+VERSION_TAG = re.compile(r"[0-9]{1,10}")
+MAX_VERSION = 2**31 - 1
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 R = TypeVar("R", bound=Result)
 
 
-def _header(name: str, description: str) -> dict[str, Any]:
+def _header(name: str, description: str, pattern: str) -> dict[str, Any]:
     """An optional string header, as an OpenAPI parameter."""
-    schema = {"type": "string"}
+    schema = {"type": "string", "pattern": pattern}
     return {
         "name": name,
         "in": "header",
@@ -31,9 +36,17 @@ def _header(name: str, description: str) -> dict[str, Any]:
     }
 
 
-_IF_MATCH = _header("If-Match", 'Expected ticket version, as returned in ETag: "3" (or *)')
+_IF_MATCH = _header(
+    "If-Match",
+    'Expected ticket version, as returned in ETag: "3" (or *). Another well-formed entity '
+    "tag is a 412, a malformed one a 422.",
+    r'^(\*|(W/)?"[0-9]{1,10}")$',
+)
 _IDEMPOTENCY_KEY = _header(
-    "Idempotency-Key", "Makes a retried POST safe: a repeat returns the stored response"
+    "Idempotency-Key",
+    "Makes a retried POST safe: a repeat returns the stored response. 1-255 visible ASCII "
+    "characters.",
+    "^[!-~]{1,255}$",
 )
 
 
@@ -58,8 +71,8 @@ def expected_version(request: Request) -> int | None:
     if match is None:
         raise HTTPException(422, 'If-Match must be one entity tag such as "3"')
     tag = match.group(1)
-    if not tag.isdigit():
-        raise HTTPException(412, f"If-Match {if_match} matches no version of this ticket")
+    if not VERSION_TAG.fullmatch(tag) or int(tag) > MAX_VERSION:
+        raise HTTPException(412, "If-Match names no version this ticket can have")
     return int(tag)
 
 

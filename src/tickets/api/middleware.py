@@ -10,10 +10,15 @@ from prometheus_client import CollectorRegistry, Histogram
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tickets.api.problems import problem
+from tickets.api.problems import internal_error, problem
 
 MAX_BODY_BYTES = 1024 * 1024
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
+# Metric labels come from these bounded sets only: a label value per request method or
+# per unmatched path would let any client grow /metrics without limit.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "other"
+UNMATCHED_ROUTE = "unmatched"
 log = structlog.get_logger("tickets.http")
 
 
@@ -29,7 +34,13 @@ def request_latency(registry: CollectorRegistry) -> Histogram:
 
 class RequestContextMiddleware:
     """Gives every request an X-Request-ID (the client's, if sane), binds it to the log
-    context as the correlation id, echoes it back, and records latency."""
+    context as the correlation id, echoes it back, and records latency.
+
+    It also answers an unexpected exception with a 500 problem itself. Left to
+    Starlette's ServerErrorMiddleware, the exception would be re-raised to the server
+    after the 500 was sent, and uvicorn then drops the keep-alive connection without
+    ``Connection: close``: the client's next request on it fails.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -42,11 +53,13 @@ class RequestContextMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
+        response_started = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
                 status = message["status"]
+                response_started = True
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
             await send(message)
 
@@ -55,6 +68,10 @@ class RequestContextMiddleware:
         tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as error:
+            if response_started:  # half a response: only closing the connection is honest
+                raise
+            await internal_error(error)(scope, receive, send_with_id)
         finally:
             _observe(scope, status, time.perf_counter() - started)
             structlog.contextvars.reset_contextvars(**tokens)
@@ -72,11 +89,12 @@ def _request_id(scope: Scope) -> str:
 
 def _observe(scope: Scope, status: int, seconds: float) -> None:
     route = scope.get("route")
-    path = getattr(route, "path", "unmatched")
+    path = getattr(route, "path_format", UNMATCHED_ROUTE)
+    method = scope["method"] if scope["method"] in KNOWN_METHODS else OTHER_METHOD
     app: Any = scope.get("app")
     histogram = getattr(getattr(app, "state", None), "request_latency", None)
     if histogram is not None:
-        histogram.labels(scope["method"], path, str(status)).observe(seconds)
+        histogram.labels(method, path, str(status)).observe(seconds)
     log.info(
         "http.request",
         method=scope["method"],
@@ -84,6 +102,10 @@ def _observe(scope: Scope, status: int, seconds: float) -> None:
         status=status,
         ms=round(seconds * 1000, 2),
     )
+
+
+def _over(digits: bytes, limit: int) -> bool:
+    return len(digits.lstrip(b"0")) > len(str(limit)) or int(digits) > limit
 
 
 class BodyLimitMiddleware:
@@ -98,7 +120,8 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+            # bytes.isdigit is ASCII-only; the length check keeps int() off huge numbers.
+            if name == b"content-length" and value.isdigit() and _over(value, self.limit):
                 response = problem(
                     413,
                     "request.too_large",

@@ -7,6 +7,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
 from tickets.api.auth.tokens import InvalidToken
 from tickets.application.errors import (
@@ -109,16 +110,40 @@ def _validation(_: Request, error: Exception) -> JSONResponse:
     )
 
 
-def _http(_: Request, error: Exception) -> JSONResponse:
+def _http(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
+    headers = dict(error.headers or {})
+    if error.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers=headers)
     code = HTTP_CODES.get(error.status_code, f"http.{error.status_code}")
     title = str(error.detail) if error.detail else "Error"
-    return problem(error.status_code, code, title, str(error.detail), dict(error.headers or {}))
+    return problem(error.status_code, code, title, str(error.detail), headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path, plus OPTIONS.
+
+    Starlette's own 405 names the methods of the first route matching the path only;
+    ``/tickets`` has GET from the queries router and POST from the commands router.
+    """
+    methods = {"OPTIONS"}
+    path = request.scope["path"]
+    for route in request.app.state.api_routes:
+        if route.path_regex.fullmatch(path):
+            methods |= route.methods
+    return sorted(methods)
+
+
+def internal_error(error: Exception) -> JSONResponse:
+    """The 500 for a bug: logged with its traceback, answered without details."""
+    log.error("request.unhandled_error", error=repr(error), exc_info=error)
+    return problem(500, "internal.error", "Internal error", "an unexpected error occurred")
 
 
 def _unexpected(_: Request, error: Exception) -> JSONResponse:
-    log.exception("request.unhandled_error", error=repr(error))
-    return problem(500, "internal.error", "Internal error", "an unexpected error occurred")
+    return internal_error(error)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -4,11 +4,19 @@ from datetime import datetime
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
+from tickets.application.commands import USERNAME
 from tickets.application.results import CommentResult, TicketResult
 from tickets.domain import limits
 from tickets.domain.status import TicketStatus
 from tickets.domain.users import Role
+
+# Documented for clients (and the fuzzer), checked by the domain, which answers with its
+# own codes: text holds no NUL (PostgreSQL cannot store it); a required text has a
+# character that is not whitespace (Python's str.isspace also counts \x1c-\x1f).
+STORABLE: JsonDict = {"pattern": r"^[^\x00]*$"}
+NOT_BLANK: JsonDict = {"pattern": r"^[^\x00]*[^\s\x00\x1c-\x1f][^\x00]*$"}
 
 
 class StrictBody(BaseModel):
@@ -20,7 +28,7 @@ class NoBody(StrictBody):
 
 
 class TokenRequest(StrictBody):
-    username: str = Field(min_length=1, max_length=64, examples=["alice"])
+    username: str = Field(min_length=1, max_length=64, pattern=USERNAME.pattern, examples=["alice"])
     role: Role = Field(examples=["requester"])
 
 
@@ -31,18 +39,31 @@ class TokenResponse(BaseModel):
 
 
 class TicketFields(StrictBody):
-    title: str | None = Field(None, max_length=limits.TITLE_MAX, examples=["New laptop"])
+    title: str | None = Field(
+        None, max_length=limits.TITLE_MAX, examples=["New laptop"], json_schema_extra=STORABLE
+    )
     description: str | None = Field(
-        None, max_length=limits.DESCRIPTION_MAX, examples=["Mine is five years old."]
+        None,
+        max_length=limits.DESCRIPTION_MAX,
+        examples=["Mine is five years old."],
+        json_schema_extra=STORABLE,
     )
 
 
 class RejectBody(StrictBody):
-    reason: str = Field(max_length=limits.REASON_MAX, examples=["Budget is frozen until Q3."])
+    reason: str = Field(
+        max_length=limits.REASON_MAX,
+        examples=["Budget is frozen until Q3."],
+        json_schema_extra=NOT_BLANK,
+    )
 
 
 class CommentBody(StrictBody):
-    body: str = Field(max_length=limits.COMMENT_MAX, examples=["Which model do you need?"])
+    body: str = Field(
+        max_length=limits.COMMENT_MAX,
+        examples=["Which model do you need?"],
+        json_schema_extra=NOT_BLANK,
+    )
 
 
 class AuthorOut(BaseModel):
@@ -94,9 +115,20 @@ class CommentOut(BaseModel):
         )
 
 
+class FieldErrorOut(BaseModel):
+    field: str = Field(description="dotted location, e.g. body.title or header.If-Match")
+    message: str
+    type: str | None = None
+
+
 class ProblemOut(BaseModel):
-    type: str
+    """An RFC 9457 problem, served as application/problem+json."""
+
+    type: str = Field(examples=["urn:tickets:problem:ticket.invalid_transition"])
     title: str
     status: int
     detail: str
-    code: str
+    code: str = Field(description="stable machine-readable code, e.g. ticket.title_required")
+    errors: list[FieldErrorOut] | None = Field(
+        None, description="422 only: each field that is wrong"
+    )

@@ -6,6 +6,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from tickets.api.auth.dependencies import Services
 from tickets.api.problems import problem
+from tickets.api.schemas import ProblemOut
 
 router = APIRouter(tags=["operations"])
 
@@ -15,7 +16,16 @@ async def live() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/health/ready", summary="Dependencies are healthy (503 with reasons if not)")
+@router.get(
+    "/health/ready",
+    summary="Dependencies are healthy (503 with reasons if not)",
+    responses={
+        503: {
+            "model": ProblemOut,
+            "description": "`service.not_ready`, with `reasons`: what is unhealthy",
+        }
+    },
+)
 async def ready(services: Services) -> JSONResponse:
     reasons = await services.readiness()
     if reasons:

@@ -12,6 +12,7 @@ from tickets.api.dispatch import (
     run_command,
     set_command_headers,
 )
+from tickets.api.paths import TICKET_ID
 from tickets.api.schemas import (
     CommentBody,
     CommentOut,
@@ -87,7 +88,7 @@ async def create_ticket(
 
 
 @router.patch(
-    "/{ticket_id}",
+    TICKET_ID,
     summary="Edit a draft (author only)",
     openapi_extra=command_headers(idempotency_key=False),
 )

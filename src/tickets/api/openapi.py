@@ -1,0 +1,67 @@
+"""The OpenAPI document as served: what FastAPI generates, corrected where it would
+describe the errors differently from how they are answered."""
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from tickets.api.problems import PROBLEM_JSON
+
+PROBLEM_REF = {"$ref": "#/components/schemas/ProblemOut"}
+# FastAPI's default 422 schema; every error here is a problem instead.
+UNUSED_SCHEMAS = ("HTTPValidationError", "ValidationError")
+# Answers any operation of a kind may give, documented once here rather than per route.
+WITH_BODY = {
+    "400": "`request.bad`: a body that cannot be decoded at all",
+    "413": "`request.too_large`: body over 1 MiB",
+    "422": "`request.invalid`: the body, a parameter or a header does not match the schema",
+}
+WITH_PARAMETERS = {"422": WITH_BODY["422"]}
+WITH_DATABASE = {"503": "`service.unavailable`: the database cannot be reached (`Retry-After`)"}
+WITHOUT_DATABASE = {("get", "/health/live"), ("get", "/metrics")}
+
+
+def operation_id(route: APIRoute) -> str:
+    """The endpoint function's name (``list_`` reads as ``list``): stable and readable,
+    where FastAPI's default glues name, path and method (``list__tickets_get``)."""
+    return route.name.strip("_")
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Serve the corrected document at /openapi.json (built once, on first request)."""
+    generate: Callable[[], dict[str, Any]] = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = generate()  # FastAPI caches it in app.openapi_schema
+            _correct(document)
+        return app.openapi_schema or {}
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _correct(document: dict[str, Any]) -> None:
+    for path, operations in document.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            for status, text in _implied(path, method, operation).items():
+                responses.setdefault(status, {"description": text})
+            for status, response in responses.items():
+                if status.startswith(("4", "5")) or status == "default":
+                    response["content"] = {PROBLEM_JSON: {"schema": PROBLEM_REF}}
+    schemas = document.get("components", {}).get("schemas", {})
+    for name in UNUSED_SCHEMAS:
+        schemas.pop(name, None)
+
+
+def _implied(path: str, method: str, operation: dict[str, Any]) -> dict[str, str]:
+    implied: dict[str, str] = {}
+    if operation.get("parameters"):
+        implied |= WITH_PARAMETERS
+    if "requestBody" in operation:
+        implied |= WITH_BODY
+    if (method, path) not in WITHOUT_DATABASE:
+        implied |= WITH_DATABASE
+    return implied
