@@ -24,9 +24,10 @@ WITHOUT_DATABASE = {("get", "/health/live"), ("get", "/metrics")}
 
 
 def operation_id(route: APIRoute) -> str:
-    """The endpoint function's name (``list_`` reads as ``list``): stable and readable,
-    where FastAPI's default glues name, path and method (``list__tickets_get``)."""
-    return route.name.strip("_")
+    """The route's name (the endpoint function's, unless the route sets ``name``):
+    stable and readable, where FastAPI's default glues name, path and method
+    (``list__tickets_get``)."""
+    return route.name
 
 
 def install_openapi(app: FastAPI) -> None:

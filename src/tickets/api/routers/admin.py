@@ -57,7 +57,10 @@ async def get_dead_letter(
 
 
 @router.post(
-    "/dead-letters/{message_id}/retry", summary="Deliver a dead letter again", responses=NOT_FOUND
+    "/dead-letters/{message_id}/retry",
+    name="retry_dead_letter",
+    summary="Deliver a dead letter again",
+    responses=NOT_FOUND,
 )
 async def retry(message_id: UUID, services: Services, user: CurrentUser) -> DeadLetterDetailOut:
     detail = await retry_dead_letter(services.dead_letters, user, message_id)
@@ -66,6 +69,7 @@ async def retry(message_id: UUID, services: Services, user: CurrentUser) -> Dead
 
 @router.post(
     "/dead-letters/{message_id}/discard",
+    name="discard_dead_letter",
     summary="Give up on a dead letter; its ticket's later events flow again",
     responses=NOT_FOUND,
 )

@@ -11,13 +11,14 @@ from tickets.api.schemas import ProblemOut
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/health/live", summary="The process is up")
+@router.get("/health/live", name="health_live", summary="The process is up")
 async def live() -> dict[str, str]:
     return {"status": "ok"}
 
 
 @router.get(
     "/health/ready",
+    name="health_ready",
     summary="Dependencies are healthy (503 with reasons if not)",
     responses={
         503: {

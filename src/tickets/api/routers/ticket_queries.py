@@ -36,7 +36,9 @@ def viewer(user: User) -> Viewer:
     return Viewer(user.id, user.sees_all_tickets)
 
 
-@router.get("", summary="List visible tickets: filters, sort, keyset pagination")
+@router.get(
+    "", name="list_tickets", summary="List visible tickets: filters, sort, keyset pagination"
+)
 async def list_(
     services: Services,
     user: CurrentUser,
@@ -65,7 +67,7 @@ async def list_(
     return TicketPageOut.of(page)
 
 
-@router.get("/stats", summary="Counts by status over the tickets you can see")
+@router.get("/stats", name="ticket_stats", summary="Counts by status over the tickets you can see")
 async def stats(services: Services, user: CurrentUser) -> StatsOut:
     async with services.read_pool.acquire() as connection:
         counts = await ticket_stats(connection, viewer(user))
@@ -74,6 +76,7 @@ async def stats(services: Services, user: CurrentUser) -> StatsOut:
 
 @router.get(
     "/{ticket_id}",
+    name="get_ticket",
     summary="A ticket with comments, decision and history",
     description=(
         "With `min_version=N` the request waits, at most `TICKETS_READ_WAIT_SECONDS` "
