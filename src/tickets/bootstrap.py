@@ -15,7 +15,6 @@ from pathlib import Path
 import asyncpg
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tickets.api.app import create_app
 from tickets.api.auth.tokens import AuthConfig
@@ -25,7 +24,6 @@ from tickets.application.behaviours import default_behaviours
 from tickets.application.handlers import ClockAndIds
 from tickets.application.messagebus import MessageBus
 from tickets.config import Settings
-from tickets.infrastructure.database import create_engine
 from tickets.infrastructure.embedded import start_embedded, usable_data_dir
 from tickets.infrastructure.metrics import PrometheusMetrics
 from tickets.infrastructure.migrate import upgrade_to_head
@@ -39,7 +37,7 @@ from tickets.infrastructure.outbox.retry import RetryPolicy
 from tickets.infrastructure.outbox.store import OutboxStore
 from tickets.infrastructure.outbox.worker import OutboxWorker, WorkerConfig
 from tickets.infrastructure.system import RandomIds, SystemClock
-from tickets.infrastructure.unit_of_work import SqlUnitOfWorkFactory
+from tickets.infrastructure.unit_of_work import SqlUnitOfWorkFactory, nothing_to_reset
 from tickets.readmodel.catalog import live_projections
 from tickets.readmodel.freshness import VersionWaiter
 
@@ -56,7 +54,7 @@ class ConfigurationError(RuntimeError):
 class Runtime:
     settings: Settings
     database_url: str
-    engine: AsyncEngine
+    command_pool: asyncpg.Pool
     uow_factory: SqlUnitOfWorkFactory
     bus: MessageBus
     registry: CollectorRegistry
@@ -124,8 +122,11 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             stack.push_async_callback(asyncio.to_thread, embedded.stop)
         read_url = settings.read_database_url or url
         await asyncio.to_thread(upgrade_to_head, url, read_url)
-        engine = create_engine(url, pool_size=settings.db_pool_size)
-        stack.push_async_callback(engine.dispose)
+        # Commands get their own pool: the worker's batches never make a request wait.
+        command_pool = await create_pool(
+            url, max_size=settings.db_pool_size, reset=nothing_to_reset
+        )
+        stack.push_async_callback(command_pool.close)
         pool = await create_pool(url, max_size=settings.db_pool_size)
         stack.push_async_callback(pool.close)
         read_pool = pool
@@ -133,7 +134,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             read_pool = await create_pool(read_url, max_size=settings.db_pool_size)
             stack.push_async_callback(read_pool.close)
         registry = CollectorRegistry()
-        uow_factory = SqlUnitOfWorkFactory(engine)
+        uow_factory = SqlUnitOfWorkFactory(command_pool)
         bus = MessageBus(
             uow_factory,
             ClockAndIds(clock=SystemClock(), ids=RandomIds()),
@@ -157,7 +158,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         yield Runtime(
             settings=settings,
             database_url=url,
-            engine=engine,
+            command_pool=command_pool,
             uow_factory=uow_factory,
             bus=bus,
             registry=registry,

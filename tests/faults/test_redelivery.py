@@ -8,6 +8,9 @@ import pytest
 from tests.faults.conftest import dispatcher_for, effects
 from tests.faults.handlers import Failing, Recorder
 from tests.integration.conftest import context, register
+from tickets.application.errors import IdempotencyRace
+from tickets.application.ports import IdempotencyRequest
+from tickets.application.results import TicketResult
 from tickets.bench.fill import insert_events, ticket_events
 from tickets.bootstrap import Runtime
 from tickets.domain.ticket import Ticket
@@ -15,23 +18,21 @@ from tickets.infrastructure.outbox.drain import drain
 from tickets.infrastructure.system import SystemClock
 
 
-async def test_rolled_back_command_delivers_nothing(
-    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Two tickets, so the unit of work writes inside BEGIN … COMMIT (one ticket is one
-    statement, with no point between its writes and its commit to crash at)."""
+async def test_rolled_back_command_delivers_nothing(runtime: Runtime) -> None:
+    """The ticket and outbox rows were inserted, then the idempotency key was found
+    taken: the statement is undone, and the outbox has nothing to deliver."""
     author = await register(runtime)
-    now = SystemClock().now()
-    uow = runtime.uow_factory(context())
+    await runtime.pool.execute(
+        "INSERT INTO tickets.idempotency_keys (scope, key, fingerprint, response) "
+        "VALUES ('scope', 'taken-for-redelivery', 'other', '{}')"
+    )
+    ticket = Ticket.create(uuid.uuid4(), author, "never", "", SystemClock().now())
 
-    async def crash() -> None:
-        raise RuntimeError("crash before COMMIT")
-
-    with pytest.raises(RuntimeError):  # noqa: PT012 - the failure happens inside the UoW
-        async with uow:
-            for _ in range(2):
-                uow.tickets.add(Ticket.create(uuid.uuid4(), author, "never", "", now))
-            monkeypatch.setattr(uow.idempotency, "flush", crash)
+    with pytest.raises(IdempotencyRace):  # noqa: PT012 - the failure happens inside the UoW
+        async with runtime.uow_factory(context()) as uow:
+            uow.tickets.add(ticket)
+            request = IdempotencyRequest("taken-for-redelivery", "mine")
+            uow.idempotency.remember("scope", request, TicketResult.of(ticket))
             await uow.commit()
 
     recorder = Recorder()

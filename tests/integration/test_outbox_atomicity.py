@@ -8,14 +8,13 @@ import pytest
 
 from tests.integration.conftest import context, register
 from tickets.application.commands import CreateTicket, EditTicket, SubmitTicket
-from tickets.application.errors import IdempotencyRace
+from tickets.application.errors import ConcurrencyConflict, IdempotencyRace
 from tickets.application.ports import IdempotencyRequest
 from tickets.application.results import TicketResult
 from tickets.bootstrap import Runtime
 from tickets.domain.ticket import Ticket
 from tickets.infrastructure.outbox_writer import NOTIFY_CHANNEL
 from tickets.infrastructure.system import SystemClock
-from tickets.infrastructure.unit_of_work import SqlUnitOfWork
 
 OUTBOX_COUNT = "SELECT count(*) FROM tickets.outbox_messages WHERE aggregate_id = ANY($1)"
 TICKET_COUNT = "SELECT count(*) FROM tickets.tickets WHERE id = ANY($1)"
@@ -49,36 +48,36 @@ async def test_commit_writes_one_row_per_event_with_versions(
     assert version == 3
 
 
-async def test_rolled_back_batch_leaves_no_outbox_row(
-    runtime: Runtime, db: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Two tickets take the BEGIN … COMMIT path; a step after the outbox INSERT fails."""
-    author = await register(runtime)
-    now = SystemClock().now()
-    tickets = [Ticket.create(uuid.uuid4(), author, "doomed", "", now) for _ in range(2)]
-    uow = runtime.uow_factory(context())  # the factory the bus uses
-    assert isinstance(uow, SqlUnitOfWork)
-
-    async def fail_after_outbox_insert() -> None:
-        raise RuntimeError("crash between the outbox insert and COMMIT")
-
-    with pytest.raises(RuntimeError):  # noqa: PT012 - the failure happens inside the UoW
-        async with uow:
-            for ticket in tickets:
-                uow.tickets.add(ticket)
-            monkeypatch.setattr(uow.idempotency, "flush", fail_after_outbox_insert)
-            await uow.commit()
-
-    ids = [t.id for t in tickets]
-    assert await db.fetchval(OUTBOX_COUNT, ids) == 0
-    assert await db.fetchval(TICKET_COUNT, ids) == 0
-
-
-async def test_failed_one_statement_write_leaves_no_row(
+async def test_batch_with_a_lost_version_guard_leaves_no_row(
     runtime: Runtime, db: asyncpg.Connection
 ) -> None:
-    """One ticket takes the one-statement path; its last part (the idempotency record)
-    violates a key, after the ticket and outbox rows were inserted by the same statement."""
+    """A new ticket and a stale one in one unit of work: the statement inserts the new
+    ticket, then finds the stale one's guard lost; the transaction takes the insert back."""
+    author = await register(runtime)
+    created = await runtime.bus.handle(CreateTicket(actor=author, title="T"), context())
+    stale_id = created.result.id
+    new = Ticket.create(uuid.uuid4(), author, "doomed", "", SystemClock().now())
+
+    with pytest.raises(ConcurrencyConflict):  # noqa: PT012 - the failure happens inside the UoW
+        async with runtime.uow_factory(context()) as uow:
+            stale = await uow.tickets.get(stale_id)
+            assert stale is not None
+            edit = EditTicket(actor=author, ticket_id=stale_id, title="meanwhile")
+            await runtime.bus.handle(edit, context())
+            stale.edit(author, "too late", None, SystemClock().now())
+            uow.tickets.add(new)
+            await uow.commit()
+
+    ids = [new.id, stale_id]
+    assert await db.fetchval(TICKET_COUNT, [new.id]) == 0
+    assert await db.fetchval(OUTBOX_COUNT, ids) == 2, "the create and the edit meanwhile"
+    title = await db.fetchval("SELECT title FROM tickets.tickets WHERE id = $1", stale_id)
+    assert title == "meanwhile"
+
+
+async def test_failed_write_leaves_no_row(runtime: Runtime, db: asyncpg.Connection) -> None:
+    """The idempotency record violates a key, after the ticket and outbox rows were
+    inserted by the same statement: the whole statement is undone."""
     author = await register(runtime)
     ticket = Ticket.create(uuid.uuid4(), author, "doomed", "", SystemClock().now())
     await db.execute(
@@ -86,7 +85,6 @@ async def test_failed_one_statement_write_leaves_no_row(
         "VALUES ('scope', 'taken', 'other', '{}')"
     )
     uow = runtime.uow_factory(context())
-    assert isinstance(uow, SqlUnitOfWork)
 
     with pytest.raises(IdempotencyRace):  # noqa: PT012 - the failure happens inside the UoW
         async with uow:
@@ -100,16 +98,30 @@ async def test_failed_one_statement_write_leaves_no_row(
 
 
 async def test_notify_is_sent_on_commit_only(runtime: Runtime, database_url: str) -> None:
+    """A refused write that had inserted its outbox row wakes nobody; a commit does."""
     listener = await asyncpg.connect(database_url)
     received: asyncio.Queue[str] = asyncio.Queue()
     await listener.add_listener(NOTIFY_CHANNEL, lambda *args: received.put_nowait(args[2]))
     try:
         author = await register(runtime)
-        refused = SubmitTicket(actor=author, ticket_id=uuid.uuid4())
-        with pytest.raises(Exception, match="not found"):
-            await runtime.bus.handle(refused, context())
+        key = f"taken-{uuid.uuid4()}"
+        await listener.execute(
+            "INSERT INTO tickets.idempotency_keys (scope, key, fingerprint, response) "
+            "VALUES ('scope', $1, 'other', '{}')",
+            key,
+        )
+        refused = Ticket.create(uuid.uuid4(), author, "refused", "", SystemClock().now())
+        with pytest.raises(IdempotencyRace):  # noqa: PT012 - the failure happens inside the UoW
+            async with runtime.uow_factory(context()) as uow:
+                uow.tickets.add(refused)
+                request = IdempotencyRequest(key, "mine")
+                uow.idempotency.remember("scope", request, TicketResult.of(refused))
+                await uow.commit()
         await runtime.bus.handle(CreateTicket(actor=author, title="wake up"), context())
         await asyncio.wait_for(received.get(), timeout=5)
+        # Notifications arrive in commit order, each before the reply to a query that
+        # started after it: had the refused write notified, one would still be queued.
+        await listener.fetchval("SELECT 1")
         assert received.empty(), "one commit, one notification"
     finally:
         await listener.close()

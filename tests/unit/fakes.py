@@ -6,6 +6,7 @@ from types import TracebackType
 from typing import Self
 from uuid import UUID, uuid4
 
+from tickets.application.errors import ConcurrencyConflict, IdempotencyRace
 from tickets.application.handlers import ClockAndIds
 from tickets.application.messagebus import MessageBus
 from tickets.application.ports import IdempotencyRequest, MessageContext, StoredResponse
@@ -43,22 +44,27 @@ class FakeStore:
 class FakeTicketRepository:
     def __init__(self, store: FakeStore) -> None:
         self._store = store
-        self.seen: list[Ticket] = []
+        self._tracked: dict[UUID, tuple[Ticket, int | None]] = {}
 
     def add(self, ticket: Ticket) -> None:
-        self.seen.append(ticket)
+        self._tracked[ticket.id] = (ticket, None)
 
     async def get(self, ticket_id: UUID) -> Ticket | None:
         """A copy, as a database would give: uncommitted changes never leak into the store."""
-        for ticket in self.seen:  # already in this unit of work (a batch of commands)
-            if ticket.id == ticket_id:
-                return ticket
+        if ticket_id in self._tracked:
+            return self._tracked[ticket_id][0]
         stored = self._store.tickets.get(ticket_id)
         if stored is None:
             return None
         ticket = copy.deepcopy(stored)
-        self.seen.append(ticket)
+        self._tracked[ticket_id] = (ticket, ticket.version)
         return ticket
+
+    def pull_changes(self) -> list[tuple[Ticket, int | None]]:
+        """Each changed ticket with the version it was loaded at (None: new)."""
+        changes = [(t, loaded) for t, loaded in self._tracked.values() if t.version != loaded]
+        self._tracked = {t.id: (t, t.version) for t, _ in self._tracked.values()}
+        return changes
 
 
 class FakeUserRepository:
@@ -86,6 +92,10 @@ class FakeIdempotencyStore:
 
 
 class FakeUnitOfWork:
+    """Like the SQL unit of work (tests/integration/test_unit_of_work_contract.py runs
+    the same tests on both): all or nothing at commit, version-guarded, one record per
+    idempotency key."""
+
     def __init__(self, store: FakeStore, context: MessageContext) -> None:
         self.store = store
         self.context = context
@@ -105,11 +115,22 @@ class FakeUnitOfWork:
         return None
 
     async def commit(self) -> None:
-        for ticket in self.tickets.seen:
-            self.store.tickets[ticket.id] = ticket
-            self.store.outbox.extend((e, self.context) for e in ticket.pull_events())
-        if self.idempotency.pending is not None:
-            key, response = self.idempotency.pending
+        changes = self.tickets.pull_changes()
+        pending, self.idempotency.pending = self.idempotency.pending, None
+        for ticket, loaded in changes:  # every check before any write: all or nothing
+            stored = self.store.tickets.get(ticket.id)
+            if (None if stored is None else stored.version) != loaded:
+                if pending is not None and pending[0] in self.store.responses:
+                    raise IdempotencyRace()  # a retry beaten by its first attempt
+                raise ConcurrencyConflict()
+        if pending is not None and pending[0] in self.store.responses:
+            raise IdempotencyRace()
+        for ticket, _ in changes:
+            events = ticket.pull_events()
+            self.store.tickets[ticket.id] = copy.deepcopy(ticket)
+            self.store.outbox.extend((e, self.context) for e in events)
+        if pending is not None:
+            key, response = pending
             self.store.responses[key] = response
         self.store.commits += 1
 

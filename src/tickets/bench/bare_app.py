@@ -4,7 +4,7 @@ driver and pool as the app, with nothing else (no framework, auth, domain or JSO
 ``/bare/…`` is the baseline DESIGN.md §6 names: load the ticket, update it and insert an
 outbox row (whose trigger queues the NOTIFY) as three statements in BEGIN … COMMIT.
 ``/single/…`` does the same work the way the app's unit of work writes it: the load on
-its own, then the update and the outbox insert as one statement (one_statement_write),
+its own, then the update and the outbox insert as one statement (as command_writes does),
 so comparing the app with it isolates what the HTTP stack and the domain cost.
 
 Run: python -m tickets.bench.bare_app DATABASE_URL PORT
@@ -17,9 +17,9 @@ from typing import Any
 
 import uvicorn
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
-from tickets.infrastructure.database import create_engine
+from tickets.infrastructure.database import sqlalchemy_url
 
 LOAD = text("SELECT id, title, description, status, version FROM tickets.tickets WHERE id = :id")
 UPDATE = text(
@@ -76,7 +76,7 @@ async def one_statement(connection: AsyncConnection, ticket_id: str, create: boo
 
 
 def build(url: str) -> Any:
-    engine = create_engine(url)
+    engine = create_async_engine(sqlalchemy_url(url), pool_size=10, max_overflow=10)
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":

@@ -1,22 +1,19 @@
-"""Writes domain events as outbox rows inside the command's transaction."""
+"""Domain events as outbox rows, and the channel the outbox notifies on. The rows are
+written with the command's other rows (see command_writes)."""
 
 from collections.abc import Sequence
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import insert
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from tickets.application.ports import MessageContext
 from tickets.domain.events import DomainEvent
-from tickets.infrastructure import tables
-from tickets.infrastructure.rows import execute_rows
 from tickets.infrastructure.serialization import event_to_payload
 
 # Listeners wake on this channel. A trigger on outbox_messages (migration 0003) sends
-# the NOTIFY for every INSERT, so writers need no statement of their own for it.
+# the NOTIFY for every INSERT, so writers need no statement of their own for it. A
+# NOTIFY is delivered only if and when its transaction commits, so a listener never
+# wakes for rows it cannot see, and a rollback wakes nobody.
 NOTIFY_CHANNEL = "tickets_outbox"
-_INSERT = insert(tables.outbox_messages)
 
 
 def outbox_rows(events: Sequence[DomainEvent], context: MessageContext) -> list[dict[str, Any]]:
@@ -37,12 +34,3 @@ def outbox_rows(events: Sequence[DomainEvent], context: MessageContext) -> list[
         }
         for event in events
     ]
-
-
-async def append_to_outbox(connection: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-    """Insert the rows (see outbox_rows); the table's trigger queues the NOTIFY.
-
-    NOTIFY inside the transaction is delivered only if and when it commits, so a
-    listener never wakes for rows it cannot see, and a rollback wakes nobody.
-    """
-    await execute_rows(connection, _INSERT, rows)

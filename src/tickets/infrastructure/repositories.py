@@ -1,38 +1,34 @@
-"""The user repository (Core upsert on the unit of work's connection); tickets are in
+"""The user repository, on the unit of work's connection; tickets are in
 ticket_repository.py."""
 
 from uuid import UUID
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection
+from asyncpg.pool import PoolConnectionProxy
 
 from tickets.domain.users import Role, User
-from tickets.infrastructure import tables
+
+_GET = "SELECT id, name, roles FROM tickets.users WHERE name = $1"
+# Two first logins with one name race here: ON CONFLICT keeps the first id. One
+# statement, so it needs no transaction and is written at once, not at commit.
+_UPSERT = """
+INSERT INTO tickets.users (id, name, roles) VALUES ($1, $2, $3)
+    ON CONFLICT (name) DO UPDATE SET roles = excluded.roles
+RETURNING id, name, roles
+"""
 
 
 class SqlUserRepository:
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: PoolConnectionProxy) -> None:
         self._connection = connection
 
     async def get_by_name(self, name: str) -> User | None:
-        users = tables.users
-        row = (
-            await self._connection.execute(
-                select(users.c.id, users.c.name, users.c.roles).where(users.c.name == name)
-            )
-        ).one_or_none()
-        return None if row is None else _user(row.id, row.name, row.roles)
+        row = await self._connection.fetchrow(_GET, name)
+        return None if row is None else _user(row["id"], row["name"], row["roles"])
 
     async def save(self, user: User) -> User:
-        users = tables.users
-        values = insert(users).values(id=user.id, name=user.name, roles=sorted(user.roles))
-        # Two first logins with one name race here: ON CONFLICT keeps the first id.
-        upsert = values.on_conflict_do_update(
-            index_elements=[users.c.name], set_={"roles": values.excluded.roles}
-        ).returning(users.c.id, users.c.name, users.c.roles)
-        row = (await self._connection.execute(upsert)).one()
-        return _user(row.id, row.name, row.roles)
+        row = await self._connection.fetchrow(_UPSERT, user.id, user.name, sorted(user.roles))
+        assert row is not None  # RETURNING after an insert or an update: always one row
+        return _user(row["id"], row["name"], row["roles"])
 
 
 def _user(user_id: UUID, name: str, roles: list[str]) -> User:

@@ -1,5 +1,6 @@
-"""The write-model tables as SQLAlchemy Core; the outbox worker and its tables use raw SQL
-(see infrastructure/outbox). Alembic migrations are the source of truth for the schema."""
+"""The write database's tables as SQLAlchemy Core metadata, for alembic (migrations/env.py).
+Alembic migrations are the source of truth for the schema; the application's statements
+are plain SQL on asyncpg (see command_writes)."""
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID

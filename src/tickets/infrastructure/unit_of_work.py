@@ -1,51 +1,46 @@
-"""The SQLAlchemy unit of work: a command's ticket rows, outbox rows and idempotency
-record are written atomically, on one connection, with Core statements.
+"""The unit of work on PostgreSQL: a command's ticket rows, outbox rows and idempotency
+record are written atomically, on one pooled asyncpg connection.
 
 Reads run on their own (autocommit): optimistic versions, not a long transaction, keep
 a command correct, because every ticket write is guarded by the version it loaded. The
-writes happen at ``commit``: one statement when one ticket changed (every command;
-see one_statement_write), else BEGIN, one statement per kind of row, COMMIT (batches).
+writes happen at ``commit``, through command_writes, the one place that writes them.
 """
 
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import exc as sa_exc
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from tickets.application.errors import ConcurrencyConflict, IdempotencyRace
 from tickets.application.ports import MessageContext
-from tickets.infrastructure.database import as_unavailable, constraint_of
+from tickets.infrastructure.command_writes import write
+from tickets.infrastructure.database import as_unavailable
 from tickets.infrastructure.idempotency import SqlIdempotencyStore
-from tickets.infrastructure.one_statement_write import write_ticket
-from tickets.infrastructure.outbox_writer import append_to_outbox, outbox_rows
 from tickets.infrastructure.repositories import SqlUserRepository
 from tickets.infrastructure.ticket_repository import SqlTicketRepository
+
+# Waiting longer than this for a pooled connection means the database is overwhelmed
+# or away: the command is refused as ServiceUnavailable rather than queued forever.
+ACQUIRE_TIMEOUT_SECONDS = 5.0
 
 
 class SqlUnitOfWork:
     tickets: SqlTicketRepository
     users: SqlUserRepository
     idempotency: SqlIdempotencyStore
-    _connection: AsyncConnection
+    _connection: PoolConnectionProxy
 
-    def __init__(self, engine: AsyncEngine, context: MessageContext):
-        self._engine = engine
+    def __init__(self, pool: asyncpg.Pool, context: MessageContext) -> None:
+        self._pool = pool
         self._context = context
 
     async def __aenter__(self) -> Self:
         try:
-            connection = await self._engine.connect()
+            connection = await self._pool.acquire(timeout=ACQUIRE_TIMEOUT_SECONDS)
         except Exception as error:
             raise as_unavailable(error) or error from error
         self._connection = connection
-        try:
-            # No BEGIN: each read is its own statement; the pool restores the default
-            # isolation level when the connection goes back.
-            await connection.execution_options(isolation_level="AUTOCOMMIT")
-        except BaseException as error:  # return the connection; ServiceUnavailable if down
-            await self.__aexit__(type(error), error, error.__traceback__)
-            raise
         self.tickets = SqlTicketRepository(connection)
         self.users = SqlUserRepository(connection)  # its upsert is one atomic statement
         self.idempotency = SqlIdempotencyStore(connection)
@@ -58,10 +53,12 @@ class SqlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
-            await self._connection.close()  # rolls back a transaction not committed
-        except Exception as close_error:
+            # Nothing is left open to roll back: a write is one statement, or a
+            # transaction block that has ended (see command_writes.write).
+            await self._pool.release(self._connection)
+        except Exception as release_error:
             if exc is None:
-                exc = close_error
+                exc = release_error
         unavailable = as_unavailable(exc)
         if unavailable is not None:
             raise unavailable from exc
@@ -70,43 +67,28 @@ class SqlUnitOfWork:
         """Write everything, atomically. ConcurrencyConflict if another command changed
         a ticket after this one loaded it; IdempotencyRace if another request stored
         this idempotency key first. Either way nothing of this unit of work is stored."""
-        events = [event for ticket in self.tickets.seen for event in ticket.pull_events()]
-        rows = outbox_rows(events, self._context)
-        single = self.tickets.single_change()
-        if single is None:
-            await self._commit_in_transaction(rows)
-            return
-        ticket, loaded, comments = single
+        record = self.idempotency.pull_record()
         try:
-            written = await write_ticket(
-                self._connection, ticket, loaded, comments, rows, self.idempotency.pending
-            )
-        except sa_exc.IntegrityError as error:
-            if constraint_of(error) == "idempotency_keys_pkey":
-                raise IdempotencyRace() from error
+            await write(self._connection, self.tickets.pull_changes(), self._context, record)
+        except ConcurrencyConflict:
+            # A retried request racing its first attempt loses the version guard (both
+            # changed the same ticket), not the key: if the key is stored now, the
+            # first attempt committed, and the bus replays its response.
+            if record is not None and await self.idempotency.get(record.scope, record.key):
+                raise IdempotencyRace() from None
             raise
-        if not written:
-            raise ConcurrencyConflict()
-        self.tickets.mark_stored()
-        self.idempotency.forget_pending()
-
-    async def _commit_in_transaction(self, rows: list[dict[str, object]]) -> None:
-        # The reads autobegan a transaction object that sent nothing (autocommit); end
-        # it, so the isolation level may change, then write inside BEGIN … COMMIT.
-        await self._connection.commit()
-        await self._connection.execution_options(isolation_level="READ COMMITTED")
-        await self._connection.begin()
-        # A lost race raises ConcurrencyConflict or IdempotencyRace out of a flush;
-        # __aexit__ then rolls back what this transaction already wrote.
-        await self.tickets.flush()
-        await append_to_outbox(self._connection, rows)
-        await self.idempotency.flush()
-        await self._connection.commit()
 
 
 class SqlUnitOfWorkFactory:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
 
     def __call__(self, context: MessageContext) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._engine, context)
+        return SqlUnitOfWork(self._pool, context)
+
+
+async def nothing_to_reset(connection: asyncpg.Connection) -> None:
+    """The pool's reset for unit-of-work connections. The default runs a reset query
+    (a round trip) on every release; a unit of work leaves no session state behind
+    (no SET, LISTEN, cursor or advisory lock), and the pool itself rolls back a
+    transaction left open."""

@@ -1,6 +1,7 @@
 """asyncpg pools with JSON codecs, for the worker and the read side."""
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -13,9 +14,16 @@ async def _init(connection: asyncpg.Connection) -> None:
         )
 
 
-async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+async def create_pool(
+    url: str,
+    *,
+    min_size: int = 1,
+    max_size: int = 10,
+    reset: Callable[[asyncpg.Connection], Awaitable[None]] | None = None,
+) -> asyncpg.Pool:
+    """``reset`` replaces the reset query run when a connection is released."""
     pool: Any = await asyncpg.create_pool(
-        url, min_size=min_size, max_size=max_size, init=_init, command_timeout=60
+        url, min_size=min_size, max_size=max_size, init=_init, command_timeout=60, reset=reset
     )
     return pool  # type: ignore[no-any-return]
 
