@@ -37,7 +37,11 @@ from tickets.infrastructure.outbox.retry import RetryPolicy
 from tickets.infrastructure.outbox.store import OutboxStore
 from tickets.infrastructure.outbox.worker import OutboxWorker, WorkerConfig
 from tickets.infrastructure.system import RandomIds, SystemClock
-from tickets.infrastructure.unit_of_work import SqlUnitOfWorkFactory, nothing_to_reset
+from tickets.infrastructure.unit_of_work import (
+    COMMAND_SESSION,
+    SqlUnitOfWorkFactory,
+    nothing_to_reset,
+)
 from tickets.readmodel.catalog import live_projections
 from tickets.readmodel.freshness import VersionWaiter
 
@@ -124,7 +128,10 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         await asyncio.to_thread(upgrade_to_head, url, read_url)
         # Commands get their own pool: the worker's batches never make a request wait.
         command_pool = await create_pool(
-            url, max_size=settings.db_pool_size, reset=nothing_to_reset
+            url,
+            max_size=settings.db_pool_size,
+            reset=nothing_to_reset,
+            server_settings=COMMAND_SESSION,
         )
         stack.push_async_callback(command_pool.close)
         pool = await create_pool(url, max_size=settings.db_pool_size)

@@ -140,7 +140,7 @@ async def write(
 def _arguments(
     changes: Sequence[TicketChange], context: MessageContext, record: IdempotencyRecord | None
 ) -> list[Any]:
-    """The statement's parameters in order: one list per column of each row set."""
+    """The statement's parameters in order: one tuple per column of each row set."""
     new = [c.ticket for c in changes if c.loaded_version is None]
     # Row locks in primary-key order, so two batches changing the same tickets take
     # them in the same order (PostgreSQL follows the unnest order here in practice; a
@@ -149,38 +149,68 @@ def _arguments(
     comments = [comment for c in changes for comment in c.new_comments]
     outbox = outbox_rows([event for c in changes for event in c.events], context)
     return [
-        [t.id for t in new],
-        [t.title for t in new],
-        [t.description for t in new],
-        [t.author_id for t in new],
-        [t.author_name for t in new],
-        [t.status.value for t in new],
-        [t.version for t in new],
-        [t.created_at for t in new],
-        [t.updated_at for t in new],
-        [c.ticket.id for c in changed],
-        [c.loaded_version for c in changed],
-        [c.ticket.title for c in changed],
-        [c.ticket.description for c in changed],
-        [c.ticket.status.value for c in changed],
-        [c.ticket.version for c in changed],
-        [c.ticket.updated_at for c in changed],
+        *_columns(
+            9,
+            [
+                (
+                    t.id,
+                    t.title,
+                    t.description,
+                    t.author_id,
+                    t.author_name,
+                    t.status.value,
+                    t.version,
+                    t.created_at,
+                    t.updated_at,
+                )
+                for t in new
+            ],
+        ),
+        *_columns(
+            7,
+            [
+                (
+                    c.ticket.id,
+                    c.loaded_version,
+                    c.ticket.title,
+                    c.ticket.description,
+                    c.ticket.status.value,
+                    c.ticket.version,
+                    c.ticket.updated_at,
+                )
+                for c in changed
+            ],
+        ),
         len(changes),
-        [c.id for c in comments],
-        [c.ticket_id for c in comments],
-        [c.author_id for c in comments],
-        [c.author_name for c in comments],
-        [c.body for c in comments],
-        [c.created_at for c in comments],
-        [o["id"] for o in outbox],
-        [o["aggregate_id"] for o in outbox],
-        [o["aggregate_version"] for o in outbox],
-        [o["event_type"] for o in outbox],
-        [json.dumps(o["payload"]) for o in outbox],
-        [json.dumps(o["metadata"]) for o in outbox],
-        [o["occurred_at"] for o in outbox],
+        *_columns(
+            6,
+            [
+                (c.id, c.ticket_id, c.author_id, c.author_name, c.body, c.created_at)
+                for c in comments
+            ],
+        ),
+        *_columns(
+            7,
+            [
+                (
+                    o["id"],
+                    o["aggregate_id"],
+                    o["aggregate_version"],
+                    o["event_type"],
+                    json.dumps(o["payload"]),
+                    json.dumps(o["metadata"]),
+                    o["occurred_at"],
+                )
+                for o in outbox
+            ],
+        ),
         *_record_columns(record),
     ]
+
+
+def _columns(width: int, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Rows as one tuple per column (``width`` columns, empty ones for no rows)."""
+    return list(zip(*rows, strict=True)) if rows else [()] * width
 
 
 def _record_columns(record: IdempotencyRecord | None) -> tuple[str | None, ...]:

@@ -87,6 +87,12 @@ class SqlUnitOfWorkFactory:
         return SqlUnitOfWork(self._pool, context)
 
 
+# The pool's session settings. Plan every statement once per connection: the write's
+# generic plan (index lookups, unnest of the given arrays) is the plan a custom one
+# would choose, but PostgreSQL's cost comparison keeps replanning it on every call.
+COMMAND_SESSION = {"plan_cache_mode": "force_generic_plan"}
+
+
 async def nothing_to_reset(connection: asyncpg.Connection) -> None:
     """The pool's reset for unit-of-work connections. The default runs a reset query
     (a round trip) on every release; a unit of work leaves no session state behind

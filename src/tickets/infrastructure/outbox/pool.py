@@ -20,10 +20,18 @@ async def create_pool(
     min_size: int = 1,
     max_size: int = 10,
     reset: Callable[[asyncpg.Connection], Awaitable[None]] | None = None,
+    server_settings: dict[str, str] | None = None,
 ) -> asyncpg.Pool:
-    """``reset`` replaces the reset query run when a connection is released."""
+    """``reset`` replaces the reset query run when a connection is released;
+    ``server_settings`` are session settings of every connection."""
     pool: Any = await asyncpg.create_pool(
-        url, min_size=min_size, max_size=max_size, init=_init, command_timeout=60, reset=reset
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init,
+        command_timeout=60,
+        reset=reset,
+        server_settings=server_settings,
     )
     return pool  # type: ignore[no-any-return]
 
