@@ -143,8 +143,9 @@ def _arguments(
     """The statement's parameters in order: one tuple per column of each row set."""
     new = [c.ticket for c in changes if c.loaded_version is None]
     # Row locks in primary-key order, so two batches changing the same tickets take
-    # them in the same order (PostgreSQL follows the unnest order here in practice; a
-    # deadlock it detects otherwise becomes a ConcurrencyConflict).
+    # them in the same order: the UPDATE's plan is a nested loop over the unnested
+    # rows, locking each ticket in turn. Were a plan ever to differ, PostgreSQL detects
+    # the deadlock and one batch fails with ConcurrencyConflict.
     changed = sorted((c for c in changes if c.loaded_version is not None), key=_ticket_id)
     comments = [comment for c in changes for comment in c.new_comments]
     outbox = outbox_rows([event for c in changes for event in c.events], context)
