@@ -4,66 +4,23 @@ as each role, with every schemathesis check: never a 5xx, every answer as docume
 auth enforced, 405 with Allow for undocumented methods."""
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import TEST_SECRET
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from tests.support.live_server import live_server as start_live_server
 
 
 @pytest.fixture(scope="module")
 def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "TICKETS_DATABASE_URL": database_url,
-        "TICKETS_JWT_SECRET": TEST_SECRET,
-        "TICKETS_DEV_LOGIN": "true",
-        "TICKETS_LOG_LEVEL": "WARNING",
-        "TICKETS_READ_WAIT_SECONDS": "0.2",  # fuzzed min_version values mostly time out
-        "TICKETS_DATA_DIR": str(tmp_path_factory.mktemp("data")),
-    }
-    log = tmp_path_factory.mktemp("log") / "server.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tickets", "serve", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_live(base, process, log)
+    workdir = tmp_path_factory.mktemp("server")
+    # fuzzed min_version values mostly time out: keep the wait short
+    with start_live_server(database_url, workdir, TICKETS_READ_WAIT_SECONDS="0.2") as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-
-
-def _wait_until_live(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"server exited early:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{base}/health/live", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.2)
-    pytest.fail(f"server did not come up:\n{log.read_text()}")
 
 
 HERE = Path(__file__).resolve().parent
