@@ -23,8 +23,8 @@ def services_of(request: Request) -> ApiServices:
 
 # Both dependencies are coroutines on purpose: FastAPI runs a plain ``def`` dependency in
 # a worker thread, a thread hop on every request for work that never blocks. Each
-# dependency costs about 70k instructions per request (bench profile), so the user's
-# does not depend on get_services but reads the services itself.
+# dependency has a cost on every request (bench profile), so the user's does not
+# depend on get_services but reads the services itself.
 async def get_services(request: Request) -> ApiServices:
     return services_of(request)
 

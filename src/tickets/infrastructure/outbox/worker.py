@@ -26,10 +26,9 @@ class WorkerConfig:
     poll_seconds: float = 2.0
     per_ticket: int = 50
     # Claim loops per worker: with two, one batch's Python work (decoding, building the
-    # projections' arrays) overlaps the other's wait on PostgreSQL. tickets bench, one
-    # worker into the read model: 1 loop 10,153 / 10,385 events/s, 2 loops 12,443 /
-    # 13,199. Per-ticket order does not depend on it: a ticket's events are claimed
-    # only as its head, under one lease (see store.py).
+    # projections' arrays) overlaps the other's wait on PostgreSQL (tickets bench).
+    # Per-ticket order does not depend on it: a ticket's events are claimed only as
+    # its head, under one lease (see store.py).
     concurrency: int = 2
     stats_seconds: float = 5.0
     max_backoff_seconds: float = 30.0
