@@ -173,3 +173,28 @@ def test_every_cited_test_exists() -> None:
             elif name and not re.search(rf"^(async )?def {name}\b", source.read_text(), re.M):
                 missing.append(f"{document.name}: {path}::{name}")
     assert missing == []
+
+
+def test_every_setting_is_documented() -> None:
+    """.env.example and the README's configuration table name every setting."""
+    from tickets.config import Settings
+
+    names = {f"TICKETS_{field.upper()}" for field in Settings.model_fields}
+    example = (ROOT / ".env.example").read_text()
+    assert {n for n in names if f"# {n}=" not in example} == set(), ".env.example"
+    readme = _text("README.md")
+    assert {n for n in names if f"`{n}`" not in readme} == set(), "README.md"
+
+
+def test_mermaid_labels_do_not_end_statements_early() -> None:
+    """Mermaid reads ';' as the end of a statement, so a label with one renders without
+    error but cut short, its rest drawn as stray boxes; `make diagrams` cannot see that."""
+    documents = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    cut = [
+        f"{document.name}: {line.strip()}"
+        for document in documents
+        for block in re.findall(r"```mermaid\n(.*?)```", document.read_text(), re.S)
+        for line in block.splitlines()
+        if ";" in line
+    ]
+    assert cut == []
