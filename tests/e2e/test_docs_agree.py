@@ -136,9 +136,7 @@ def test_api_md_lists_exactly_the_error_codes_of_the_code() -> None:
 
 def test_readme_names_only_real_error_codes() -> None:
     readme = _text("README.md")
-    mentioned = {
-        c for c in CODE_MENTION.findall(readme) if c.split(".")[0] in _code_prefixes()
-    }
+    mentioned = {c for c in CODE_MENTION.findall(readme) if c.split(".")[0] in _code_prefixes()}
     assert mentioned - emitted_codes() == set()
 
 

@@ -6,10 +6,10 @@ order, by bash with ``set -euo pipefail``. The walkthrough checks its own status
 that no longer works, or answers differently, fails this test.
 """
 
+import asyncio
 import os
 import re
 import shutil
-import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -52,14 +52,17 @@ async def test_readme_walkthrough_runs(fresh_server: str, tmp_path: Path) -> Non
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     (bin_dir / "python3").symlink_to(sys.executable)
-    result = subprocess.run(
-        ["bash", "-c", script],
+    process = await asyncio.create_subprocess_exec(
+        "bash",
+        "-c",
+        script,
         env={**os.environ, "API": fresh_server, "PATH": f"{bin_dir}:{os.environ['PATH']}"},
-        capture_output=True,
-        text=True,
-        timeout=120,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
-    assert result.returncode == 0, (
-        f"walkthrough failed (exit {result.returncode})\n"
-        f"--- stdout ---\n{result.stdout[-6000:]}\n--- stderr ---\n{result.stderr[-4000:]}"
+    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
+    stdout, stderr = out.decode(), err.decode()
+    assert process.returncode == 0, (
+        f"walkthrough failed (exit {process.returncode})\n"
+        f"--- stdout ---\n{stdout[-6000:]}\n--- stderr ---\n{stderr[-4000:]}"
     )

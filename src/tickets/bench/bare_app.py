@@ -1,8 +1,9 @@
 """The HTTP baselines: a bare ASGI endpoint running a command's statements on the same
 driver and pool as the app, with nothing else (no framework, auth, domain or JSON body).
 
-``/bare/…`` is the HTTP baseline of the performance targets (docs/benchmarks.md): load the ticket, update it and insert an
-outbox row (whose trigger queues the NOTIFY) as three statements in BEGIN … COMMIT.
+``/bare/…`` is the HTTP baseline of the performance targets (docs/benchmarks.md): load
+the ticket, update it and insert an outbox row (whose trigger queues the NOTIFY) as three
+statements in BEGIN … COMMIT.
 ``/single/…`` does the same work the way the app's unit of work writes it: the load on
 its own, then the update and the outbox insert as one statement (as command_writes does),
 so comparing the app with it isolates what the HTTP stack and the domain cost.
