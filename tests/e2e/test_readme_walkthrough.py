@@ -32,7 +32,8 @@ def walkthrough_blocks(text: str) -> list[str]:
 async def fresh_server(server_url: str, tmp_path: Path) -> AsyncIterator[str]:
     """A server on a database of its own: the walkthrough's user names are fixed."""
     async with scratch_database(server_url) as url:
-        with live_server(url, tmp_path) as base:
+        # a small pool: the walkthrough is sequential, and the test server is shared
+        with live_server(url, tmp_path, TICKETS_DB_POOL_SIZE="2") as base:
             yield base
 
 
