@@ -36,6 +36,7 @@ from tickets.infrastructure.outbox.pool import connect, create_pool
 from tickets.infrastructure.outbox.retry import RetryPolicy
 from tickets.infrastructure.outbox.store import OutboxStore
 from tickets.infrastructure.outbox.worker import OutboxWorker, WorkerConfig
+from tickets.infrastructure.reachability import check_reachable, describe
 from tickets.infrastructure.system import RandomIds, SystemClock
 from tickets.infrastructure.unit_of_work import (
     COMMAND_SESSION,
@@ -112,18 +113,50 @@ def subscriptions(pool: asyncpg.Pool, read_pool: asyncpg.Pool) -> list[Subscript
     return [*read, Subscription(DecisionNotifier(), pool)]
 
 
+def check_settings(settings: Settings) -> None:
+    """Refuse settings that cannot work together, before anything is started."""
+    if settings.jwt_secret is None and not settings.embedded:
+        raise ConfigurationError(
+            "TICKETS_JWT_SECRET is required with an external database (TICKETS_DATABASE_URL): "
+            "set it to 32+ random bytes, e.g. "
+            "`python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+        )
+
+
+async def preflight(settings: Settings) -> None:
+    """Everything that can be checked before starting: the settings, then one connection
+    to each configured external database (a clear message instead of a failed migration)."""
+    check_settings(settings)
+    if settings.database_url is not None:
+        await check_reachable(settings.database_url, "TICKETS_DATABASE_URL")
+    if settings.read_database_url not in (None, settings.database_url):
+        await check_reachable(settings.read_database_url, "TICKETS_READ_DATABASE_URL")
+
+
+def describe_database(settings: Settings, data_dir: Path) -> str:
+    """Which database a process opens, for its first line: a CLI run elsewhere must not
+    silently use another one."""
+    if settings.database_url is None:
+        return f"embedded PostgreSQL, data in {data_dir}"
+    return f"PostgreSQL at {describe(settings.database_url)}"
+
+
 @asynccontextmanager
 async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
-    """Start (or join) the database, migrate it, and build the bus and its adapters."""
+    """Check the settings, start (or join) the database, migrate it, and build the bus and
+    its adapters."""
+    await preflight(settings)
     embedded = None
     data_dir = usable_data_dir(settings.data_dir, settings.data_dir_is_explicit)
     url = settings.database_url
     if url is None:
         embedded = await asyncio.to_thread(start_embedded, data_dir)
         url = embedded.url
+    log.info("database: %s", describe_database(settings, data_dir))
     async with contextlib.AsyncExitStack() as stack:
         if embedded is not None:
             stack.push_async_callback(asyncio.to_thread, embedded.stop)
+        secret = jwt_secret(settings, data_dir)
         read_url = settings.read_database_url or url
         await asyncio.to_thread(upgrade_to_head, url, read_url)
         # Commands get their own pool: the worker's batches never make a request wait.
@@ -148,7 +181,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             default_behaviours(PrometheusMetrics(registry)),
         )
         auth = AuthConfig(
-            secret=jwt_secret(settings, data_dir),
+            secret=secret,
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
             ttl_seconds=settings.token_ttl_seconds,
@@ -184,10 +217,7 @@ def jwt_secret(settings: Settings, data_dir: Path) -> str:
     """The configured secret or, in embedded mode only, one generated and kept on disk."""
     if settings.jwt_secret is not None:
         return settings.jwt_secret.get_secret_value()
-    if not settings.embedded:
-        raise ConfigurationError(
-            "TICKETS_JWT_SECRET (32+ bytes) is required with an external database"
-        )
+    check_settings(settings)
     path = data_dir / "jwt_secret"
     data_dir.mkdir(parents=True, exist_ok=True)
     try:  # O_EXCL: of two processes starting together, exactly one writes the secret

@@ -1,10 +1,27 @@
-"""Settings from the environment (TICKETS_*) or a .env file."""
+"""Settings from the environment (TICKETS_*) or a .env file, validated on construction."""
 
+import os
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def default_data_dir() -> Path:
+    """Where the embedded server keeps its data unless TICKETS_DATA_DIR says otherwise.
+
+    The same folder whatever the working directory, so `make run` and a `tickets` command
+    typed anywhere open the same database: `.tickets` in the source checkout when the
+    package runs from one (an editable install), else the per-user data folder."""
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "pyproject.toml").is_file() and (checkout / "src" / "tickets").is_dir():
+        return checkout / ".tickets"
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "tickets"
 
 
 class Settings(BaseSettings):
@@ -12,7 +29,9 @@ class Settings(BaseSettings):
 
     database_url: str | None = Field(None, description="write database; None: embedded server")
     read_database_url: str | None = Field(None, description="read database; None: same, `read`")
-    data_dir: Path = Field(Path(".tickets"), description="embedded server data and secrets")
+    data_dir: Path = Field(
+        default_factory=default_data_dir, description="embedded server data and secrets"
+    )
     jwt_secret: SecretStr | None = Field(None, description="HS256 secret, at least 32 bytes")
     dev_login: bool | None = Field(None, description="POST /auth/token; default: no secret set")
     run_worker: bool = True
@@ -35,8 +54,36 @@ class Settings(BaseSettings):
     @classmethod
     def _long_enough(cls, secret: SecretStr | None) -> SecretStr | None:
         if secret is not None and len(secret.get_secret_value().encode()) < 32:
-            raise ValueError("TICKETS_JWT_SECRET must be at least 32 bytes")
+            raise ValueError(
+                "must be at least 32 bytes; generate one with "
+                "`python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+            )
         return secret
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, level: str) -> str:
+        if level.upper() not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return level.upper()
+
+    @field_validator("database_url", "read_database_url")
+    @classmethod
+    def _postgres_url(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        example = "e.g. postgresql://user:password@host:5432/dbname"
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018  raises ValueError for a port that is not a number
+        except ValueError as error:
+            raise ValueError(f"is not a valid URL ({error}); {example}") from None
+        if parts.scheme not in ("postgresql", "postgres"):
+            got = f"a {parts.scheme}:// URL" if parts.scheme else "no scheme"
+            raise ValueError(f"must be a PostgreSQL URL, got {got}; {example}")
+        if not parts.hostname and "host=" not in parts.query:
+            raise ValueError(f"names no host; {example}")
+        return url
 
     @property
     def embedded(self) -> bool:

@@ -6,9 +6,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import asyncpg
+import psutil
 
 from tickets.infrastructure.embedded import start_embedded
 
@@ -20,6 +22,25 @@ server = start_embedded(Path(sys.argv[1]))
 print(server.url)
 server.stop()
 """
+
+HOLD = """
+import sys, time
+from pathlib import Path
+from tickets.infrastructure.embedded import start_embedded
+server = start_embedded(Path(sys.argv[1]))
+print(server.url, flush=True)
+time.sleep(600)
+"""
+
+
+def _servers_of(data_dir: Path) -> list[psutil.Process]:
+    """Running postgres processes whose command line names ``data_dir``."""
+    found = []
+    for process in psutil.process_iter(["name", "cmdline"]):
+        cmdline = process.info["cmdline"] or []
+        if process.info["name"] == "postgres" and any(str(data_dir) in a for a in cmdline):
+            found.append(process)
+    return found
 
 
 def _query(url: str, sql: str) -> object:
@@ -62,4 +83,35 @@ def test_embedded_server_is_shared_stopped_by_the_last_user_and_keeps_data() -> 
         finally:
             again.stop()
     finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def test_a_server_left_by_a_killed_user_is_adopted_and_stopped_by_the_next() -> None:
+    data_dir = Path(tempfile.mkdtemp(prefix="tickets-embedded-kill-")).resolve()
+    try:
+        holder = subprocess.Popen(
+            [sys.executable, "-c", HOLD, str(data_dir)], stdout=subprocess.PIPE, text=True
+        )
+        assert holder.stdout is not None
+        url = holder.stdout.readline().strip()
+        assert _query(url, "SELECT 1") == 1
+        holder.kill()  # SIGKILL: no atexit, its PID stays in the handle file
+        holder.wait()
+        assert _servers_of(data_dir), "the server outlives a killed user until the next start"
+
+        joined = subprocess.run(
+            [sys.executable, "-c", JOIN_AND_LEAVE, str(data_dir)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        assert joined.stdout.strip().splitlines()[-1] == url, "the next user adopts it"
+        deadline = time.monotonic() + 30
+        while _servers_of(data_dir) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _servers_of(data_dir), "the last user must stop the adopted server"
+    finally:
+        for process in _servers_of(data_dir):
+            process.kill()
         shutil.rmtree(data_dir, ignore_errors=True)

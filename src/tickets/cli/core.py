@@ -1,13 +1,17 @@
 """The `tickets` app and its core commands: serve, migrate, token."""
 
 import asyncio
+import errno
 import signal
+import socket
 from typing import Annotated
 
+import structlog
 import typer
 import uvicorn
 from rich.console import Console
 
+from tickets.cli.errors import StartupRefused, enable_debug, reported_errors
 from tickets.config import Settings
 from tickets.domain.users import Role
 from tickets.logging_setup import configure_logging
@@ -16,10 +20,48 @@ app = typer.Typer(help="Tickets: event-driven ticket management service.", no_ar
 err = Console(stderr=True)
 
 
+@app.callback()
+def options(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="show the traceback of a startup error")
+    ] = False,
+) -> None:
+    """Tickets: event-driven ticket management service."""
+    if debug:
+        enable_debug()
+
+
 def settings_from_env() -> Settings:
+    """The validated settings (an invalid one ends the command with its name, see errors.py)."""
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)
     return settings
+
+
+def check_port(host: str, port: int) -> None:
+    """Bind and release ``host:port`` the way uvicorn will, so a busy port is reported
+    before the database, the migrations and the worker start rather than after."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror:
+        raise StartupRefused(f"--host {host}: not an address or name of this machine") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise StartupRefused(
+                    f"port {port} on {host} is already in use (another `tickets serve`?): "
+                    "stop that process or choose another port with --port"
+                ) from None
+            if error.errno == errno.EACCES:
+                raise StartupRefused(
+                    f"not allowed to listen on port {port}: choose one above 1023 with --port"
+                ) from None
+            raise StartupRefused(f"cannot listen on {host}:{port}: {error.strerror}") from None
 
 
 @app.command()
@@ -28,11 +70,20 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
 ) -> None:
     """Serve the HTTP API (starting the embedded PostgreSQL when no URL is configured)."""
-    from tickets.bootstrap import build_app
+    from tickets.bootstrap import build_app, describe_database, preflight
+    from tickets.infrastructure.embedded import usable_data_dir
 
     settings = settings_from_env()
-    where = (settings.database_url and "external database") or f"embedded ({settings.data_dir})"
-    err.print(f"[bold]tickets[/] serving on http://{host}:{port} (docs at /docs), {where}")
+    check_port(host, port)
+    asyncio.run(preflight(settings))
+    data_dir = usable_data_dir(settings.data_dir, settings.data_dir_is_explicit)
+    where = describe_database(settings, data_dir)
+    if settings.log_format == "json":
+        structlog.get_logger("tickets").info(
+            "serving", url=f"http://{host}:{port}", docs="/docs", database=where
+        )
+    else:
+        err.print(f"[bold]tickets[/] serving on http://{host}:{port} (docs at /docs), {where}")
     uvicorn.run(
         build_app(settings),
         host=host,
@@ -85,4 +136,5 @@ def _redact(url: str) -> str:
 
 def main() -> None:
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops like Ctrl-C
-    app()
+    with reported_errors():
+        app()

