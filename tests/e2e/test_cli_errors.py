@@ -21,9 +21,7 @@ TICKETS = str(Path(sys.executable).with_name("tickets"))
 MAX_LINES = 4
 
 
-def run(
-    tmp_path: Path, *args: str, timeout: float = 120, **settings: str
-) -> subprocess.CompletedProcess[str]:
+def run(tmp_path: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
     """`tickets ARGS` in an empty folder with only ``settings`` (TICKETS_…) configured."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TICKETS_")}
     env.update({"TICKETS_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200", **settings})
@@ -33,7 +31,7 @@ def run(
         env=env,
         capture_output=True,
         text=True,
-        timeout=timeout,
+        timeout=300,
     )
 
 
@@ -223,7 +221,6 @@ def test_seed_is_quiet_and_gives_each_command_its_own_id(
         TICKETS_JWT_SECRET=TEST_SECRET,
         TICKETS_LOG_LEVEL="INFO",
         TICKETS_LOG_FORMAT="json",
-        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     events = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
