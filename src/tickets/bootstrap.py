@@ -24,7 +24,7 @@ from tickets.application.behaviours import default_behaviours
 from tickets.application.handlers import ClockAndIds
 from tickets.application.messagebus import MessageBus
 from tickets.config import Settings
-from tickets.infrastructure.embedded import start_embedded, usable_data_dir
+from tickets.infrastructure.embedded import check_data_dir, start_embedded, usable_data_dir
 from tickets.infrastructure.metrics import PrometheusMetrics
 from tickets.infrastructure.migrate import upgrade_to_head
 from tickets.infrastructure.notifications import DecisionNotifier
@@ -127,7 +127,9 @@ async def preflight(settings: Settings) -> None:
     """Everything that can be checked before starting: the settings, then one connection
     to each configured external database (a clear message instead of a failed migration)."""
     check_settings(settings)
-    if settings.database_url is not None:
+    if settings.database_url is None:
+        check_data_dir(usable_data_dir(settings.data_dir, settings.data_dir_is_explicit))
+    else:
         await check_reachable(settings.database_url, "TICKETS_DATABASE_URL")
     if settings.read_database_url not in (None, settings.database_url):
         await check_reachable(settings.read_database_url, "TICKETS_READ_DATABASE_URL")

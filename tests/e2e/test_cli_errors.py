@@ -107,6 +107,12 @@ def test_an_invalid_setting_is_named_in_a_few_lines(
     assert not (tmp_path / "data").exists(), "nothing may start before the settings are checked"
 
 
+def test_an_unusable_data_dir_is_named(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    result = run(tmp_path, "migrate", TICKETS_DATA_DIR=str(tmp_path / "a-file" / "data"))
+    assert_refused(result, "TICKETS_DATA_DIR", "a-file")
+
+
 def test_a_secret_is_never_echoed(tmp_path: Path) -> None:
     result = run(tmp_path, "migrate", TICKETS_JWT_SECRET="hunter2-secret")
     assert_refused(result, "TICKETS_JWT_SECRET")

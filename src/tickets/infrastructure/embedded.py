@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
+_announced: set[Path] = set()
 
 
 class EmbeddedDatabaseError(RuntimeError):
@@ -98,7 +99,9 @@ def usable_data_dir(data_dir: Path, explicit: bool) -> Path:
         return resolved
     digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:12]
     moved = Path("/var/lib/tickets") / f"{resolved.name.lstrip('.')}-{digest}"
-    log.warning("running as root in its home: keeping embedded data in %s", moved)
+    if moved not in _announced:  # once per process, however often it is asked
+        _announced.add(moved)
+        log.warning("running as root in its home: keeping embedded data in %s", moved)
     return moved
 
 
@@ -107,6 +110,17 @@ def _in_root_home(data_dir: Path) -> bool:
         return False
     home = Path.home().resolve()
     return data_dir == home or home in data_dir.parents
+
+
+def check_data_dir(data_dir: Path) -> None:
+    """Refuse, before anything starts, a data folder the embedded server cannot use."""
+    _refuse_root_home(data_dir)
+    existing = next(p for p in (data_dir, *data_dir.parents) if p.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise EmbeddedDatabaseError(
+            f"cannot keep embedded PostgreSQL data in {data_dir}: {existing} is not a "
+            "writable folder. Set TICKETS_DATA_DIR to one that is."
+        )
 
 
 def _refuse_root_home(data_dir: Path) -> None:
