@@ -1,11 +1,14 @@
 """HTTP against the real app (lifespan included) over an in-process ASGI transport."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import httpx
+import pytest
 import pytest_asyncio
 
-from tests.conftest import settings_for
+from tests.conftest import _execute, settings_for, with_database
 from tickets.bootstrap import build_app
 
 Login = Callable[..., Awaitable[dict[str, str]]]
@@ -32,3 +35,14 @@ async def login(client: httpx.AsyncClient) -> Login:
         return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
     return _login
+
+
+@pytest.fixture
+def fresh_database(server_url: str) -> Iterator[str]:
+    """A new, empty database (not migrated), dropped afterwards."""
+    name = f"tickets_cli_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_execute(server_url, f'CREATE DATABASE "{name}"'))
+    try:
+        yield with_database(server_url, name)
+    finally:
+        asyncio.run(_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

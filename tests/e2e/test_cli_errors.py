@@ -3,10 +3,8 @@ code 1 and a few lines naming the setting and the fix, never a traceback."""
 
 import asyncio
 import json
-import os
 import socket
 import subprocess
-import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -15,24 +13,10 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from tests.conftest import TEST_SECRET, _execute, with_database
+from tests.conftest import TEST_SECRET, with_database
+from tests.e2e.cli_helpers import run
 
-TICKETS = str(Path(sys.executable).with_name("tickets"))
 MAX_LINES = 4
-
-
-def run(tmp_path: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
-    """`tickets ARGS` in an empty folder with only ``settings`` (TICKETS_…) configured."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TICKETS_")}
-    env.update({"TICKETS_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200", **settings})
-    return subprocess.run(
-        [TICKETS, *args],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def assert_refused(result: subprocess.CompletedProcess[str], *named: str) -> None:
@@ -49,17 +33,6 @@ def closed_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
     return port
-
-
-@pytest.fixture
-def fresh_database(server_url: str) -> Iterator[str]:
-    """A new, empty database (no migrations), dropped afterwards."""
-    name = f"tickets_cli_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_execute(server_url, f'CREATE DATABASE "{name}"'))
-    try:
-        yield with_database(server_url, name)
-    finally:
-        asyncio.run(_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture

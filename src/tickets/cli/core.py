@@ -38,6 +38,15 @@ def settings_from_env() -> Settings:
     return settings
 
 
+def announce(settings: Settings, text: str, event: str, **fields: object) -> None:
+    """A status line of a service command: plain text on the console, a log line when
+    logs are JSON (where every line must be JSON)."""
+    if settings.log_format == "json":
+        structlog.get_logger("tickets").info(event, **fields)
+    else:
+        err.print(text, highlight=False)
+
+
 def check_port(host: str, port: int) -> None:
     """Bind and release ``host:port`` the way uvicorn will, so a busy port is reported
     before the database, the migrations and the worker start rather than after."""
@@ -78,12 +87,9 @@ def serve(
     asyncio.run(preflight(settings))
     data_dir = usable_data_dir(settings.data_dir, settings.data_dir_is_explicit)
     where = describe_database(settings, data_dir)
-    if settings.log_format == "json":
-        structlog.get_logger("tickets").info(
-            "serving", url=f"http://{host}:{port}", docs="/docs", database=where
-        )
-    else:
-        err.print(f"[bold]tickets[/] serving on http://{host}:{port} (docs at /docs), {where}")
+    url = f"http://{host}:{port}"
+    text = f"[bold]tickets[/] serving on {url} (docs at /docs), {where}"
+    announce(settings, text, "serving", url=url, docs="/docs", database=where)
     uvicorn.run(
         build_app(settings),
         host=host,
@@ -99,9 +105,12 @@ def migrate() -> None:
     """Apply database migrations to the configured database."""
     from tickets.bootstrap import open_runtime
 
+    settings = settings_from_env()
+
     async def run() -> None:
-        async with open_runtime(settings_from_env()) as runtime:  # migrates on open
-            err.print(f"migrated: {_redact(runtime.database_url)}")
+        async with open_runtime(settings) as runtime:  # migrates on open
+            url = _redact(runtime.database_url)
+            announce(settings, f"migrated: {url}", "migrated", database=url)
 
     asyncio.run(run())
 

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tickets.application.operations import DeadLetter, DeadLetterAdmin, DeadLetterDetail
-from tickets.cli.core import app, settings_from_env
+from tickets.cli.core import announce, app, settings_from_env
 from tickets.domain.users import Role, User
 
 R = TypeVar("R")
@@ -54,13 +54,16 @@ def worker(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        async with open_runtime(settings_from_env()) as runtime:
+        settings = settings_from_env()
+        async with open_runtime(settings) as runtime:
             if metrics_port is not None:
                 start_http_server(metrics_port, registry=runtime.registry)
             async with running_worker(runtime, concurrency) as running:
-                out.print(f"outbox worker {running.name} running ({concurrency} loops)")
+                text = f"outbox worker {running.name} running ({concurrency} loops)"
+                announce(settings, text, "worker.running", worker=running.name, loops=concurrency)
                 await stop.wait()
-                out.print("stopping: finishing the current batch")
+                text = "stopping: finishing the current batch"
+                announce(settings, text, "worker.stopping", worker=running.name)
 
     asyncio.run(run())
 
