@@ -44,7 +44,7 @@ def announce(settings: Settings, text: str, event: str, **fields: object) -> Non
     if settings.log_format == "json":
         structlog.get_logger("tickets").info(event, **fields)
     else:
-        err.print(text, highlight=False)
+        err.print(text, highlight=False, soft_wrap=True)
 
 
 def check_port(host: str, port: int) -> None:
