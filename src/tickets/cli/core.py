@@ -50,16 +50,13 @@ def announce(settings: Settings, text: str, event: str, **fields: object) -> Non
 def check_port(host: str, port: int) -> None:
     """Bind and release ``host:port`` the way uvicorn will, so a busy port is reported
     before the database, the migrations and the worker start rather than after."""
-    try:
-        family, kind, proto, _, address = socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-        )[0]
-    except socket.gaierror:
-        raise StartupRefused(f"--host {host}: not an address or name of this machine") from None
-    with socket.socket(family, kind, proto) as probe:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # as uvicorn chooses
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            probe.bind(address)
+            probe.bind((host, port))
+        except socket.gaierror:
+            raise StartupRefused(f"--host {host}: not an address or name of this machine") from None
         except OSError as error:
             if error.errno == errno.EADDRINUSE:
                 raise StartupRefused(
