@@ -2,11 +2,12 @@
 
 import asyncio
 import errno
+import json
 import signal
 import socket
+from datetime import UTC, datetime
 from typing import Annotated
 
-import structlog
 import typer
 import uvicorn
 from rich.console import Console
@@ -38,13 +39,18 @@ def settings_from_env() -> Settings:
     return settings
 
 
-def announce(settings: Settings, text: str, event: str, **fields: object) -> None:
-    """A status line of a service command: plain text on the console, a log line when
-    logs are JSON (where every line must be JSON)."""
+def announce(
+    settings: Settings, text: str, event: str, to: Console = err, **fields: object
+) -> None:
+    """A status line of a command (whatever the log level: it is output, and scripts
+    wait for some): ``text`` on the console, or a JSON line shaped like a log line when
+    logs are JSON, where every line must be JSON."""
     if settings.log_format == "json":
-        structlog.get_logger("tickets").info(event, **fields)
+        at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        line = {"event": event, **fields, "level": "info", "timestamp": at}
+        print(json.dumps(line, default=str), file=to.file, flush=True)
     else:
-        err.print(text, highlight=False, soft_wrap=True)
+        to.print(text, highlight=False, soft_wrap=True)
 
 
 def check_port(host: str, port: int) -> None:

@@ -60,10 +60,11 @@ def worker(
                 start_http_server(metrics_port, registry=runtime.registry)
             async with running_worker(runtime, concurrency) as running:
                 text = f"outbox worker {running.name} running ({concurrency} loops)"
-                announce(settings, text, "worker.running", worker=running.name, loops=concurrency)
+                fields = {"worker": running.name, "loops": concurrency}
+                announce(settings, text, "worker.running", out, **fields)  # scripts wait for it
                 await stop.wait()
                 text = "stopping: finishing the current batch"
-                announce(settings, text, "worker.stopping", worker=running.name)
+                announce(settings, text, "worker.stopping", out, worker=running.name)
 
     asyncio.run(run())
 
