@@ -26,7 +26,7 @@ class Settings(BaseSettings):
         2.0, gt=0, le=60, description="bound on opening a database connection"
     )
     db_command_timeout_seconds: float = Field(
-        5.0, gt=0, le=3600, description="bound on one statement; then 503"
+        4.0, gt=0, le=3600, description="bound on one statement; then 503"
     )
     outbox_batch_size: int = Field(500, ge=1, le=5000)
     outbox_lease_seconds: float = Field(30.0, gt=0)
