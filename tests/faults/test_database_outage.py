@@ -9,7 +9,7 @@ figures: a request that hangs past them is the failure being tested."""
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,8 @@ from tests.support.tcp_proxy import TcpProxy, proxy_to
 from tickets.bench.databases import scratch_database
 from tickets.bootstrap import build_app, open_runtime
 from tickets.infrastructure.outbox.drain import drain
+from tickets.infrastructure.outbox.pool import connect
+from tickets.readmodel.freshness import VersionWaiter
 
 REFUSED_WITHIN = 3.0
 HUNG_WITHIN = 8.0
@@ -127,3 +129,28 @@ async def test_a_database_that_never_answers_is_503_within_the_bound(outage: Out
     outage.proxy.hang()
     await every_route_is_unavailable_within(outage, HUNG_WITHIN)
     await every_route_serves_again(outage)
+
+
+async def test_the_read_your_writes_listener_comes_back_with_the_database(
+    server_url: str,
+) -> None:
+    target = make_url(server_url)
+    async with proxy_to(target.host or "127.0.0.1", target.port or 5432) as proxy:
+        proxied = target.set(host="127.0.0.1", port=proxy.port)
+        waiter = VersionWaiter(lambda: connect(proxied.render_as_string(hide_password=False)))
+        await waiter.start()
+        try:
+            assert waiter.listening
+            await proxy.refuse()
+            await until(lambda: not waiter.listening, "the listener noticed the loss")
+            await proxy.restore()
+            await until(lambda: waiter.listening, "the listener is back")
+        finally:
+            await waiter.stop()
+
+
+async def until(condition: Callable[[], bool], what: str, within: float = BACK_WITHIN) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {within}s: {what}"
+        await asyncio.sleep(0.02)
