@@ -14,7 +14,8 @@ from tickets.application.dead_letters import (
     OutboxStatus,
 )
 from tickets.domain.users import User
-from tickets.infrastructure.outbox.pool import Connections, as_unavailable
+from tickets.infrastructure.database import as_unavailable
+from tickets.infrastructure.outbox.pool import Connections
 from tickets.infrastructure.outbox.store import OutboxStore
 from tickets.infrastructure.outbox_writer import NOTIFY_CHANNEL
 
