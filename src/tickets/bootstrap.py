@@ -21,18 +21,20 @@ from tickets.api.auth.tokens import AuthConfig
 from tickets.api.auth.verified_tokens import VerifiedTokens
 from tickets.api.services import ApiServices
 from tickets.application.behaviours import default_behaviours
+from tickets.application.dead_letter_admin import DeadLetterAdministration
 from tickets.application.handlers import ClockAndIds
 from tickets.application.messagebus import MessageBus
+from tickets.application.ticket_queries import TicketQueries
 from tickets.config import Settings
 from tickets.infrastructure.embedded import check_data_dir, start_embedded, usable_data_dir
 from tickets.infrastructure.metrics import PrometheusMetrics
 from tickets.infrastructure.migrate import upgrade_to_head
 from tickets.infrastructure.notifications import DecisionNotifier
-from tickets.infrastructure.outbox.admin import SqlDeadLetterAdmin
+from tickets.infrastructure.outbox.admin import SqlDeadLetterStore
 from tickets.infrastructure.outbox.dispatcher import Dispatcher
 from tickets.infrastructure.outbox.handlers import Subscription
 from tickets.infrastructure.outbox.metrics import OutboxMetrics
-from tickets.infrastructure.outbox.pool import connect, create_pool
+from tickets.infrastructure.outbox.pool import Connections, Timeouts, connect, create_pool
 from tickets.infrastructure.outbox.retry import RetryPolicy
 from tickets.infrastructure.outbox.store import OutboxStore
 from tickets.infrastructure.outbox.worker import OutboxWorker, WorkerConfig
@@ -45,6 +47,7 @@ from tickets.infrastructure.unit_of_work import (
 )
 from tickets.readmodel.catalog import live_projections
 from tickets.readmodel.freshness import VersionWaiter
+from tickets.readmodel.queries import SqlTicketReadModel
 
 READ_TRACKING = "read.processed_messages"
 
@@ -67,9 +70,10 @@ class Runtime:
     pool: asyncpg.Pool
     read_url: str
     read_pool: asyncpg.Pool
+    timeouts: Timeouts
     store: OutboxStore
     dispatcher: Dispatcher
-    dead_letters: SqlDeadLetterAdmin
+    dead_letters: SqlDeadLetterStore
     outbox_metrics: OutboxMetrics
 
     def worker(self, concurrency: int | None = None) -> OutboxWorker:
@@ -161,19 +165,25 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         secret = jwt_secret(settings, data_dir)
         read_url = settings.read_database_url or url
         await asyncio.to_thread(upgrade_to_head, url, read_url)
+        timeouts = Timeouts(
+            settings.db_connect_timeout_seconds, settings.db_command_timeout_seconds
+        )
         # Commands get their own pool: the worker's batches never make a request wait.
         command_pool = await create_pool(
             url,
             max_size=settings.db_pool_size,
+            timeouts=timeouts,
             reset=nothing_to_reset,
             server_settings=COMMAND_SESSION,
         )
         stack.push_async_callback(command_pool.close)
-        pool = await create_pool(url, max_size=settings.db_pool_size)
+        pool = await create_pool(url, max_size=settings.db_pool_size, timeouts=timeouts)
         stack.push_async_callback(pool.close)
         read_pool = pool
         if read_url != url:
-            read_pool = await create_pool(read_url, max_size=settings.db_pool_size)
+            read_pool = await create_pool(
+                read_url, max_size=settings.db_pool_size, timeouts=timeouts
+            )
             stack.push_async_callback(read_pool.close)
         registry = CollectorRegistry()
         uow_factory = SqlUnitOfWorkFactory(command_pool)
@@ -208,9 +218,10 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             pool=pool,
             read_url=read_url,
             read_pool=read_pool,
+            timeouts=timeouts,
             store=store,
             dispatcher=dispatcher,
-            dead_letters=SqlDeadLetterAdmin(store),
+            dead_letters=SqlDeadLetterStore(store, Connections(pool, timeouts)),
             outbox_metrics=outbox_metrics,
         )
 
@@ -260,19 +271,18 @@ async def api_services(settings: Settings) -> AsyncIterator[ApiServices]:
         async def readiness() -> list[str]:
             return await runtime.readiness(worker)
 
-        freshness = VersionWaiter(lambda: connect(runtime.read_url))
+        freshness = VersionWaiter(lambda: connect(runtime.read_url, runtime.timeouts))
         await freshness.start()
         stack.push_async_callback(freshness.stop)
+        read_model = SqlTicketReadModel(Connections(runtime.read_pool, runtime.timeouts), freshness)
         yield ApiServices(
             bus=runtime.bus,
             auth=runtime.auth,
             tokens=VerifiedTokens(runtime.auth),
             registry=runtime.registry,
             readiness=readiness,
-            dead_letters=runtime.dead_letters,
-            read_pool=runtime.read_pool,
-            freshness=freshness,
-            read_wait_seconds=settings.read_wait_seconds,
+            queries=TicketQueries(read_model, settings.read_wait_seconds),
+            dead_letters=DeadLetterAdministration(runtime.dead_letters),
         )
 
 

@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     jwt_audience: str = "tickets-api"
     token_ttl_seconds: int = Field(3600, ge=60, le=7 * 24 * 3600)
     db_pool_size: int = Field(10, ge=1, le=200)
+    db_connect_timeout_seconds: float = Field(
+        2.0, gt=0, le=60, description="bound on opening a database connection"
+    )
+    db_command_timeout_seconds: float = Field(
+        4.0, gt=0, le=3600, description="bound on one statement; then 503"
+    )
     outbox_batch_size: int = Field(500, ge=1, le=5000)
     outbox_lease_seconds: float = Field(30.0, gt=0)
     outbox_poll_seconds: float = Field(2.0, gt=0)

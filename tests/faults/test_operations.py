@@ -1,5 +1,6 @@
 """Operators see a parked poison event and its held ticket: over HTTP, on the CLI."""
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from tests.faults.handlers import Failing
 from tests.faults.processes import ROOT
 from tickets.bench.fill import insert_events, ticket_events
 from tickets.bootstrap import Runtime, build_app
+from tickets.cli.outbox import operator
 from tickets.infrastructure.outbox.drain import drain
 
 
@@ -98,3 +100,37 @@ def test_cli_outbox_status_shows_the_parked_ticket(poisoned: uuid.UUID, fault_db
     )
     assert "1 dead letter(s)" in listed.stdout
     assert "poison: cannot handle" in listed.stdout
+
+
+async def tickets_cli(fault_db: str, *args: str) -> tuple[int, str]:
+    env = {
+        **os.environ,
+        "TICKETS_DATABASE_URL": fault_db,
+        "TICKETS_JWT_SECRET": TEST_SECRET,
+        "COLUMNS": "200",
+        "TICKETS_LOG_LEVEL": "WARNING",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tickets", *args, cwd=ROOT, env=env, stdout=subprocess.PIPE
+    )
+    stdout, _ = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, stdout.decode()
+
+
+async def test_cli_retry_is_the_audited_use_case_the_api_runs(
+    poisoned: uuid.UUID, runtime: Runtime, fault_db: str
+) -> None:
+    [letter] = await runtime.dead_letters.list_dead(10)
+
+    code, shown = await tickets_cli(fault_db, "dead-letters", "retry", str(letter.id))
+    assert code == 0, shown
+    assert "status pending" in shown
+    assert f"audit: retry by {operator().name}" in shown
+
+    code, again = await tickets_cli(fault_db, "dead-letters", "retry", str(letter.id))
+    assert code == 1
+    assert again.strip() == f"{letter.id} is not a dead letter"
+    missing = uuid.uuid4()
+    code, unknown = await tickets_cli(fault_db, "dead-letters", "show", str(missing))
+    assert (code, unknown.strip()) == (1, f"no outbox message {missing}")

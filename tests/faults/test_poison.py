@@ -5,7 +5,8 @@ import uuid
 
 from tests.faults.conftest import dispatcher_for, effects
 from tests.faults.handlers import Failing
-from tickets.application.operations import retry_dead_letter
+from tickets.application.dead_letter_admin import DeadLetterAdministration
+from tickets.application.dead_letters import RetryDeadLetter
 from tickets.bench.fill import insert_events, ticket_events
 from tickets.bootstrap import Runtime
 from tickets.cli.outbox import operator
@@ -63,7 +64,9 @@ async def test_retry_after_a_fix_delivers_everything_in_order(runtime: Runtime) 
     [letter] = await runtime.dead_letters.list_dead(10)
 
     handler.fixed = True
-    await retry_dead_letter(runtime.dead_letters, operator(), letter.id)
+    await DeadLetterAdministration(runtime.dead_letters).retry(
+        RetryDeadLetter(operator(), letter.id)
+    )
     await drain(dispatcher_for(runtime, handler))
 
     applied = [v for t, v in await effects(runtime.pool, "projector") if t == poisoned_ticket]

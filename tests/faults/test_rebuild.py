@@ -6,15 +6,14 @@ import random
 import uuid
 
 from tests.integration.conftest import context, register
-from tests.support.readmodel import rebuild_all, snapshot
+from tests.support.readmodel import rebuild_all, snapshot, someone, ticket_read_model
 from tickets.application.commands import AddComment, CreateTicket, SubmitTicket
 from tickets.application.errors import ApplicationError
+from tickets.application.queries import ListTickets
 from tickets.bootstrap import Runtime, running_worker
 from tickets.domain.errors import DomainError
 from tickets.domain.users import Role
 from tickets.infrastructure.outbox.drain import drain
-from tickets.readmodel.queries import list_tickets
-from tickets.readmodel.rows import Viewer
 
 
 async def commands(runtime: Runtime, done: asyncio.Event, tickets: list[uuid.UUID]) -> int:
@@ -40,11 +39,11 @@ async def commands(runtime: Runtime, done: asyncio.Event, tickets: list[uuid.UUI
 
 async def reads(runtime: Runtime, done: asyncio.Event) -> int:
     """Keep querying the live tables; every query must answer."""
-    viewer = Viewer(uuid.uuid4(), sees_all=True)
+    read_model = ticket_read_model(runtime)
+    query = ListTickets(someone(Role.APPROVER), limit=5)
     answered = 0
     while not done.is_set():
-        async with runtime.read_pool.acquire() as connection:
-            await list_tickets(connection, viewer, limit=5)
+        await read_model.page(query)
         answered += 1
         await asyncio.sleep(0.005)
     return answered

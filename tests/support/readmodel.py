@@ -1,10 +1,15 @@
 """Snapshots of the read model and rebuilds, for comparing live state with a replay."""
 
+import uuid
 from typing import Any
 
 from tickets.bootstrap import Runtime
+from tickets.domain.users import Role, User
 from tickets.infrastructure.outbox.event_log import EventLog
+from tickets.infrastructure.outbox.pool import Connections, connect
 from tickets.readmodel.catalog import REBUILDABLE
+from tickets.readmodel.freshness import VersionWaiter
+from tickets.readmodel.queries import SqlTicketReadModel
 from tickets.readmodel.rebuild import rebuild
 
 
@@ -32,3 +37,15 @@ async def rebuild_all(runtime: Runtime) -> int:
     for target in REBUILDABLE.values():
         applied += await rebuild(target, runtime.read_pool, EventLog(runtime.pool))
     return applied
+
+
+def ticket_read_model(runtime: Runtime) -> SqlTicketReadModel:
+    """The read model the API's queries use, on the runtime's read pool (a waiter that
+    polls: no listener is started)."""
+    waiter = VersionWaiter(lambda: connect(runtime.read_url, runtime.timeouts))
+    return SqlTicketReadModel(Connections(runtime.read_pool, runtime.timeouts), waiter)
+
+
+def someone(*roles: Role) -> User:
+    """A user that exists only in a query, with ``roles`` (requester by default)."""
+    return User(uuid.uuid4(), "someone", frozenset(roles or {Role.REQUESTER}))

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from tickets.application.operations import DeadLetter, DeadLetterDetail, OutboxStatus
+from tickets.application.dead_letters import DeadLetter, DeadLetterDetail, OutboxStatus
 
 
 class DeadLetterOut(BaseModel):

@@ -13,14 +13,15 @@ from tickets.api.auth.tokens import InvalidToken
 from tickets.application.errors import (
     ApplicationError,
     ConcurrencyConflict,
+    DeadLetterNotFound,
     IdempotencyKeyReused,
     InvalidCommand,
+    InvalidQuery,
     ReadModelBehind,
     ServiceUnavailable,
     TicketNotFound,
     VersionMismatch,
 )
-from tickets.application.operations import DeadLetterNotFound
 from tickets.domain.errors import DomainError, InvalidValue, PermissionDenied, RuleViolation
 
 PROBLEM_JSON = "application/problem+json"
@@ -36,6 +37,7 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int, str]] = [
     (ConcurrencyConflict, 409, "Concurrent modification"),
     (IdempotencyKeyReused, 422, "Idempotency key reused"),
     (InvalidCommand, 422, "Invalid request"),
+    (InvalidQuery, 422, "Invalid request"),
     (ServiceUnavailable, 503, "Service unavailable"),
     (ReadModelBehind, 503, "Read model behind"),
 ]
@@ -77,7 +79,7 @@ def _known_error(_: Request, error: Exception) -> JSONResponse:
     for cls, status, title in STATUS_BY_ERROR:
         if isinstance(error, cls):
             extra: dict[str, Any] = {}
-            if isinstance(error, InvalidValue | InvalidCommand):
+            if isinstance(error, InvalidValue | InvalidCommand | InvalidQuery):
                 extra["errors"] = [{"field": error.field, "message": str(error)}]
             headers = {"Retry-After": "1"} if status == 503 else None
             return problem(status, error.code, title, str(error), headers, **extra)

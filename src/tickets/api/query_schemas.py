@@ -6,13 +6,24 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from tickets.api.schemas import AuthorOut
-from tickets.readmodel.rows import TicketDetailsRow, TicketListRow, TicketPage
+from tickets.application.queries import (
+    Person,
+    TicketDetails,
+    TicketPage,
+    TicketStats,
+    TicketSummary,
+)
+from tickets.domain.status import TicketStatus
+
+
+def author(person: Person) -> AuthorOut:
+    return AuthorOut(id=person.id, name=person.name)
 
 
 class TicketItemOut(BaseModel):
     id: UUID
     title: str
-    status: str
+    status: TicketStatus
     author: AuthorOut
     comment_count: int
     created_at: datetime
@@ -20,12 +31,12 @@ class TicketItemOut(BaseModel):
     version: int
 
     @classmethod
-    def of(cls, r: TicketListRow) -> "TicketItemOut":
+    def of(cls, r: TicketSummary) -> "TicketItemOut":
         return cls(
             id=r.id,
             title=r.title,
             status=r.status,
-            author=AuthorOut(id=r.author_id, name=r.author_name),
+            author=author(r.author),
             comment_count=r.comment_count,
             created_at=r.created_at,
             updated_at=r.updated_at,
@@ -43,7 +54,7 @@ class TicketPageOut(BaseModel):
 
 
 class DecisionOut(BaseModel):
-    outcome: str
+    outcome: TicketStatus
     by: AuthorOut
     at: datetime
     reason: str | None
@@ -67,7 +78,7 @@ class TicketDetailsOut(BaseModel):
     id: UUID
     title: str
     description: str
-    status: str
+    status: TicketStatus
     author: AuthorOut
     version: int
     created_at: datetime
@@ -77,30 +88,40 @@ class TicketDetailsOut(BaseModel):
     history: list[HistoryItemOut]
 
     @classmethod
-    def of(cls, r: TicketDetailsRow) -> "TicketDetailsOut":
+    def of(cls, r: TicketDetails) -> "TicketDetailsOut":
         decision = None
-        if r.decision and r.decided_by_id and r.decided_by_name and r.decided_at:
-            decision = DecisionOut(
-                outcome=r.decision,
-                by=AuthorOut(id=r.decided_by_id, name=r.decided_by_name),
-                at=r.decided_at,
-                reason=r.reason,
-            )
+        if r.decision is not None:
+            d = r.decision
+            decision = DecisionOut(outcome=d.outcome, by=author(d.by), at=d.at, reason=d.reason)
         return cls(
             id=r.id,
             title=r.title,
             description=r.description,
             status=r.status,
-            author=AuthorOut(id=r.author_id, name=r.author_name),
+            author=author(r.author),
             version=r.version,
             created_at=r.created_at,
             updated_at=r.updated_at,
             decision=decision,
-            comments=[CommentItemOut(**c) for c in r.comments],
-            history=[HistoryItemOut(**h) for h in r.history],
+            comments=[
+                CommentItemOut(
+                    id=c.id, author=author(c.author), body=c.body, created_at=c.created_at
+                )
+                for c in r.comments
+            ],
+            history=[
+                HistoryItemOut(
+                    event_type=h.event_type, version=h.version, actor=author(h.actor), at=h.at
+                )
+                for h in r.history
+            ],
         )
 
 
 class StatsOut(BaseModel):
-    counts: dict[str, int]
+    counts: dict[TicketStatus, int]
     total: int
+
+    @classmethod
+    def of(cls, stats: TicketStats) -> "StatsOut":
+        return cls(counts=stats.counts, total=stats.total)

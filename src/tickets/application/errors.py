@@ -72,3 +72,19 @@ class IdempotencyRace(Exception):
     Raised by the unit of work's commit (infrastructure), handled by the message bus,
     which replays the winner's stored response; never shown to a caller.
     """
+
+
+class InvalidQuery(ApplicationError):
+    """A query's parameter is malformed (too long, a NUL character, a foreign cursor)."""
+
+    code = "request.invalid"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class DeadLetterNotFound(ApplicationError):
+    """No outbox message with that id, or it is not (or no longer) a dead letter."""
+
+    code = "dead_letter.not_found"

@@ -6,6 +6,8 @@ from types import TracebackType
 from typing import Protocol, Self
 from uuid import UUID, uuid4
 
+from tickets.application.dead_letters import DeadLetter, DeadLetterDetail, OutboxStatus
+from tickets.application.queries import ListTickets, TicketDetails, TicketPage, TicketStats
 from tickets.application.results import Result
 from tickets.domain.ticket import Ticket
 from tickets.domain.users import User
@@ -92,3 +94,34 @@ class IdSource(Protocol):
 
 class Metrics(Protocol):
     def command_handled(self, command: str, outcome: str, seconds: float) -> None: ...
+
+
+class TicketReadModel(Protocol):
+    """The read side's tickets: lists, details, counts, and waiting for a version."""
+
+    async def page(self, query: ListTickets) -> TicketPage:
+        """InvalidQuery if the query's cursor is not one this read model issued."""
+
+    async def details(self, ticket_id: UUID) -> TicketDetails | None: ...
+
+    async def wait_for_version(self, ticket_id: UUID, version: int, within: float) -> int | None:
+        """Wait until the ticket shows ``version`` or later, or ``within`` seconds pass;
+        returns the last version seen (None if the ticket is not there)."""
+
+    async def stats(self, viewer: User) -> TicketStats: ...
+
+
+class DeadLetterStore(Protocol):
+    """The outbox's dead letters and queue figures."""
+
+    async def list_dead(self, limit: int) -> list[DeadLetter]: ...
+
+    async def get(self, message_id: UUID) -> DeadLetterDetail | None: ...
+
+    async def retry(self, message_id: UUID, actor: User) -> bool:
+        """Make a dead letter pending again (audited); False if it is not a dead letter."""
+
+    async def discard(self, message_id: UUID, actor: User) -> bool:
+        """Give up on a dead letter (audited), releasing its ticket's later messages."""
+
+    async def status(self) -> OutboxStatus: ...

@@ -12,12 +12,14 @@ from uuid import UUID
 
 import asyncpg
 
+from tickets.application.queries import ListTickets, TicketSort
 from tickets.bench.databases import BENCH_SECRET, scratch_database
 from tickets.bench.report import Report, scaled
+from tickets.domain.status import TicketStatus
+from tickets.domain.users import Role, User
 from tickets.infrastructure.outbox.pool import create_pool
 from tickets.readmodel.cursor import Cursor
 from tickets.readmodel.queries import DETAILS, list_query
-from tickets.readmodel.rows import Viewer
 
 HOT = (
     "list: approved, newest first, keyset page deep in the set",
@@ -137,11 +139,12 @@ async def _measure_all(pool: asyncpg.Pool, runs: int) -> dict[str, Any]:
         approved // 2,
     )
     assert deep is not None
-    approver = Viewer(UUID(int=0), sees_all=True)
-    cursor = Cursor("-created_at", deep["created_at"], deep["ticket_id"])
-    deep_query = list_query(approver, status="approved", cursor=cursor)
-    mine = list_query(Viewer(author, sees_all=False), sort="-updated_at")
-    search = list_query(approver, q="laptop")
+    approver = User(UUID(int=0), "bench-approver", frozenset({Role.APPROVER}))
+    requester = User(author, "bench-requester", frozenset({Role.REQUESTER}))
+    cursor = Cursor(TicketSort.NEWEST, deep["created_at"], deep["ticket_id"])
+    deep_query = list_query(ListTickets(approver, status=TicketStatus.APPROVED), cursor)
+    mine = list_query(ListTickets(requester, sort=TicketSort.RECENTLY_UPDATED), None)
+    search = list_query(ListTickets(approver, q="laptop"), None)
     assert deep_query is not None
     assert mine is not None
     assert search is not None

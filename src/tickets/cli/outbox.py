@@ -11,7 +11,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from tickets.application.operations import DeadLetter, DeadLetterAdmin, DeadLetterDetail
+from tickets.application.dead_letter_admin import DeadLetterAdministration
+from tickets.application.dead_letters import (
+    DeadLetter,
+    DeadLetterDetail,
+    DiscardDeadLetter,
+    GetOutboxStatus,
+    ListDeadLetters,
+    RetryDeadLetter,
+    ShowDeadLetter,
+)
+from tickets.application.errors import DeadLetterNotFound
 from tickets.cli.core import announce, app, settings_from_env
 from tickets.domain.users import Role, User
 
@@ -29,14 +39,20 @@ def operator() -> User:
     return User(uuid5(NAMESPACE_URL, f"tickets:{name}"), name, frozenset({Role.ADMIN}))
 
 
-def with_admin(action: Callable[[DeadLetterAdmin], Awaitable[R]]) -> R:
+def with_admin(action: Callable[[DeadLetterAdministration], Awaitable[R]]) -> R:
+    """Run ``action`` on the same use cases the HTTP admin routes use; a message that
+    is not there (or not a dead letter) is a one-line error and exit code 1."""
     from tickets.bootstrap import open_runtime
 
     async def run() -> R:
         async with open_runtime(settings_from_env()) as runtime:
-            return await action(runtime.dead_letters)
+            return await action(DeadLetterAdministration(runtime.dead_letters))
 
-    return asyncio.run(run())
+    try:
+        return asyncio.run(run())
+    except DeadLetterNotFound as error:
+        out.print(f"[red]{error}[/]")
+        raise typer.Exit(1) from None
 
 
 @app.command()
@@ -89,7 +105,7 @@ def letters_table(letters: list[DeadLetter], title: str) -> Table:
 @dead_letters.command("list")
 def list_letters(limit: Annotated[int, typer.Option(min=1, max=500)] = 100) -> None:
     """Parked messages, oldest first."""
-    letters = with_admin(lambda admin: admin.list_dead(limit))
+    letters = with_admin(lambda admin: admin.list(ListDeadLetters(operator(), limit)))
     out.print(letters_table(letters, f"{len(letters)} dead letter(s)"))
 
 
@@ -110,49 +126,29 @@ def print_detail(detail: DeadLetterDetail) -> None:
         out.print(f"audit: {entry.action} by {entry.actor_name} at {entry.at.isoformat()}")
 
 
-def _detail_or_exit(detail: DeadLetterDetail | None, message_id: UUID) -> DeadLetterDetail:
-    if detail is None:
-        out.print(f"[red]no outbox message {message_id}[/]")
-        raise typer.Exit(1)
-    return detail
-
-
 @dead_letters.command("show")
 def show(message_id: UUID) -> None:
     """A message's payload, every attempt's error, and its audit trail."""
-    print_detail(_detail_or_exit(with_admin(lambda admin: admin.get(message_id)), message_id))
-
-
-def _change(message_id: UUID, action: str) -> None:
-    async def run(admin: DeadLetterAdmin) -> DeadLetterDetail | None:
-        method = admin.retry if action == "retry" else admin.discard
-        if not await method(message_id, operator()):
-            return None
-        return await admin.get(message_id)
-
-    detail = with_admin(run)
-    if detail is None:
-        out.print(f"[red]{message_id} is not a dead letter[/]")
-        raise typer.Exit(1)
-    print_detail(detail)
+    print_detail(with_admin(lambda admin: admin.show(ShowDeadLetter(operator(), message_id))))
 
 
 @dead_letters.command("retry")
 def retry(message_id: UUID) -> None:
     """Make a dead letter pending again (audited)."""
-    _change(message_id, "retry")
+    print_detail(with_admin(lambda admin: admin.retry(RetryDeadLetter(operator(), message_id))))
 
 
 @dead_letters.command("discard")
 def discard(message_id: UUID) -> None:
     """Give up on a dead letter so its ticket's later events flow (audited)."""
-    _change(message_id, "discard")
+    command = DiscardDeadLetter(operator(), message_id)
+    print_detail(with_admin(lambda admin: admin.discard(command)))
 
 
 @outbox.command("status")
 def status() -> None:
     """Pending count, oldest pending age, and parked tickets."""
-    s = with_admin(lambda admin: admin.status())
+    s = with_admin(lambda admin: admin.status(GetOutboxStatus(operator())))
     summary = Table(title="outbox")
     for column in ("pending", "held behind dead letters", "dead", "oldest pending age (s)"):
         summary.add_column(column)

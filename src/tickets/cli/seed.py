@@ -15,6 +15,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from tickets.cli.core import app, settings_from_env
 
 out = Console()
+VACUUM_SECONDS = 1800.0
+"""A vacuum of a bulk load is maintenance, not a request: not held to the statement bound."""
 
 
 @app.command()
@@ -101,9 +103,9 @@ async def _seed(count: int, batch: int, workers: int, random_seed: int) -> None:
         # A bulk load leaves dead row versions behind; refresh visibility maps and
         # statistics now rather than waiting for autovacuum (or without it).
         for table in ("tickets.tickets", "tickets.outbox_messages"):
-            await runtime.pool.execute(f"VACUUM ANALYZE {table}")
+            await runtime.pool.execute(f"VACUUM ANALYZE {table}", timeout=VACUUM_SECONDS)
         for table in ("read.ticket_list", "read.ticket_details", "read.status_counts"):
-            await runtime.read_pool.execute(f"VACUUM ANALYZE {table}")
+            await runtime.read_pool.execute(f"VACUUM ANALYZE {table}", timeout=VACUUM_SECONDS)
 
 
 async def _pending(pool: object) -> int:

@@ -53,6 +53,10 @@ class SqlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
+            if as_unavailable(exc) is not None:
+                # Not handed back for reuse: a statement that timed out may still wait
+                # for its cancellation, which a silent server never answers.
+                self._connection.terminate()
             # Nothing is left open to roll back: a write is one statement, or a
             # transaction block that has ended (see command_writes.write).
             await self._pool.release(self._connection)

@@ -84,3 +84,13 @@ async def apply_in_waves(
             done = await handlers[event_type](connection, items)
             applied.extend(e for run in group if run.first.ticket_id in done for e in run.events)
     return applied
+
+
+def event_keys(events: Sequence[DomainEvent]) -> tuple[list[UUID], list[int], list[Any]]:
+    """The events' tickets, versions and times, as the parallel arrays every
+    projection statement starts with."""
+    return (
+        [e.ticket_id for e in events],
+        [e.version for e in events],
+        [e.occurred_at for e in events],
+    )

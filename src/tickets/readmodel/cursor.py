@@ -11,9 +11,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
+from tickets.application.errors import InvalidQuery
 
-class InvalidCursor(ValueError):
+
+class InvalidCursor(InvalidQuery):
     """Not a cursor this service issued for this sort."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("cursor", message)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ One LISTEN connection on the read database receives the `ticket:version` notices
 details projection sends on commit, and wakes the requests waiting for that ticket.
 A waiter registers before it checks the current version, so a notice that arrives
 between the check and the wait is not missed. Without a listener (connection lost),
-waiters fall back to a short poll until their deadline.
+waiters fall back to a short poll until their deadline, and the listener reconnects
+in the background.
 """
 
 import asyncio
@@ -26,24 +27,56 @@ class VersionWaiter:
         self._connect = connect
         self._listener: Any = None
         self._waiters: dict[str, set[asyncio.Event]] = defaultdict(set)
+        self._stopped = False
+        self._relisten: asyncio.Task[None] | None = None
+
+    @property
+    def listening(self) -> bool:
+        return self._listener is not None
 
     async def start(self) -> None:
-        try:
-            self._listener = await self._connect()
-            await self._listener.add_listener(READ_CHANNEL, self._on_notice)
-            self._listener.add_termination_listener(self._on_lost)
-        except Exception as error:  # waiting still works, by polling
-            log.warning("read-your-writes listener unavailable (%s); polling instead", error)
-            self._listener = None
+        self._stopped = False
+        if not await self._listen():
+            self._listen_again()
 
     async def stop(self) -> None:
+        self._stopped = True
+        if self._relisten is not None:
+            self._relisten.cancel()
         if self._listener is not None:
             with contextlib.suppress(Exception):
                 await self._listener.close()
             self._listener = None
 
+    async def _listen(self) -> bool:
+        try:
+            listener = await self._connect()
+            await listener.add_listener(READ_CHANNEL, self._on_notice)
+            listener.add_termination_listener(self._on_lost)
+        except Exception as error:  # waiting still works, by polling
+            log.warning("read-your-writes listener unavailable (%s); polling instead", error)
+            return False
+        self._listener = listener
+        return True
+
     def _on_lost(self, *_: object) -> None:
         self._listener = None
+        self._listen_again()
+
+    def _listen_again(self) -> None:
+        """Reconnect in the background, backing off, until listening or stopped."""
+        if self._stopped or (self._relisten is not None and not self._relisten.done()):
+            return
+
+        async def again() -> None:
+            delay = 0.25
+            while not self._stopped and self._listener is None:
+                await asyncio.sleep(delay)
+                if await self._listen():
+                    log.info("read-your-writes listener connected again")
+                delay = min(delay * 2, 5.0)
+
+        self._relisten = asyncio.get_running_loop().create_task(again())
 
     def _on_notice(self, _connection: object, _pid: int, _channel: str, payload: str) -> None:
         ticket, _, _version = payload.partition(":")

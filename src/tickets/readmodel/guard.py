@@ -16,13 +16,6 @@ class OutOfOrder(Exception):
     """An event arrived before the one it follows; it must be retried, not applied."""
 
 
-async def current_version(connection: Any, table: str, ticket_id: UUID) -> int | None:
-    version: int | None = await connection.fetchval(
-        f"SELECT version FROM {table} WHERE ticket_id = $1", ticket_id
-    )
-    return version
-
-
 async def check_not_applied(
     connection: Any, table: str, events: list[DomainEvent], applied: set[UUID]
 ) -> None:

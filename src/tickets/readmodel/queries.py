@@ -1,21 +1,49 @@
-"""Read-side queries in raw SQL over the `read` schema, mapped to typed rows."""
+"""The read model behind the ticket queries: raw SQL over the `read` schema, mapped
+to the application's views. Implements application.ports.TicketReadModel."""
 
 import re
+from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from tickets.application.queries import (
+    CommentView,
+    Decision,
+    HistoryEntry,
+    ListTickets,
+    Person,
+    TicketDetails,
+    TicketPage,
+    TicketSort,
+    TicketStats,
+    TicketSummary,
+)
+from tickets.domain.status import TicketStatus
+from tickets.domain.users import User
 from tickets.readmodel.cursor import Cursor
-from tickets.readmodel.rows import TicketDetailsRow, TicketListRow, TicketPage, Viewer
+from tickets.readmodel.freshness import VersionWaiter
+
+Connections = Callable[[], AbstractAsyncContextManager[Any]]
+"""Lends a connection to the read database; a lost database surfaces as the
+application's ServiceUnavailable (the composition root supplies it)."""
 
 SORTS = {
-    "created_at": ("created_at", "ASC", ">"),
-    "-created_at": ("created_at", "DESC", "<"),
-    "updated_at": ("updated_at", "ASC", ">"),
-    "-updated_at": ("updated_at", "DESC", "<"),
+    TicketSort.CREATED: ("created_at", "ASC", ">"),
+    TicketSort.NEWEST: ("created_at", "DESC", "<"),
+    TicketSort.UPDATED: ("updated_at", "ASC", ">"),
+    TicketSort.RECENTLY_UPDATED: ("updated_at", "DESC", "<"),
 }
-STATUSES = ("draft", "submitted", "approved", "rejected")
 LIST_COLUMNS = """ticket_id, title, status, author_id, author_name, comment_count,
                   created_at, updated_at, version"""
+DETAILS = """SELECT ticket_id, title, description, status, author_id, author_name, created_at,
+                    updated_at, version, decided_by_id, decided_by_name, decided_at, decision,
+                    reason, comments, history
+               FROM read.ticket_details WHERE ticket_id = $1"""
+VERSION = "SELECT version FROM read.ticket_details WHERE ticket_id = $1"
+STATS_ALL = "SELECT status, sum(count)::bigint AS n FROM read.status_counts GROUP BY status"
+STATS_OF_AUTHOR = "SELECT status, count AS n FROM read.status_counts WHERE author_id = $1"
 WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -25,18 +53,10 @@ def title_query(q: str) -> str | None:
     return " & ".join(f"{w}:*" for w in words) or None
 
 
-def list_query(
-    viewer: Viewer,
-    *,
-    status: str | None = None,
-    author: str | None = None,
-    q: str | None = None,
-    sort: str = "-created_at",
-    limit: int = 20,
-    cursor: Cursor | None = None,
-) -> tuple[str, list[object]] | None:
-    """The SQL and arguments of one list page (None: nothing can match)."""
-    column, direction, compare = SORTS[sort]
+def list_query(query: ListTickets, after: Cursor | None) -> tuple[str, list[object]] | None:
+    """The SQL and arguments of one list page, one row more than the page holds
+    (None: nothing can match)."""
+    column, direction, compare = SORTS[query.sort]
     where: list[str] = []
     args: list[object] = []
 
@@ -44,87 +64,124 @@ def list_query(
         args.append(value)
         return f"${len(args)}"
 
-    if not viewer.sees_all:
-        where.append(f"author_id = {arg(viewer.user_id)}")
-    if status is not None:
-        where.append(f"status = {arg(status)}")
-    if author is not None:
-        author_id = _uuid_or_none(author)
+    if not query.viewer.sees_all_tickets:
+        where.append(f"author_id = {arg(query.viewer.id)}")
+    if query.status is not None:
+        where.append(f"status = {arg(query.status.value)}")
+    if query.author is not None:
+        author_id = _uuid_or_none(query.author)
         if author_id is not None:
             where.append(f"author_id = {arg(author_id)}")
         else:
-            where.append(f"author_name = {arg(author)}")
-    if q is not None:
-        tsquery = title_query(q)
+            where.append(f"author_name = {arg(query.author)}")
+    if query.q is not None:
+        tsquery = title_query(query.q)
         if tsquery is None:
             return None
         where.append(f"title_search @@ to_tsquery('simple', {arg(tsquery)})")
-    if cursor is not None:
-        where.append(f"({column}, ticket_id) {compare} ({arg(cursor.at)}, {arg(cursor.id)})")
+    if after is not None:
+        where.append(f"({column}, ticket_id) {compare} ({arg(after.at)}, {arg(after.id)})")
     sql = (
         f"SELECT {LIST_COLUMNS} FROM read.ticket_list"
         f"{' WHERE ' + ' AND '.join(where) if where else ''}"
-        f" ORDER BY {column} {direction}, ticket_id {direction} LIMIT {arg(limit + 1)}"
+        f" ORDER BY {column} {direction}, ticket_id {direction} LIMIT {arg(query.limit + 1)}"
     )
     return sql, args
 
 
-async def list_tickets(
-    connection: Any,
-    viewer: Viewer,
-    *,
-    status: str | None = None,
-    author: str | None = None,
-    q: str | None = None,
-    sort: str = "-created_at",
-    limit: int = 20,
-    cursor: Cursor | None = None,
-) -> TicketPage:
-    query = list_query(
-        viewer, status=status, author=author, q=q, sort=sort, limit=limit, cursor=cursor
+class SqlTicketReadModel:
+    def __init__(self, connections: Connections, freshness: VersionWaiter) -> None:
+        self._connections = connections
+        self._freshness = freshness
+
+    async def page(self, query: ListTickets) -> TicketPage:
+        after = Cursor.decode(query.cursor, query.sort) if query.cursor else None
+        sql = list_query(query, after)
+        if sql is None:
+            return TicketPage([], None)
+        async with self._connections() as connection:
+            rows = await connection.fetch(sql[0], *sql[1])
+        items = [_summary(r) for r in rows[: query.limit]]
+        next_cursor = None
+        if len(rows) > query.limit:
+            last = items[-1]
+            at = last.created_at if SORTS[query.sort][0] == "created_at" else last.updated_at
+            next_cursor = Cursor(query.sort, at, last.id).encode()
+        return TicketPage(items, next_cursor)
+
+    async def details(self, ticket_id: UUID) -> TicketDetails | None:
+        async with self._connections() as connection:
+            row = await connection.fetchrow(DETAILS, ticket_id)
+        return None if row is None else _details(row)
+
+    async def wait_for_version(self, ticket_id: UUID, version: int, within: float) -> int | None:
+        async def current() -> int | None:
+            async with self._connections() as connection:
+                seen: int | None = await connection.fetchval(VERSION, ticket_id)
+                return seen
+
+        return await self._freshness.wait_for(ticket_id, version, current, within)
+
+    async def stats(self, viewer: User) -> TicketStats:
+        async with self._connections() as connection:
+            if viewer.sees_all_tickets:
+                rows = await connection.fetch(STATS_ALL)
+            else:
+                rows = await connection.fetch(STATS_OF_AUTHOR, viewer.id)
+        counts = dict.fromkeys(TicketStatus, 0)
+        counts.update({TicketStatus(r["status"]): int(r["n"]) for r in rows})
+        return TicketStats(counts)
+
+
+def _summary(r: Mapping[str, Any]) -> TicketSummary:
+    return TicketSummary(
+        id=r["ticket_id"],
+        title=r["title"],
+        status=TicketStatus(r["status"]),
+        author=Person(r["author_id"], r["author_name"]),
+        comment_count=r["comment_count"],
+        created_at=r["created_at"],
+        updated_at=r["updated_at"],
+        version=r["version"],
     )
-    if query is None:
-        return TicketPage([], None)
-    rows = [TicketListRow(*r) for r in await connection.fetch(*query[:1], *query[1])]
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        column = SORTS[sort][0]
-        next_cursor = Cursor(sort, getattr(last, column), last.id).encode()
-    return TicketPage(rows, next_cursor)
 
 
-DETAILS = """SELECT ticket_id, title, description, status, author_id, author_name, created_at,
-                    updated_at, version, decided_by_id, decided_by_name, decided_at, decision,
-                    reason, comments, history
-               FROM read.ticket_details WHERE ticket_id = $1"""
-
-
-async def ticket_details(
-    connection: Any, viewer: Viewer, ticket_id: UUID
-) -> TicketDetailsRow | None:
-    """The ticket, or None when it does not exist or the viewer may not see it."""
-    row = await connection.fetchrow(DETAILS, ticket_id)
-    if row is None or not (viewer.sees_all or row["author_id"] == viewer.user_id):
-        return None
-    return TicketDetailsRow(*row)
-
-
-async def ticket_stats(connection: Any, viewer: Viewer) -> dict[str, int]:
-    """Counts by status over the tickets the viewer may see."""
-    if viewer.sees_all:
-        rows = await connection.fetch(
-            "SELECT status, sum(count)::bigint AS n FROM read.status_counts GROUP BY status"
+def _details(r: Mapping[str, Any]) -> TicketDetails:
+    decision = None
+    if r["decision"] is not None:
+        decision = Decision(
+            outcome=TicketStatus(r["decision"]),
+            by=Person(r["decided_by_id"], r["decided_by_name"]),
+            at=r["decided_at"],
+            reason=r["reason"],
         )
-    else:
-        rows = await connection.fetch(
-            "SELECT status, count AS n FROM read.status_counts WHERE author_id = $1",
-            viewer.user_id,
-        )
-    counts = dict.fromkeys(STATUSES, 0)
-    counts.update({r["status"]: int(r["n"]) for r in rows})
-    return counts
+    return TicketDetails(
+        id=r["ticket_id"],
+        title=r["title"],
+        description=r["description"],
+        status=TicketStatus(r["status"]),
+        author=Person(r["author_id"], r["author_name"]),
+        version=r["version"],
+        created_at=r["created_at"],
+        updated_at=r["updated_at"],
+        decision=decision,
+        comments=[
+            CommentView(UUID(c["id"]), _person(c["author"]), c["body"], _at(c["created_at"]))
+            for c in r["comments"]
+        ],
+        history=[
+            HistoryEntry(h["event_type"], h["version"], _person(h["actor"]), _at(h["at"]))
+            for h in r["history"]
+        ],
+    )
+
+
+def _person(data: Mapping[str, str]) -> Person:
+    return Person(UUID(data["id"]), data["name"])
+
+
+def _at(value: str) -> datetime:
+    return datetime.fromisoformat(value)
 
 
 def _uuid_or_none(value: str) -> UUID | None:

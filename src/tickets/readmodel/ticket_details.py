@@ -21,17 +21,62 @@ from tickets.domain.events import (
     TicketReopened,
     TicketSubmitted,
 )
-from tickets.readmodel.batching import GroupHandler, Run, apply_in_waves
+from tickets.readmodel.batching import GroupHandler, Run, apply_in_waves, event_keys
 from tickets.readmodel.guard import check_not_applied
+from tickets.readmodel.moves import INITIAL, MOVES
 
 READ_CHANNEL = "tickets_read"
 FOLDED: frozenset[type] = frozenset({CommentAdded})  # applied as runs, see batching.py
-# every update: the version guard, and a history entry appended
-# jsonb values go as JSON text (text[]): asyncpg would read a dict inside a list as a
-# nested array
-BASE = "$1::uuid[], $2::int[], $3::timestamptz[], $4::text[]"
-TOUCH = "updated_at = e.at, version = e.v, history = t.history || e.h::jsonb"
-GUARD = "t.ticket_id = e.id AND t.version = e.v - 1"
+
+# Every statement takes the events as parallel arrays: id, version, time and the
+# history entries to append (JSON text: asyncpg would read a dict inside a list as a
+# nested array), then its own columns. An update moves a row from version N-1 to N
+# only. {t} is the table (a rebuild's shadow table carries a suffix).
+CREATE = """
+    INSERT INTO {t} (ticket_id, version, created_at, updated_at, history, title,
+                     description, status, author_id, author_name)
+    SELECT e.id, e.v, e.at, e.at, e.h::jsonb, e.title, e.description, $9, e.author, e.name
+      FROM unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::text[], $5::text[],
+                  $6::text[], $7::uuid[], $8::text[])
+           AS e(id, v, at, h, title, description, author, name)
+    ON CONFLICT DO NOTHING RETURNING ticket_id"""
+EDIT = """
+    UPDATE {t} t SET updated_at = e.at, version = e.v, history = t.history || e.h::jsonb,
+                     title = e.title, description = e.description
+      FROM unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::text[], $5::text[],
+                  $6::text[]) AS e(id, v, at, h, title, description)
+     WHERE t.ticket_id = e.id AND t.version = e.v - 1
+    RETURNING t.ticket_id"""
+SUBMIT = """
+    UPDATE {t} t SET updated_at = e.at, version = e.v, history = t.history || e.h::jsonb,
+                     status = $5
+      FROM unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::text[]) AS e(id, v, at, h)
+     WHERE t.ticket_id = e.id AND t.version = e.v - 1
+    RETURNING t.ticket_id"""
+DECIDE = """
+    UPDATE {t} t SET updated_at = e.at, version = e.v, history = t.history || e.h::jsonb,
+                     status = e.outcome, decision = e.outcome, decided_by_id = e.by_id,
+                     decided_by_name = e.by_name, decided_at = e.at, reason = e.reason
+      FROM unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::text[], $5::text[],
+                  $6::uuid[], $7::text[], $8::text[])
+           AS e(id, v, at, h, outcome, by_id, by_name, reason)
+     WHERE t.ticket_id = e.id AND t.version = e.v - 1
+    RETURNING t.ticket_id"""
+REOPEN = """
+    UPDATE {t} t SET updated_at = e.at, version = e.v, history = t.history || e.h::jsonb,
+                     status = $5, decision = NULL, decided_by_id = NULL,
+                     decided_by_name = NULL, decided_at = NULL, reason = NULL
+      FROM unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::text[]) AS e(id, v, at, h)
+     WHERE t.ticket_id = e.id AND t.version = e.v - 1
+    RETURNING t.ticket_id"""
+# A run of n comments (see batching.py) moves the row from v - n to v at once.
+COMMENT = """
+    UPDATE {t} t SET updated_at = e.at, version = e.v, history = t.history || e.h::jsonb,
+                     comments = t.comments || e.c::jsonb
+      FROM unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::text[], $5::text[],
+                  $6::int[]) AS e(id, v, at, h, c, n)
+     WHERE t.ticket_id = e.id AND t.version = e.v - e.n
+    RETURNING t.ticket_id"""
 
 
 def history_entry(*events: DomainEvent) -> str:
@@ -53,43 +98,14 @@ class TicketDetailsProjection:
     name = "ticket_details"
 
     def __init__(self, suffix: str = "", notify: bool = True) -> None:
-        self.table = t = f"read.ticket_details{suffix}"
+        self.table = f"read.ticket_details{suffix}"
         self.notify = notify
-
-        def update(sets: str, extra: str = "", guard: str = GUARD) -> str:
-            columns = "id, v, at, h" + "".join(f", {part.split()[0]}" for part in _parts(extra))
-            types = BASE + "".join(f", ${i}::{k}[]" for i, k in _typed(extra))
-            return f"""UPDATE {t} t SET {TOUCH}{", " + sets if sets else ""}
-                         FROM unnest({types}) AS e({columns})
-                        WHERE {guard} RETURNING t.ticket_id"""
-
-        self.sql_create = f"""
-            INSERT INTO {t} (ticket_id, version, created_at, updated_at, history, title,
-                             description, status, author_id, author_name)
-            SELECT e.id, e.v, e.at, e.at, e.h::jsonb, e.title, e.description, 'draft',
-                   e.author, e.name
-              FROM unnest({BASE}, $5::text[], $6::text[], $7::uuid[], $8::text[])
-                   AS e(id, v, at, h, title, description, author, name)
-            ON CONFLICT DO NOTHING RETURNING ticket_id"""
-        self.sql_edit = update(
-            "title = e.title, description = e.description", "title text, description text"
-        )
-        self.sql_submit = update("status = 'submitted'")
-        self.sql_decide = update(
-            "status = e.outcome, decision = e.outcome, decided_by_id = e.by_id, "
-            "decided_by_name = e.by_name, decided_at = e.at, reason = e.reason",
-            "outcome text, by_id uuid, by_name text, reason text",
-        )
-        self.sql_reopen = update(
-            "status = 'draft', decision = NULL, decided_by_id = NULL, decided_by_name = NULL, "
-            "decided_at = NULL, reason = NULL"
-        )
-        # A run of n comments (see batching.py) moves the row from v - n to v at once.
-        self.sql_comment = update(
-            "comments = t.comments || e.c::jsonb",
-            "c text, n int",
-            guard="t.ticket_id = e.id AND t.version = e.v - e.n",
-        )
+        self.sql_create = CREATE.format(t=self.table)
+        self.sql_edit = EDIT.format(t=self.table)
+        self.sql_submit = SUBMIT.format(t=self.table)
+        self.sql_decide = DECIDE.format(t=self.table)
+        self.sql_reopen = REOPEN.format(t=self.table)
+        self.sql_comment = COMMENT.format(t=self.table)
         self.handlers: dict[type[DomainEvent], GroupHandler] = {
             TicketCreated: self.on_created,
             TicketEdited: self.on_edited,
@@ -124,6 +140,7 @@ class TicketDetailsProjection:
             [e.description for e in events],
             [e.actor_id for e in events],
             [e.actor_name for e in events],
+            INITIAL.value,
         )
         return {r["ticket_id"] for r in rows}
 
@@ -132,7 +149,9 @@ class TicketDetailsProjection:
         return await self._update(connection, self.sql_edit, events, *extra)
 
     async def on_submitted(self, connection: Any, events: list[TicketSubmitted]) -> set[UUID]:
-        return await self._update(connection, self.sql_submit, events)
+        return await self._update(
+            connection, self.sql_submit, events, MOVES[TicketSubmitted][1].value
+        )
 
     async def on_decided(
         self, connection: Any, events: list[TicketApproved | TicketRejected]
@@ -141,28 +160,30 @@ class TicketDetailsProjection:
             connection,
             self.sql_decide,
             events,
-            ["approved" if isinstance(e, TicketApproved) else "rejected" for e in events],
+            [MOVES[type(e)][1].value for e in events],
             [e.actor_id for e in events],
             [e.actor_name for e in events],
             [e.reason if isinstance(e, TicketRejected) else None for e in events],
         )
 
     async def on_reopened(self, connection: Any, events: list[TicketReopened]) -> set[UUID]:
-        return await self._update(connection, self.sql_reopen, events)
+        return await self._update(
+            connection, self.sql_reopen, events, MOVES[TicketReopened][1].value
+        )
 
     async def on_comment_added(self, connection: Any, runs: list[Run]) -> set[UUID]:
         comments = [json.dumps([_comment(e) for e in run.events]) for run in runs]
         lasts = [run.last for run in runs]
         history = [history_entry(*run.events) for run in runs]
         rows = await connection.fetch(
-            self.sql_comment, *_base(lasts)[:3], history, comments, [len(r.events) for r in runs]
+            self.sql_comment, *event_keys(lasts), history, comments, [len(r.events) for r in runs]
         )
         applied = {r["ticket_id"] for r in rows}
         await check_not_applied(connection, self.table, lasts, applied)
         return applied
 
     async def _update(
-        self, connection: Any, sql: str, events: Sequence[DomainEvent], *extra: list[Any]
+        self, connection: Any, sql: str, events: Sequence[DomainEvent], *extra: object
     ) -> set[UUID]:
         rows = await connection.fetch(sql, *_base(events), *extra)
         applied = {r["ticket_id"] for r in rows}
@@ -181,18 +202,5 @@ def _comment(e: DomainEvent) -> dict[str, Any]:
 
 
 def _base(events: Sequence[DomainEvent]) -> tuple[list[Any], ...]:
-    return (
-        [e.ticket_id for e in events],
-        [e.version for e in events],
-        [e.occurred_at for e in events],
-        [history_entry(e) for e in events],
-    )
-
-
-def _parts(extra: str) -> list[str]:
-    return [part for part in extra.split(", ") if part]
-
-
-def _typed(extra: str) -> list[tuple[int, str]]:
-    """'title text, c jsonb' -> [(5, 'text'), (6, 'jsonb')]: parameter numbers after BASE."""
-    return [(5 + i, part.split()[1]) for i, part in enumerate(_parts(extra))]
+    """The arrays every statement starts with: keys, then one history entry each."""
+    return (*event_keys(events), [history_entry(e) for e in events])

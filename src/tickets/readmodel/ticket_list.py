@@ -13,24 +13,46 @@ from uuid import UUID
 from tickets.domain.events import (
     CommentAdded,
     DomainEvent,
-    TicketApproved,
     TicketCreated,
     TicketEdited,
-    TicketRejected,
-    TicketReopened,
-    TicketSubmitted,
 )
-from tickets.readmodel.batching import GroupHandler, Run, apply_in_waves
+from tickets.domain.status import TicketStatus
+from tickets.readmodel.batching import GroupHandler, Run, apply_in_waves, event_keys
 from tickets.readmodel.guard import check_not_applied
+from tickets.readmodel.moves import INITIAL, MOVES
 
-MOVES: dict[type[DomainEvent], tuple[str, str]] = {
-    TicketSubmitted: ("draft", "submitted"),
-    TicketApproved: ("submitted", "approved"),
-    TicketRejected: ("submitted", "rejected"),
-    TicketReopened: ("rejected", "draft"),
-}
-EVENTS = "unnest($1::uuid[], $2::int[], $3::timestamptz[])"
 FOLDED: frozenset[type] = frozenset({CommentAdded})  # applied as runs, see batching.py
+
+# Every statement takes the events as parallel arrays and moves a row from version
+# N-1 to N only. {t} is the list table, {counts} the counts table (a rebuild's
+# shadow tables carry a suffix).
+CREATE = """
+    INSERT INTO {t} (ticket_id, version, created_at, updated_at, title, status,
+                     author_id, author_name, comment_count)
+    SELECT e.id, e.v, e.at, e.at, e.title, $7, e.author, e.name, 0
+      FROM unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::text[], $5::uuid[],
+                  $6::text[]) AS e(id, v, at, title, author, name)
+    ON CONFLICT DO NOTHING RETURNING ticket_id, author_id"""
+EDIT = """
+    UPDATE {t} t SET title = e.title, updated_at = e.at, version = e.v
+      FROM unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::text[]) AS e(id, v, at, title)
+     WHERE t.ticket_id = e.id AND t.version = e.v - 1
+    RETURNING t.ticket_id"""
+MOVE = """
+    UPDATE {t} t SET status = $5, updated_at = e.at, version = e.v
+      FROM unnest($1::uuid[], $2::int[], $3::timestamptz[]) AS e(id, v, at)
+     WHERE t.ticket_id = e.id AND t.version = e.v - 1 AND t.status = $4
+    RETURNING t.ticket_id, t.author_id"""
+# A run of n comments (see batching.py) moves the row from v - n to v at once.
+COMMENT = """
+    UPDATE {t} t SET comment_count = comment_count + e.n, updated_at = e.at, version = e.v
+      FROM unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::int[]) AS e(id, v, at, n)
+     WHERE t.ticket_id = e.id AND t.version = e.v - e.n
+    RETURNING t.ticket_id"""
+COUNT = """
+    INSERT INTO {counts} AS c (author_id, status, count)
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[])
+    ON CONFLICT (author_id, status) DO UPDATE SET count = c.count + excluded.count"""
 
 
 class TicketListProjection:
@@ -38,33 +60,13 @@ class TicketListProjection:
 
     def __init__(self, suffix: str = "") -> None:
         """``suffix`` names shadow tables (``_rebuild``) during a rebuild."""
-        self.table = t = f"read.ticket_list{suffix}"
+        self.table = f"read.ticket_list{suffix}"
         self.counts = f"read.status_counts{suffix}"
-        guard = "t.ticket_id = e.id AND t.version = e.v - 1"
-        self.sql_create = f"""
-            INSERT INTO {t} (ticket_id, version, created_at, updated_at, title, status,
-                             author_id, author_name, comment_count)
-            SELECT e.id, e.v, e.at, e.at, e.title, 'draft', e.author, e.name, 0
-              FROM {EVENTS[:-1]}, $4::text[], $5::uuid[], $6::text[])
-                   AS e(id, v, at, title, author, name)
-            ON CONFLICT DO NOTHING RETURNING ticket_id, author_id"""
-        self.sql_edit = f"""
-            UPDATE {t} t SET title = e.title, updated_at = e.at, version = e.v
-              FROM {EVENTS[:-1]}, $4::text[]) AS e(id, v, at, title)
-             WHERE {guard} RETURNING t.ticket_id"""
-        self.sql_move = f"""
-            UPDATE {t} t SET status = $5, updated_at = e.at, version = e.v
-              FROM {EVENTS} AS e(id, v, at)
-             WHERE {guard} AND t.status = $4 RETURNING t.ticket_id, t.author_id"""
-        # A run of n comments (see batching.py) moves the row from v - n to v at once.
-        self.sql_comment = f"""
-            UPDATE {t} t SET comment_count = comment_count + e.n, updated_at = e.at, version = e.v
-              FROM {EVENTS[:-1]}, $4::int[]) AS e(id, v, at, n)
-             WHERE t.ticket_id = e.id AND t.version = e.v - e.n RETURNING t.ticket_id"""
-        self.sql_count = f"""
-            INSERT INTO {self.counts} AS c (author_id, status, count)
-            SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[])
-            ON CONFLICT (author_id, status) DO UPDATE SET count = c.count + excluded.count"""
+        self.sql_create = CREATE.format(t=self.table)
+        self.sql_edit = EDIT.format(t=self.table)
+        self.sql_move = MOVE.format(t=self.table)
+        self.sql_comment = COMMENT.format(t=self.table)
+        self.sql_count = COUNT.format(counts=self.counts)
         self.handlers: dict[type[DomainEvent], GroupHandler] = {
             TicketCreated: self.on_created,
             TicketEdited: self.on_edited,
@@ -82,28 +84,29 @@ class TicketListProjection:
     async def on_created(self, connection: Any, events: list[TicketCreated]) -> set[UUID]:
         rows = await connection.fetch(
             self.sql_create,
-            *_keys(events),
+            *event_keys(events),
             [e.title for e in events],
             [e.actor_id for e in events],
             [e.actor_name for e in events],
+            INITIAL.value,
         )
-        await self._count(connection, Counter((r["author_id"], "draft") for r in rows))
+        await self._count(connection, Counter((r["author_id"], INITIAL) for r in rows))
         return {r["ticket_id"] for r in rows}  # a conflict means: created before
 
     async def on_edited(self, connection: Any, events: list[TicketEdited]) -> set[UUID]:
-        rows = await connection.fetch(self.sql_edit, *_keys(events), [e.title for e in events])
+        rows = await connection.fetch(self.sql_edit, *event_keys(events), [e.title for e in events])
         return await self._checked(connection, events, rows)
 
     async def on_comment_added(self, connection: Any, runs: list[Run]) -> set[UUID]:
         lasts = [run.last for run in runs]
         counts = [len(run.events) for run in runs]
-        rows = await connection.fetch(self.sql_comment, *_keys(lasts), counts)
+        rows = await connection.fetch(self.sql_comment, *event_keys(lasts), counts)
         return await self._checked(connection, lasts, rows)
 
     async def on_status_change(self, connection: Any, events: list[DomainEvent]) -> set[UUID]:
         old, new = MOVES[type(events[0])]
-        rows = await connection.fetch(self.sql_move, *_keys(events), old, new)
-        deltas: Counter[tuple[UUID, str]] = Counter()
+        rows = await connection.fetch(self.sql_move, *event_keys(events), old.value, new.value)
+        deltas: Counter[tuple[UUID, TicketStatus]] = Counter()
         for r in rows:
             deltas[(r["author_id"], old)] -= 1
             deltas[(r["author_id"], new)] += 1
@@ -117,7 +120,7 @@ class TicketListProjection:
         await check_not_applied(connection, self.table, list(events), applied)
         return applied
 
-    async def _count(self, connection: Any, deltas: Counter[tuple[UUID, str]]) -> None:
+    async def _count(self, connection: Any, deltas: Counter[tuple[UUID, TicketStatus]]) -> None:
         if deltas:
             # Sorted: concurrent workers upsert shared count rows in one order, so they
             # wait for each other instead of deadlocking.
@@ -125,14 +128,6 @@ class TicketListProjection:
             await connection.execute(
                 self.sql_count,
                 [a for a, _ in keys],
-                [s for _, s in keys],
+                [s.value for _, s in keys],
                 [deltas[k] for k in keys],
             )
-
-
-def _keys(events: Sequence[DomainEvent]) -> tuple[list[UUID], list[int], list[Any]]:
-    return (
-        [e.ticket_id for e in events],
-        [e.version for e in events],
-        [e.occurred_at for e in events],
-    )

@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.support.readmodel import someone, ticket_read_model
+from tickets.application.queries import ListTickets, TicketSort, TicketSummary
 from tickets.bootstrap import Runtime
 from tickets.domain.events import CommentAdded, TicketCreated
-from tickets.readmodel.cursor import Cursor
-from tickets.readmodel.queries import list_tickets
-from tickets.readmodel.rows import TicketListRow, Viewer
+from tickets.domain.users import Role, User
 from tickets.readmodel.ticket_details import TicketDetailsProjection
 from tickets.readmodel.ticket_list import TicketListProjection
 
@@ -54,21 +54,23 @@ async def test_every_ticket_once_across_pages_with_ties(
     scratch: Runtime, tied: tuple[uuid.UUID, list[uuid.UUID]], sort: str, limit: int
 ) -> None:
     author, ids = tied
-    viewers = [(Viewer(author, False), None), (Viewer(uuid.uuid4(), True), str(author))]
+    read_model = ticket_read_model(scratch)
+    owner = User(author, "tie", frozenset({Role.REQUESTER}))
+    viewers = [(owner, None), (someone(Role.APPROVER), str(author))]
     for viewer, author_filter in viewers:
-        rows: list[TicketListRow] = []
+        rows: list[TicketSummary] = []
         cursor = None
-        async with scratch.read_pool.acquire() as connection:
-            for _ in range(20):
-                page = await list_tickets(
-                    connection, viewer, author=author_filter, sort=sort, limit=limit, cursor=cursor
-                )
-                assert len(page.items) <= limit
-                rows += page.items
-                if page.next_cursor is None:
-                    break
-                assert len(page.items) == limit
-                cursor = Cursor.decode(page.next_cursor, sort)
+        for _ in range(20):
+            query = ListTickets(
+                viewer, author=author_filter, sort=TicketSort(sort), limit=limit, cursor=cursor
+            )
+            page = await read_model.page(query)
+            assert len(page.items) <= limit
+            rows += page.items
+            if page.next_cursor is None:
+                break
+            assert len(page.items) == limit
+            cursor = page.next_cursor
 
         assert sorted(r.id for r in rows) == sorted(ids)
         column = sort.lstrip("-")

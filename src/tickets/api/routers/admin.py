@@ -13,11 +13,12 @@ from tickets.api.admin_schemas import (
 )
 from tickets.api.auth.dependencies import CurrentUser, Services
 from tickets.api.schemas import ProblemOut
-from tickets.application.operations import (
-    discard_dead_letter,
-    require_admin,
-    retry_dead_letter,
-    show_dead_letter,
+from tickets.application.dead_letters import (
+    DiscardDeadLetter,
+    GetOutboxStatus,
+    ListDeadLetters,
+    RetryDeadLetter,
+    ShowDeadLetter,
 )
 
 router = APIRouter(
@@ -26,6 +27,7 @@ router = APIRouter(
     responses={
         401: {"model": ProblemOut, "description": "missing or invalid token"},
         403: {"model": ProblemOut, "description": "not an admin"},
+        503: {"model": ProblemOut, "description": "the database cannot be reached"},
     },
 )
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
@@ -39,8 +41,7 @@ async def list_dead_letters(
     user: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> DeadLetterList:
-    require_admin(user)
-    letters = await services.dead_letters.list_dead(limit)
+    letters = await services.dead_letters.list(ListDeadLetters(user, limit))
     return DeadLetterList(items=[DeadLetterOut.of(d) for d in letters])
 
 
@@ -52,7 +53,7 @@ async def list_dead_letters(
 async def get_dead_letter(
     message_id: UUID, services: Services, user: CurrentUser
 ) -> DeadLetterDetailOut:
-    detail = await show_dead_letter(services.dead_letters, user, message_id)
+    detail = await services.dead_letters.show(ShowDeadLetter(user, message_id))
     return DeadLetterDetailOut.of_detail(detail)
 
 
@@ -63,7 +64,7 @@ async def get_dead_letter(
     responses=NOT_FOUND,
 )
 async def retry(message_id: UUID, services: Services, user: CurrentUser) -> DeadLetterDetailOut:
-    detail = await retry_dead_letter(services.dead_letters, user, message_id)
+    detail = await services.dead_letters.retry(RetryDeadLetter(user, message_id))
     return DeadLetterDetailOut.of_detail(detail)
 
 
@@ -74,11 +75,10 @@ async def retry(message_id: UUID, services: Services, user: CurrentUser) -> Dead
     responses=NOT_FOUND,
 )
 async def discard(message_id: UUID, services: Services, user: CurrentUser) -> DeadLetterDetailOut:
-    detail = await discard_dead_letter(services.dead_letters, user, message_id)
+    detail = await services.dead_letters.discard(DiscardDeadLetter(user, message_id))
     return DeadLetterDetailOut.of_detail(detail)
 
 
 @router.get("/outbox", summary="Pending count, oldest pending age, parked tickets")
 async def outbox_status(services: Services, user: CurrentUser) -> OutboxStatusOut:
-    require_admin(user)
-    return OutboxStatusOut.of(await services.dead_letters.status())
+    return OutboxStatusOut.of(await services.dead_letters.status(GetOutboxStatus(user)))

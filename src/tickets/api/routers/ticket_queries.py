@@ -1,20 +1,24 @@
 """Ticket queries, answered from the read model only (never the write tables)."""
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
-from starlette.exceptions import HTTPException
 
 from tickets.api.auth.dependencies import CurrentUser, Services
 from tickets.api.query_schemas import StatsOut, TicketDetailsOut, TicketPageOut
 from tickets.api.schemas import ProblemOut
-from tickets.application.errors import ReadModelBehind, TicketNotFound
-from tickets.domain.users import User
-from tickets.readmodel.cursor import Cursor, InvalidCursor
-from tickets.readmodel.guard import current_version
-from tickets.readmodel.queries import list_tickets, ticket_details, ticket_stats
-from tickets.readmodel.rows import Viewer
+from tickets.application.queries import (
+    CURSOR_MAX,
+    NO_NUL,
+    PAGE_MAX,
+    TEXT_FILTER_MAX,
+    GetTicketDetails,
+    GetTicketStats,
+    ListTickets,
+    TicketSort,
+)
+from tickets.domain.status import TicketStatus
 
 router = APIRouter(
     prefix="/tickets",
@@ -22,18 +26,26 @@ router = APIRouter(
     responses={
         401: {"model": ProblemOut, "description": "missing or invalid token"},
         422: {"model": ProblemOut, "description": "a filter, sort, limit or cursor not allowed"},
+        503: {
+            "model": ProblemOut,
+            "description": "`service.unavailable`: the database cannot be reached; "
+            "retry after `Retry-After` seconds",
+        },
     },
 )
-Sort = Literal["created_at", "-created_at", "updated_at", "-updated_at"]
-Status = Literal["draft", "submitted", "approved", "rejected"]
-STALE: dict[int | str, dict[str, Any]] = {
+DETAILS_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"model": ProblemOut, "description": "no such ticket, or not visible to you"},
-    503: {"model": ProblemOut, "description": "min_version not reached in time"},
+    503: {
+        "model": ProblemOut,
+        "description": "`readmodel.behind`: min_version not reached in time; or "
+        "`service.unavailable`: the database cannot be reached",
+    },
 }
 
 
-def viewer(user: User) -> Viewer:
-    return Viewer(user.id, user.sees_all_tickets)
+def text(description: str, limit: int = TEXT_FILTER_MAX) -> Any:
+    """A text query parameter: bounded length, no NUL (PostgreSQL cannot hold one)."""
+    return Query(max_length=limit, pattern=NO_NUL, description=description)
 
 
 @router.get(
@@ -42,36 +54,20 @@ def viewer(user: User) -> Viewer:
 async def list_(
     services: Services,
     user: CurrentUser,
-    status: Status | None = None,
-    author: Annotated[str | None, Query(max_length=200, description="user id or name")] = None,
-    q: Annotated[str | None, Query(max_length=200, description="words in the title")] = None,
-    sort: Sort = "-created_at",
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    status: TicketStatus | None = None,
+    author: Annotated[str | None, text("user id or name")] = None,
+    q: Annotated[str | None, text("words in the title")] = None,
+    sort: TicketSort = TicketSort.NEWEST,
+    limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 20,
+    cursor: Annotated[str | None, text("next_cursor of the page before", CURSOR_MAX)] = None,
 ) -> TicketPageOut:
-    try:
-        after = Cursor.decode(cursor, sort) if cursor else None
-    except InvalidCursor as error:
-        raise HTTPException(422, str(error)) from None
-    async with services.read_pool.acquire() as connection:
-        page = await list_tickets(
-            connection,
-            viewer(user),
-            status=status,
-            author=author,
-            q=q,
-            sort=sort,
-            limit=limit,
-            cursor=after,
-        )
-    return TicketPageOut.of(page)
+    query = ListTickets(user, status, author, q, sort, limit, cursor)
+    return TicketPageOut.of(await services.queries.list(query))
 
 
 @router.get("/stats", name="ticket_stats", summary="Counts by status over the tickets you can see")
 async def stats(services: Services, user: CurrentUser) -> StatsOut:
-    async with services.read_pool.acquire() as connection:
-        counts = await ticket_stats(connection, viewer(user))
-    return StatsOut(counts=counts, total=sum(counts.values()))
+    return StatsOut.of(await services.queries.stats(GetTicketStats(user)))
 
 
 @router.get(
@@ -82,10 +78,10 @@ async def stats(services: Services, user: CurrentUser) -> StatsOut:
         "With `min_version=N` the request waits, at most `TICKETS_READ_WAIT_SECONDS` "
         "(default 5), until the read model shows version N or later: a client reads its "
         "own write without polling. If the version is not reached in time the answer is "
-        "503 `readmodel.behind` with `Retry-After: 1` (404 if the ticket is not there at "
-        "all)."
+        "503 `readmodel.behind` with `Retry-After: 1`. A ticket you may not see, or one "
+        "the read model does not show yet, is 404 at once: nothing is waited for."
     ),
-    responses=STALE,
+    responses=DETAILS_RESPONSES,
 )
 async def details(
     ticket_id: UUID,
@@ -94,21 +90,6 @@ async def details(
     user: CurrentUser,
     min_version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> TicketDetailsOut:
-    pool = services.read_pool
-    if min_version is not None:
-
-        async def version_now() -> int | None:
-            async with pool.acquire() as connection:
-                return await current_version(connection, "read.ticket_details", ticket_id)
-
-        await services.freshness.wait_for(
-            ticket_id, min_version, version_now, services.read_wait_seconds
-        )
-    async with pool.acquire() as connection:
-        row = await ticket_details(connection, viewer(user), ticket_id)
-    if row is None:
-        raise TicketNotFound(f"ticket {ticket_id} not found")
-    if min_version is not None and row.version < min_version:
-        raise ReadModelBehind(row.version, min_version)
-    response.headers["ETag"] = f'"{row.version}"'
-    return TicketDetailsOut.of(row)
+    ticket = await services.queries.details(GetTicketDetails(user, ticket_id, min_version))
+    response.headers["ETag"] = f'"{ticket.version}"'
+    return TicketDetailsOut.of(ticket)

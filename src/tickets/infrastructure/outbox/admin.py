@@ -1,11 +1,12 @@
-"""Dead-letter operations and queue status over the outbox tables (raw SQL)."""
+"""The dead-letter store: dead letters and queue status over the outbox tables (raw
+SQL). Implements application.ports.DeadLetterStore."""
 
 import time
 from uuid import UUID
 
 import asyncpg
 
-from tickets.application.operations import (
+from tickets.application.dead_letters import (
     Attempt,
     AuditEntry,
     DeadLetter,
@@ -13,6 +14,8 @@ from tickets.application.operations import (
     OutboxStatus,
 )
 from tickets.domain.users import User
+from tickets.infrastructure.database import as_unavailable
+from tickets.infrastructure.outbox.pool import Connections
 from tickets.infrastructure.outbox.store import OutboxStore
 from tickets.infrastructure.outbox_writer import NOTIFY_CHANNEL
 
@@ -54,20 +57,22 @@ def _letter(row: asyncpg.Record) -> DeadLetter:
     )
 
 
-class SqlDeadLetterAdmin:
-    def __init__(self, store: OutboxStore) -> None:
-        self.store = store
-        self.pool = store.pool
+class SqlDeadLetterStore:
+    def __init__(self, store: OutboxStore, connections: Connections) -> None:
+        self._store = store
+        self._connections = connections
 
     async def list_dead(self, limit: int) -> list[DeadLetter]:
-        return [_letter(r) for r in await self.pool.fetch(LIST_DEAD, limit)]
+        async with self._connections() as connection:
+            return [_letter(r) for r in await connection.fetch(LIST_DEAD, limit)]
 
     async def get(self, message_id: UUID) -> DeadLetterDetail | None:
-        row = await self.pool.fetchrow(GET, message_id)
-        if row is None:
-            return None
-        attempts = [Attempt(*r) for r in await self.pool.fetch(ATTEMPTS, message_id)]
-        audit = [AuditEntry(*r) for r in await self.pool.fetch(AUDIT, message_id)]
+        async with self._connections() as connection:
+            row = await connection.fetchrow(GET, message_id)
+            if row is None:
+                return None
+            attempts = [Attempt(*r) for r in await connection.fetch(ATTEMPTS, message_id)]
+            audit = [AuditEntry(*r) for r in await connection.fetch(AUDIT, message_id)]
         return DeadLetterDetail(
             _letter(row), row["status"], row["payload"], row["metadata"], attempts, audit
         )
@@ -79,7 +84,7 @@ class SqlDeadLetterAdmin:
         return await self._change(DISCARD, "discard", message_id, actor)
 
     async def _change(self, sql: str, action: str, message_id: UUID, actor: User) -> bool:
-        async with self.pool.acquire() as connection, connection.transaction():
+        async with self._connections() as connection, connection.transaction():
             if await connection.fetchval(sql, message_id) is None:
                 return False
             await connection.execute(AUDIT_INSERT, message_id, action, actor.id, actor.name)
@@ -87,7 +92,10 @@ class SqlDeadLetterAdmin:
         return True
 
     async def status(self) -> OutboxStatus:
-        stats = await self.store.stats()
+        try:
+            stats = await self._store.stats()
+        except Exception as error:
+            raise as_unavailable(error) or error from error
         age = 0.0
         if stats.oldest_pending is not None:
             age = max(0.0, time.time() - stats.oldest_pending.timestamp())

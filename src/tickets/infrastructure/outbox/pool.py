@@ -1,10 +1,28 @@
-"""asyncpg pools with JSON codecs, for the worker and the read side."""
+"""asyncpg pools and connections with JSON codecs and bounded waits, for commands,
+the worker, the read side and the admin operations.
 
+Every wait on the database is bounded: connecting (``connect_timeout``), each
+statement (``command_timeout``) and waiting for a free pooled connection. So a
+database that refuses connections or accepts them and never answers fails a request
+in seconds, as ServiceUnavailable, instead of holding it for a minute.
+"""
+
+import contextlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+
+from tickets.infrastructure.database import as_unavailable
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    connect: float = 2.0
+    command: float = 4.0
 
 
 async def _init(connection: asyncpg.Connection) -> None:
@@ -19,6 +37,7 @@ async def create_pool(
     *,
     min_size: int = 1,
     max_size: int = 10,
+    timeouts: Timeouts = Timeouts(),
     reset: Callable[[asyncpg.Connection], Awaitable[None]] | None = None,
     server_settings: dict[str, str] | None = None,
 ) -> asyncpg.Pool:
@@ -29,14 +48,45 @@ async def create_pool(
         min_size=min_size,
         max_size=max_size,
         init=_init,
-        command_timeout=60,
+        timeout=timeouts.connect,
+        command_timeout=timeouts.command,
         reset=reset,
         server_settings=server_settings,
     )
     return pool  # type: ignore[no-any-return]
 
 
-async def connect(url: str) -> asyncpg.Connection:
-    connection = await asyncpg.connect(url, timeout=10)
+async def connect(url: str, timeouts: Timeouts = Timeouts()) -> asyncpg.Connection:
+    connection = await asyncpg.connect(
+        url, timeout=timeouts.connect, command_timeout=timeouts.command
+    )
     await _init(connection)
     return connection
+
+
+class Connections:
+    """Lends pooled connections; a lost database raises ServiceUnavailable."""
+
+    def __init__(self, pool: asyncpg.Pool, timeouts: Timeouts = Timeouts()) -> None:
+        self._pool = pool
+        self._timeouts = timeouts
+
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[Any]:
+        try:
+            connection = await self._pool.acquire(timeout=self._timeouts.connect)
+        except Exception as error:
+            raise as_unavailable(error) or error from error
+        try:
+            yield connection
+        except Exception as error:
+            unavailable = as_unavailable(error)
+            if unavailable is None:
+                raise
+            # Not handed back for reuse: a connection whose statement timed out may
+            # still wait for its cancellation, which a silent server never answers.
+            with contextlib.suppress(asyncpg.InterfaceError):  # the pool dropped it already
+                connection.terminate()
+            raise unavailable from error
+        finally:
+            await self._pool.release(connection, timeout=self._timeouts.connect)
