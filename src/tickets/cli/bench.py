@@ -31,7 +31,7 @@ def bench(
     ] = None,
 ) -> None:
     """Measure the performance targets against baselines run on the same machine."""
-    from tickets.bench import http_commands, lag, outbox_delivery, peer, plots, queries
+    from tickets.bench import http_load, lag, outbox_delivery, peer, plots, queries
     from tickets.bench.databases import server
     from tickets.bench.markdown import render
     from tickets.bench.report import Report
@@ -55,7 +55,7 @@ def bench(
         await outbox_delivery.run(r, s, q, handlers="projections")
 
     steps: dict[str, Callable[[Report, str, bool], Coroutine[Any, Any, Any]]] = {
-        "http": http_commands.run,
+        "http": http_load.run,
         "outbox": outbox_run,
         "lag": lag_run,
         "queries": queries.run,

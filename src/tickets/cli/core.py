@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-import uvicorn
 from rich.console import Console
 
 from tickets.cli.errors import StartupRefused, enable_debug, reported_errors
@@ -80,10 +79,20 @@ def check_port(host: str, port: int) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="API processes sharing the port; with more than 1, the outbox worker "
+            "runs in one process of its own beside them",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the HTTP API (starting the embedded PostgreSQL when no URL is configured)."""
-    from tickets.bootstrap import build_app, describe_database, preflight
+    from tickets.bootstrap import describe_database, preflight
     from tickets.infrastructure.embedded import usable_data_dir
+    from tickets.server import run_api
 
     settings = settings_from_env()
     check_port(host, port)
@@ -91,16 +100,10 @@ def serve(
     data_dir = usable_data_dir(settings.data_dir, settings.data_dir_is_explicit)
     where = describe_database(settings, data_dir)
     url = f"http://{host}:{port}"
-    text = f"[bold]tickets[/] serving on {url} (docs at /docs), {where}"
+    processes = f", {workers} processes" if workers > 1 else ""
+    text = f"[bold]tickets[/] serving on {url} (docs at /docs), {where}{processes}"
     announce(settings, text, "serving", url=url, docs="/docs", database=where)
-    uvicorn.run(
-        build_app(settings),
-        host=host,
-        port=port,
-        access_log=False,
-        log_config=None,
-        timeout_graceful_shutdown=10,
-    )
+    run_api(settings, host, port, workers)
 
 
 @app.command()

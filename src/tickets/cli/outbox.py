@@ -3,6 +3,7 @@
 import asyncio
 import getpass
 import signal
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -58,9 +59,16 @@ def with_admin(action: Callable[[DeadLetterAdministration], Awaitable[R]]) -> R:
 @app.command()
 def worker(
     concurrency: Annotated[int, typer.Option(min=1, max=64, help="claim loops")] = 2,
-    metrics_port: Annotated[int | None, typer.Option(help="serve /metrics here")] = None,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="serve /metrics here (process i of N: port + i)")
+    ] = None,
+    processes: Annotated[
+        int, typer.Option(min=1, max=64, help="worker processes, restarted if they die")
+    ] = 1,
 ) -> None:
     """Run a standalone outbox worker until SIGTERM or Ctrl-C (finishing its batch)."""
+    if processes > 1:
+        raise typer.Exit(_supervise(processes, concurrency, metrics_port))
     from prometheus_client import start_http_server
 
     from tickets.bootstrap import open_runtime, running_worker
@@ -83,6 +91,20 @@ def worker(
                 announce(settings, text, "worker.stopping", out, worker=running.name)
 
     asyncio.run(run())
+
+
+def _supervise(processes: int, concurrency: int, metrics_port: int | None) -> int:
+    """N copies of this command with --processes 1 (claims are safe to share: each
+    message is leased by one worker at a time), restarted if they die."""
+    from tickets.supervisor import Supervisor
+
+    command = [sys.executable, "-m", "tickets", "worker", "--concurrency", str(concurrency)]
+    per_slot = {}
+    if metrics_port is not None:
+        per_slot = {i: ["--metrics-port", str(metrics_port + i)] for i in range(processes)}
+    supervisor = Supervisor(command, processes, args_for=per_slot)
+    out.print(f"supervising {processes} outbox worker processes")
+    return supervisor.run_until_signal()
 
 
 def letters_table(letters: list[DeadLetter], title: str) -> Table:

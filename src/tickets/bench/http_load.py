@@ -1,0 +1,124 @@
+"""HTTP under load: the served app against a hand-written FastAPI + asyncpg endpoint
+(tickets.bench.handwritten), each in its own server process and driven by a load
+generator in another, 16 connections each.
+
+Per round, alternated: commands (create → submit → approve|reject) on the app in its
+default configuration, on the app with its outbox worker in a process of its own, on
+the hand-written endpoint, and on `tickets serve --workers 2`; then reads (details by id,
+a list page followed by cursor) on the app and on the hand-written endpoint over the
+same read-model rows. The hand-written endpoint writes into a database of its own (its
+outbox rows are not events the app's worker could deliver) and reads the app's."""
+
+import asyncio
+import statistics
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from tickets.bench.databases import scratch_database, wait_all_processed
+from tickets.bench.http_servers import SERVERS, drained, drive, rss_mb, serving
+from tickets.bench.report import Report, scaled
+from tickets.infrastructure.migrate import upgrade_to_head
+
+CLIENTS = 16
+
+
+async def _one(
+    kind: str, url: str, scenario: str, seconds: float, ids: Path | None = None
+) -> dict[str, Any]:
+    async with serving(kind, url) as (port, pid):
+        result = await drive(port, scenario, seconds, CLIENTS, kind != "handwritten", ids)
+        result["rss_mb"] = rss_mb(pid)
+    return result
+
+
+async def _ticket_ids(url: str, into: Path) -> Path:
+    connection = await asyncpg.connect(url)
+    try:
+        await drained(url, lambda: _wait(connection))
+        rows = await connection.fetch("SELECT ticket_id FROM read.ticket_details LIMIT 5000")
+    finally:
+        await connection.close()
+    await asyncio.to_thread(into.write_text, "\n".join(str(r["ticket_id"]) for r in rows))
+    return into
+
+
+async def _wait(connection: asyncpg.Connection) -> None:
+    await wait_all_processed(connection, every=0.1)  # type: ignore[arg-type]
+
+
+async def one_round(app_url: str, own_url: str, seconds: float, folder: Path) -> dict[str, Any]:
+    measured: dict[str, Any] = {}
+    for kind in ("handwritten", "app_own_worker", "app", "app_2_processes"):
+        url = own_url if kind == "handwritten" else app_url
+        measured[f"commands_{kind}"] = await _one(kind, url, "commands", seconds)
+    ids = await _ticket_ids(app_url, folder / "ids.txt")
+    for scenario in ("details", "list"):
+        for kind in ("handwritten", "app"):
+            measured[f"{scenario}_{kind}"] = await _one(kind, app_url, scenario, seconds, ids)
+    return measured
+
+
+def ratios(m: dict[str, Any]) -> dict[str, float]:
+    def rate(key: str, base: str) -> float:
+        return round(float(m[key]["requests_per_second"] / m[base]["requests_per_second"]), 3)
+
+    def tail(key: str, base: str) -> float:
+        return round(float(m[key]["p99_ms"] / max(m[base]["p99_ms"], 0.001)), 2)
+
+    return {
+        "commands_own_worker": rate("commands_app_own_worker", "commands_handwritten"),
+        "commands_default": rate("commands_app", "commands_handwritten"),
+        "details": rate("details_app", "details_handwritten"),
+        "list": rate("list_app", "list_handwritten"),
+        "p99_commands": tail("commands_app", "commands_handwritten"),
+        "p99_details": tail("details_app", "details_handwritten"),
+        "p99_list": tail("list_app", "list_handwritten"),
+        "two_processes": rate("commands_app_2_processes", "commands_app"),
+    }
+
+
+TARGETS = (
+    ("commands over HTTP / hand-written endpoint, worker in its own process",
+     "commands_own_worker", "ratio", 0.6, None),
+    ("commands over HTTP / hand-written endpoint, default config",
+     "commands_default", "ratio", 0.5, None),
+    ("details over HTTP / hand-written endpoint", "details", "ratio", 0.8, None),
+    ("list page by cursor over HTTP / hand-written endpoint", "list", "ratio", 0.8, None),
+    ("p99 of commands at 16 connections / hand-written p99", "p99_commands", "x", None, 2.0),
+    ("p99 of details at 16 connections / hand-written p99", "p99_details", "x", None, 2.0),
+    ("p99 of list pages at 16 connections / hand-written p99", "p99_list", "x", None, 2.0),
+    ("serve --workers 2 / 1 process, commands", "two_processes", "ratio", 1.7, None),
+)  # fmt: skip
+
+
+async def run(report: Report, server_url: str, quick: bool) -> None:
+    seconds, rounds = (5.0, 1) if quick else (10.0, 3)
+    seconds = scaled(seconds, 0.5)
+    measured: list[dict[str, Any]] = []
+    async with scratch_database(server_url) as app_url, scratch_database(server_url) as own_url:
+        await asyncio.to_thread(upgrade_to_head, app_url)
+        await asyncio.to_thread(upgrade_to_head, own_url)
+        with tempfile.TemporaryDirectory() as folder:
+            # Rounds alternate the variants, so drift on a shared machine (a checkpoint, a
+            # neighbour's load) reaches each of them; the verdict is the median round.
+            for _ in range(rounds):
+                one = await one_round(app_url, own_url, seconds, Path(folder))
+                measured.append({**one, "ratios": ratios(one)})
+    medians = {
+        name: round(statistics.median(r["ratios"][name] for r in measured), 3)
+        for name in measured[0]["ratios"]
+    }
+    report.figures["http"] = {
+        "connections": CLIENTS,
+        "seconds_per_variant": seconds,
+        "servers": SERVERS,
+        "rounds": measured,
+        "ratio_medians": medians,
+    }
+    for name, key, unit, minimum, maximum in TARGETS:
+        report.check(name, medians[key], unit, minimum=minimum, maximum=maximum)
+    rss = max(r[k]["rss_mb"] for r in measured for k in r if k.endswith("_app"))
+    report.check("API RSS under load", rss, "MB", maximum=150)

@@ -1,0 +1,118 @@
+"""How `tickets serve` runs the API: the HTTP server's configuration (one place, also used
+by the benchmark's hand-written baseline), one process or N sharing one port, and where
+the outbox worker runs.
+
+Where the worker runs: with one API process it runs inside it (`TICKETS_RUN_WORKER`,
+default on), as it always has. With N > 1 the API processes run none; `serve` starts one
+`tickets worker` process beside them instead and restarts it if it dies, so adding API
+processes never adds claim loops competing for the same outbox rows. More delivery
+throughput is a separate choice: `tickets worker --processes M`.
+"""
+
+import gc
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import uvicorn
+
+from tickets.config import Settings
+from tickets.logging_setup import configure_logging
+from tickets.supervisor import Supervisor
+
+log = logging.getLogger("tickets")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+SERVER_OPTIONS: dict[str, Any] = {
+    # Chosen by measurement (docs/benchmarks.md, "Server"): httptools parses requests in
+    # C; the default asyncio loop, since uvloop measured no faster with asyncpg here.
+    "http": "httptools",
+    "loop": "asyncio",
+    # Bounds a misbehaving client can meet without a proxy in front: idle keep-alive
+    # connections close after 5 s, at most 1,000 connections are served at once (the
+    # rest get 503), and a graceful stop waits 10 s for requests in flight.
+    "timeout_keep_alive": 5,
+    "limit_concurrency": 1000,
+    "timeout_graceful_shutdown": 10,
+    "access_log": False,
+    "log_config": None,
+}
+
+
+def server_options() -> dict[str, Any]:
+    """The server settings `tickets serve` uses (a copy: callers add host and port)."""
+    return dict(SERVER_OPTIONS)
+
+
+class FreezeAfterStartup:
+    """ASGI wrapper: once the lifespan startup completes, move every object allocated so
+    far (modules, the app, pools) out of the garbage collector's generations, so its full
+    collections stop walking that long-lived heap during requests."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_then_freeze(message: Message) -> None:
+            await send(message)
+            if message["type"] == "lifespan.startup.complete":
+                gc.collect()
+                gc.freeze()
+
+        await self.app(scope, receive, send_then_freeze)
+
+
+def app_from_env() -> ASGIApp:
+    """The app for one API process, configured from the environment (uvicorn's factory in
+    each process of `serve --workers N`)."""
+    from tickets.bootstrap import build_app
+
+    settings = Settings()
+    configure_logging(settings.log_format, settings.log_level)
+    return FreezeAfterStartup(build_app(settings))
+
+
+def run_api(settings: Settings, host: str, port: int, workers: int) -> None:
+    """Serve until SIGINT/SIGTERM; with ``workers`` > 1, N processes share the socket and
+    one outbox worker process runs beside them (if the settings run a worker)."""
+    options = {**server_options(), "host": host, "port": port}
+    if workers == 1:
+        from tickets.bootstrap import build_app
+
+        uvicorn.run(FreezeAfterStartup(build_app(settings)), **options)
+        return
+    embedded = _hold_embedded(settings)
+    worker = None
+    if settings.run_worker:
+        worker = Supervisor([sys.executable, "-m", "tickets", "worker"], processes=1)
+        worker.start()
+    # The API processes inherit the environment: none of them runs the in-process worker.
+    os.environ["TICKETS_RUN_WORKER"] = "false"
+    try:
+        uvicorn.run("tickets.server:app_from_env", factory=True, workers=workers, **options)
+    finally:
+        if worker is not None:
+            worker.stop()
+        if embedded is not None:
+            embedded.stop()
+
+
+def _hold_embedded(settings: Settings) -> Any:
+    """Start the embedded server once, before N processes join it at the same moment; this
+    process keeps a handle until the last child has stopped."""
+    if not settings.embedded:
+        return None
+    from tickets.infrastructure.embedded import start_embedded, usable_data_dir
+
+    return start_embedded(usable_data_dir(settings.data_dir, settings.data_dir_is_explicit))

@@ -1,0 +1,194 @@
+"""A deployment as docs/operations.md describes it: `tickets serve --workers 2` and
+`tickets worker --processes 2` on one database. Clients drive ticket lifecycles with
+`Idempotency-Key` and `If-Match`, retrying every failed command, while one API process
+and one worker process are killed with SIGKILL (and restarted by their supervisors) in a
+loop. Afterwards every acknowledged command is in the read model exactly once, and both
+supervisors stop cleanly on SIGTERM.
+
+(When the outbox publishes to a broker, its stream joins the final checks here.)
+"""
+
+import asyncio
+import os
+import signal
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import asyncpg
+import httpx
+import psutil
+import pytest
+
+from tests.faults.processes import free_port, start_tickets, stop_gracefully
+from tests.faults.waiting import eventually
+from tickets.bench.databases import BENCH_SECRET
+
+CLIENTS, KILLS = 4, 3
+RETRYABLE = (httpx.TransportError, httpx.TimeoutException)
+
+
+@dataclass
+class Acknowledged:
+    """What the API confirmed: per ticket, the version after each command."""
+
+    versions: dict[uuid.UUID, list[int]] = field(default_factory=dict)
+    create_keys: int = 0
+
+    @property
+    def commands(self) -> int:
+        return sum(len(v) for v in self.versions.values())
+
+
+@pytest.fixture
+def deployment(fault_db: str) -> Iterator[tuple[int, psutil.Process, psutil.Process]]:
+    port = free_port()
+    env = {
+        "TICKETS_DATABASE_URL": fault_db,
+        "TICKETS_JWT_SECRET": BENCH_SECRET,
+        "TICKETS_DEV_LOGIN": "true",
+        "TICKETS_RUN_WORKER": "false",  # delivery is the worker processes' job here
+        "TICKETS_OUTBOX_LEASE_SECONDS": "2",  # a killed worker's claims expire quickly
+        "TICKETS_LOG_LEVEL": "WARNING",
+    }
+    api = start_tickets(["serve", "--port", str(port), "--workers", "2"], env, port=port)
+    workers = start_tickets(["worker", "--processes", "2"], env, ready=("running", 2))
+    try:
+        yield port, psutil.Process(api.pid), psutil.Process(workers.pid)
+    finally:
+        codes = stop_gracefully([api, workers])
+    assert codes == [0, 0]
+
+
+def children(parent: psutil.Process, marker: str) -> set[int]:
+    found = set()
+    for child in parent.children():
+        try:
+            if any(marker in part for part in child.cmdline()):
+                found.add(child.pid)
+        except psutil.NoSuchProcess:
+            continue
+    return found
+
+
+async def command(
+    client: httpx.AsyncClient, path: str, headers: dict[str, str], body: object
+) -> httpx.Response:
+    """POST until the API answers (a killed process drops its connections): the same
+    Idempotency-Key on every try, so a command that committed before the answer was lost
+    is replayed, not applied twice."""
+    headers = {**headers, "Idempotency-Key": uuid.uuid4().hex}
+    retried = False
+    async with asyncio.timeout(30):
+        while True:
+            try:
+                response = await client.post(path, json=body, headers=headers)
+            except RETRYABLE:  # a timed-out try may still be running: see the 409 below
+                retried = True
+                continue
+            # A retry that meets 409 raced its own earlier try, still in flight: once that
+            # commits, the next retry replays its stored answer.
+            if response.status_code >= 500 or (retried and response.status_code == 409):
+                retried = True
+                continue
+            assert response.status_code in (200, 201), response.text
+            return response
+
+
+async def lifecycle(
+    client: httpx.AsyncClient, author: dict[str, str], approver: dict[str, str], seen: Acknowledged
+) -> None:
+    seen.create_keys += 1
+    created = await command(client, "/tickets", author, {"title": "deployed"})
+    ticket = uuid.UUID(created.json()["id"])
+    seen.versions[ticket] = [1]
+    steps = [
+        ("comments", author, {"body": "first"}),
+        ("submit", author, None),
+        ("approve", approver, None),
+    ]
+    for step, who, body in steps:
+        version = seen.versions[ticket][-1]
+        path = f"/tickets/{ticket}/{step}"
+        answer = await command(client, path, {**who, "If-Match": f'"{version}"'}, body)
+        seen.versions[ticket].append(int(answer.headers["etag"].strip('"')))
+
+
+async def token(client: httpx.AsyncClient, name: str, role: str) -> dict[str, str]:
+    async with asyncio.timeout(30):
+        while True:
+            try:
+                response = await client.post("/auth/token", json={"username": name, "role": role})
+                if response.status_code == 200:
+                    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+            except RETRYABLE:
+                pass
+
+
+async def kill_and_wait_for_replacement(parent: psutil.Process, marker: str) -> None:
+    before = children(parent, marker)
+    assert before, f"no {marker} child of {parent.pid}"
+    victim = sorted(before)[0]
+    os.kill(victim, signal.SIGKILL)
+
+    async def replaced() -> bool:
+        now = children(parent, marker)
+        return victim not in now and len(now) == len(before)
+
+    await eventually(replaced, within=30, every=0.05)
+
+
+async def test_killed_api_and_worker_processes_lose_and_double_nothing(
+    deployment: tuple[int, psutil.Process, psutil.Process], fault_db: str
+) -> None:
+    port, api, workers = deployment
+    seen = Acknowledged()
+    stop = asyncio.Event()
+    # No keep-alive: each request opens a connection, so both API processes serve them.
+    limits = httpx.Limits(max_keepalive_connections=0)
+    base = f"http://127.0.0.1:{port}"
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=10) as client:
+        author = await token(client, "deploy-author", "requester")
+        approver = await token(client, "deploy-approver", "approver")
+
+        async def drive() -> None:
+            while not stop.is_set():
+                await lifecycle(client, author, approver, seen)
+
+        drivers = [asyncio.create_task(drive()) for _ in range(CLIENTS)]
+        try:
+            for _ in range(KILLS):
+                progress = seen.commands
+                await kill_and_wait_for_replacement(api, "spawn_main")
+                await kill_and_wait_for_replacement(workers, "worker")
+                await eventually(lambda p=progress: _async(seen.commands > p + 20), within=30)
+        finally:
+            stop.set()
+            await asyncio.gather(*drivers)
+
+    assert seen.commands >= KILLS * 20
+    connection = await asyncpg.connect(fault_db)
+    try:
+        pending = "SELECT count(*) = 0 FROM tickets.outbox_messages WHERE status <> 'processed'"
+        await eventually(lambda: connection.fetchval(pending), within=30, every=0.1)
+        written = await connection.fetchval("SELECT count(*) FROM tickets.tickets")
+        rows = await connection.fetch(
+            "SELECT ticket_id, version, jsonb_array_length(comments) AS comments, "
+            "jsonb_array_length(history) AS history FROM read.ticket_details"
+        )
+    finally:
+        await connection.close()
+
+    assert written == seen.create_keys == len(seen.versions), "a retried create doubled"
+    read = {r["ticket_id"]: r for r in rows}
+    assert set(read) == set(seen.versions)
+    for ticket, versions in seen.versions.items():
+        assert versions == list(range(1, len(versions) + 1)), "a command applied twice"
+        row = read[ticket]
+        assert row["version"] == versions[-1]
+        assert row["history"] == versions[-1], "an event projected twice or lost"
+        assert row["comments"] == (1 if versions[-1] >= 2 else 0)
+
+
+async def _async(value: bool) -> bool:
+    return value
