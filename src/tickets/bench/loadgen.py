@@ -151,12 +151,15 @@ async def drive(args: argparse.Namespace, ids: list[str]) -> dict[str, Any]:
         await asyncio.gather(*(client() for _ in range(args.clients)))
         return done
 
-    await clients(min(2.0, args.seconds / 3), Latencies())  # warm-up
+    warmup = min(2.0, args.seconds / 3) if args.warmup is None else args.warmup
+    if warmup > 0:
+        await clients(warmup, Latencies())
     lat = Latencies()
     started = time.perf_counter()
     done = await clients(args.seconds, lat)
     elapsed = time.perf_counter() - started
     return {
+        "requests": done,
         "requests_per_second": round(done / elapsed, 1),
         "p50_ms": round(lat.percentile(50) * 1000, 2),
         "p99_ms": round(lat.percentile(99) * 1000, 2),
@@ -172,6 +175,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--auth", action="store_true", help="get dev-login tokens first")
     parser.add_argument("--ids", help="file of ticket ids, one a line (details)")
+    parser.add_argument("--warmup", type=float, help="seconds; default: a third, at most 2")
     args = parser.parse_args()
     ids = Path(args.ids).read_text().split() if args.ids else []
     print(json.dumps(asyncio.run(drive(args, ids))), flush=True)
