@@ -31,10 +31,11 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 SERVER_OPTIONS: dict[str, Any] = {
-    # Chosen by measurement (docs/benchmarks.md, "Server"): httptools parses requests in
-    # C; the default asyncio loop, since uvloop measured no faster with asyncpg here.
+    # Chosen by measurement (docs/benchmarks.md, "The server"): httptools parses requests
+    # in C instead of h11's Python; uvloop ("auto": where it is installed, not on Windows)
+    # runs the event loop in C. Both cut the server's instructions per request.
     "http": "httptools",
-    "loop": "asyncio",
+    "loop": "auto",
     # Bounds a misbehaving client can meet without a proxy in front: idle keep-alive
     # connections close after 5 s, at most 1,000 connections are served at once (the
     # rest get 503), and a graceful stop waits 10 s for requests in flight.
