@@ -19,6 +19,7 @@ from typing import Any
 import uvicorn
 
 from tickets.config import Settings
+from tickets.http_protocol import BoundedHttpToolsProtocol
 from tickets.logging_setup import configure_logging
 from tickets.supervisor import Supervisor
 
@@ -32,9 +33,10 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 SERVER_OPTIONS: dict[str, Any] = {
     # Chosen by measurement (docs/benchmarks.md, "The server"): httptools parses requests
-    # in C instead of h11's Python; uvloop ("auto": where it is installed, not on Windows)
-    # runs the event loop in C. Both cut the server's instructions per request.
-    "http": "httptools",
+    # in C instead of h11's Python, here with the head size and time bounds it lacks
+    # (http_protocol); uvloop ("auto": where it is installed, not on Windows) runs the
+    # event loop in C. Both cut the server's instructions per request.
+    "http": BoundedHttpToolsProtocol,
     "loop": "auto",
     # Bounds a misbehaving client can meet without a proxy in front: idle keep-alive
     # connections close after 5 s, at most 1,000 connections are served at once (the

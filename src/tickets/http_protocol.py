@@ -1,0 +1,103 @@
+"""uvicorn's httptools protocol with the bounds its C parser lacks: a request head (request
+line and headers) larger than ``MAX_HEAD_BYTES`` gets 431, a head still incomplete
+``HEAD_TIMEOUT_SECONDS`` after its first byte (a slowloris client) gets 408, and a
+malformed request gets 400; each as problem+json, then the connection closes.
+
+How the size is counted: the bytes of every read after which the parser is still inside
+a head and completed nothing (no head, no message) during it. A read that completes a
+head or a message is not counted (it may carry a body or a previous request), so a head
+can exceed the limit by at most one read of the event loop (256 KiB), never without
+bound. The timer starts only when a read leaves a head incomplete, so a request whose
+head arrives in one read (nearly all) costs nothing extra.
+"""
+
+import asyncio
+import json
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+MAX_HEAD_BYTES = 16 * 1024
+HEAD_TIMEOUT_SECONDS = 10.0
+LINGER_SECONDS = 2.0
+
+REASONS = {400: b"Bad Request", 408: b"Request Timeout", 431: b"Request Header Fields Too Large"}
+PROBLEMS = {
+    400: ("request.malformed", "Malformed HTTP request"),
+    408: ("request.head_timeout", "Request headers not received in time"),
+    431: ("request.head_too_large", f"Request headers above {MAX_HEAD_BYTES} bytes"),
+}
+
+
+def problem_response(status: int) -> bytes:
+    code, title = PROBLEMS[status]
+    body = json.dumps(
+        {"type": f"urn:tickets:problem:{code}", "title": title, "status": status, "code": code}
+    ).encode()
+    head = (
+        b"HTTP/1.1 %d %s\r\ncontent-type: application/problem+json\r\n"
+        b"content-length: %d\r\nconnection: close\r\n\r\n" % (status, REASONS[status], len(body))
+    )
+    return head + body
+
+
+class BoundedHttpToolsProtocol(HttpToolsProtocol):
+    max_head_bytes = MAX_HEAD_BYTES
+    head_timeout_seconds = HEAD_TIMEOUT_SECONDS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._awaiting_head = True
+        self._completed = False
+        self._head_bytes = 0
+        self._head_timer: asyncio.TimerHandle | None = None
+        self._refused = False
+
+    def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return  # answered and closing: the rest of the request is discarded
+        self._completed = False
+        super().data_received(data)
+        if not self._awaiting_head or self._completed or self._refused:
+            return
+        if self._head_timer is None:
+            self._head_timer = self.loop.call_later(self.head_timeout_seconds, self._too_slow)
+        self._head_bytes += len(data)
+        if self._head_bytes > self.max_head_bytes:
+            self._refuse(431)
+
+    def on_headers_complete(self) -> None:
+        self._awaiting_head, self._completed, self._head_bytes = False, True, 0
+        self._cancel_head_timer()
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._awaiting_head, self._completed = True, True  # next bytes: a new head
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_head_timer()
+        super().connection_lost(exc)
+
+    def send_400_response(self, msg: str) -> None:
+        self._refuse(400)
+
+    def _too_slow(self) -> None:
+        self._head_timer = None
+        if self._awaiting_head and not self._refused:
+            self._refuse(408)
+
+    def _cancel_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _refuse(self, status: int) -> None:
+        """Answer, then close a moment later: closing with the client's bytes unread would
+        reset the connection and could destroy the answer before the client reads it."""
+        self._cancel_head_timer()
+        self._refused = True
+        self.transport.write(problem_response(status))
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.loop.call_later(LINGER_SECONDS, self.transport.close)

@@ -1,0 +1,119 @@
+"""The HTTP server `tickets serve` runs bounds what its C parser does not: oversized request
+heads get 431, heads that trickle in (slowloris) 408, malformed requests 400, each as
+problem+json with the connection closed; ordinary requests, bodies in many pieces and
+pipelined requests are untouched."""
+
+import asyncio
+import json
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+import uvicorn
+
+from tickets.http_protocol import MAX_HEAD_BYTES, BoundedHttpToolsProtocol
+from tickets.server import server_options
+
+
+class QuickTimeout(BoundedHttpToolsProtocol):
+    head_timeout_seconds = 0.5
+
+
+async def echo_length(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Answers 200 with the number of body bytes it received."""
+    received = 0
+    while True:
+        message = await receive()
+        received += len(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    body = str(received).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+@pytest_asyncio.fixture
+async def port() -> AsyncIterator[int]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        free: int = sock.getsockname()[1]
+    options = {**server_options(), "http": QuickTimeout, "lifespan": "off"}
+    server = uvicorn.Server(uvicorn.Config(echo_length, host="127.0.0.1", port=free, **options))
+    task = asyncio.create_task(server.serve())
+    async with asyncio.timeout(30):
+        while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
+            await asyncio.sleep(0.01)
+    yield free
+    server.should_exit = True
+    await task
+
+
+async def exchange(port: int, *parts: bytes) -> bytes:
+    """Send ``parts`` (yielding between them) and read until the server closes or 5 s."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        for part in parts:
+            writer.write(part)
+            await writer.drain()
+            await asyncio.sleep(0)
+    except ConnectionError:
+        pass  # the server may refuse and close before everything is sent
+    try:
+        async with asyncio.timeout(5):
+            return await reader.read(-1)
+    finally:
+        writer.close()
+
+
+def problem(answer: bytes, status: int, code: str) -> None:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(f"HTTP/1.1 {status} ".encode()), answer[:200]
+    assert b"content-type: application/problem+json" in head
+    assert b"connection: close" in head
+    document = json.loads(body)
+    assert document["status"] == status
+    assert document["code"] == code
+
+
+def test_serve_uses_the_bounded_protocol() -> None:
+    assert issubclass(server_options()["http"], BoundedHttpToolsProtocol)
+
+
+async def test_an_oversized_head_gets_431(port: int) -> None:
+    big = b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (MAX_HEAD_BYTES * 20) + b"\r\n\r\n"
+    problem(await exchange(port, big), 431, "request.head_too_large")
+
+
+async def test_a_head_sent_in_small_pieces_is_bounded_too(port: int) -> None:
+    pieces = [b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: "] + [b"a" * 1000] * (MAX_HEAD_BYTES // 500)
+    problem(await exchange(port, *pieces), 431, "request.head_too_large")
+
+
+async def test_a_head_that_never_completes_gets_408(port: int) -> None:
+    problem(await exchange(port, b"GET / HTTP/1.1\r\nHo"), 408, "request.head_timeout")
+
+
+@pytest.mark.parametrize("length", [b"abc", b"-1", b"1, 2"])
+async def test_a_malformed_content_length_gets_a_problem_400(port: int, length: bytes) -> None:
+    request = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: " + length + b"\r\n\r\n"
+    problem(await exchange(port, request), 400, "request.malformed")
+
+
+async def test_large_bodies_in_pieces_and_pipelined_requests_pass(port: int) -> None:
+    head = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"
+    close = b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    answer = await exchange(port, head, *[b"a" * 10_000] * 10, close * 1)
+    assert answer.count(b"HTTP/1.1 200 OK") == 2, answer
+    assert b"\r\n\r\n100000" in answer
+
+    get = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+    answer = await exchange(port, get * 3 + close)
+    assert answer.count(b"HTTP/1.1 200 OK") == 4, answer
