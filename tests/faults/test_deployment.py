@@ -50,6 +50,7 @@ def deployment(fault_db: str) -> Iterator[tuple[int, psutil.Process, psutil.Proc
         "TICKETS_RUN_WORKER": "false",  # delivery is the worker processes' job here
         "TICKETS_OUTBOX_LEASE_SECONDS": "2",  # a killed worker's claims expire quickly
         "TICKETS_LOG_LEVEL": "WARNING",
+        "TICKETS_DB_POOL_SIZE": "3",  # four processes on a server other tests share
     }
     api = start_tickets(["serve", "--port", str(port), "--workers", "2"], env, port=port)
     workers = start_tickets(["worker", "--processes", "2"], env, ready=("running", 2))
