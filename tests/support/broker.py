@@ -71,10 +71,11 @@ async def consuming(url: str, exchange: str) -> AsyncIterator[Consumer]:
         queue = await channel.declare_queue(f"{exchange}.q", exclusive=True)
         await queue.bind(ex, "#")
         consumer = Consumer()
-        await queue.consume(consumer.on_message)
+        tag = await queue.consume(consumer.on_message)
         try:
             yield consumer
         finally:
+            await queue.cancel(tag)
             await queue.delete(if_unused=False, if_empty=False)
             await ex.delete()
     finally:

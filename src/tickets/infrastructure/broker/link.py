@@ -67,6 +67,9 @@ class BrokerLink:
         self._channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
         self._lock = asyncio.Lock()
+        # aiormq logs every lost connection with a traceback; this class logs one line
+        # per outage instead (and the outbox keeps the messages), so only its errors show.
+        logging.getLogger("aiormq.connection").setLevel(logging.ERROR)
 
     def problem(self) -> str | None:
         """Why the broker is not usable now, for readiness (None when it is)."""
