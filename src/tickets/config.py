@@ -96,6 +96,11 @@ class Settings(BaseSettings):
             raise ValueError(f"names no host; {example}")
         return url
 
+    @field_validator("broker_url")
+    @classmethod
+    def _empty_is_unset(cls, url: str | None) -> str | None:
+        return url or None
+
     @property
     def embedded(self) -> bool:
         return self.database_url is None

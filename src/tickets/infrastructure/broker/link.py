@@ -25,6 +25,12 @@ from tickets.infrastructure.outbox.handlers import HandlerUnavailable
 log = logging.getLogger("tickets.broker")
 
 
+def quiet_client_logs() -> None:
+    """aiormq logs every failed connect and lost connection, with a traceback; the
+    callers here report an outage in one line of their own instead."""
+    logging.getLogger("aiormq.connection").setLevel(logging.CRITICAL)
+
+
 class BrokerMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.connected = Gauge(
@@ -67,9 +73,7 @@ class BrokerLink:
         self._channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
         self._lock = asyncio.Lock()
-        # aiormq logs every lost connection with a traceback; this class logs one line
-        # per outage instead (and the outbox keeps the messages), so only its errors show.
-        logging.getLogger("aiormq.connection").setLevel(logging.ERROR)
+        quiet_client_logs()
 
     def problem(self) -> str | None:
         """Why the broker is not usable now, for readiness (None when it is)."""

@@ -21,7 +21,7 @@ T = "tickets.outbox_messages"
 DELIVERABLE = f"""m.status <> 'discarded' AND NOT EXISTS (
     SELECT 1 FROM {T} d WHERE d.aggregate_id = m.aggregate_id AND d.status = 'dead'
        AND d.aggregate_version <= m.aggregate_version)"""
-COLUMNS = "m.id, m.position, m.event_type, m.payload"
+COLUMNS = "m.id, m.position, m.event_type, m.payload, m.metadata ->> 'correlation_id' AS cid"
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class LoggedEvent:
     message_id: UUID
     position: int
     event: DomainEvent
+    correlation_id: str | None = None
 
 
 @dataclass
@@ -98,4 +99,4 @@ class EventLog:
 
 def _logged(row: asyncpg.Record) -> LoggedEvent:
     event = event_from_payload(row["event_type"], row["payload"])
-    return LoggedEvent(row["id"], row["position"], event)
+    return LoggedEvent(row["id"], row["position"], event, row["cid"])
