@@ -93,7 +93,10 @@ class BrokerLink:
                 # One channel keeps them in order on the broker, so a ticket's versions
                 # reach every queue in version order.
                 results = await asyncio.gather(
-                    *(exchange.publish(_amqp(m), m.routing_key, mandatory=False) for m in messages),
+                    *(
+                        exchange.publish(amqp_message(m), m.routing_key, mandatory=False)
+                        for m in messages
+                    ),
                     return_exceptions=True,
                 )
             refused = [r for r in results if isinstance(r, BaseException)]
@@ -165,7 +168,7 @@ class BrokerLink:
         await self.close()
 
 
-def _amqp(message: IntegrationMessage) -> aio_pika.Message:
+def amqp_message(message: IntegrationMessage) -> aio_pika.Message:
     return aio_pika.Message(
         message.body,
         message_id=message.message_id,
