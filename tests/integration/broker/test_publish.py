@@ -8,6 +8,7 @@ from tests.faults.waiting import eventually
 from tests.integration.conftest import context, register
 from tests.support.asyncapi import message_schemas
 from tests.support.broker import Consumer
+from tests.support.old_events import downgrade_rejections_to_v1
 from tickets.application.commands import (
     AddComment,
     CreateTicket,
@@ -17,6 +18,7 @@ from tickets.application.commands import (
 from tickets.application.ports import MessageContext
 from tickets.application.results import TicketResult
 from tickets.bootstrap import Runtime
+from tickets.domain.rejection import RejectionCode
 from tickets.domain.users import Role
 from tickets.infrastructure.outbox.drain import drain
 
@@ -30,7 +32,9 @@ async def lifecycle(runtime: Runtime, correlation: str) -> uuid.UUID:
     ticket = created.id
     for command in (
         SubmitTicket(actor=author, ticket_id=ticket),
-        RejectTicket(actor=approver, ticket_id=ticket, reason="too dear"),
+        RejectTicket(
+            actor=approver, ticket_id=ticket, reason="too dear", reason_code=RejectionCode.BUDGET
+        ),
         AddComment(actor=author, ticket_id=ticket, body="fair"),
     ):
         await runtime.bus.handle(command, ctx)
@@ -49,21 +53,30 @@ async def test_every_committed_event_is_published_with_its_envelope(
     )
     assert len(outbox) == 4
 
-    await eventually(lambda: _at_least(consumer, len(outbox)), within=10)
-    got = [m for m in consumer.messages if m.headers.get("ticket_id") == str(ticket)]
-    assert [m.message_id for m in got] == [str(r["id"]) for r in outbox]  # once each, in order
-    assert [m.routing_key for m in got] == [r["event_type"] for r in outbox]
+    await eventually(lambda: _at_least(consumer, len(outbox) + 1), within=10)
+    raw = [m for m in consumer.messages if m.headers.get("ticket_id") == str(ticket)]
+    assert [m.routing_key for m in raw] == [
+        "ticket.created.v1",
+        "ticket.submitted.v1",
+        "ticket.rejected.v2",
+        "ticket.rejected.v1",  # deprecated, published next to v2 with the same message_id
+        "comment.added.v1",
+    ]
+    got = [m for m in consumer.first_seen() if m.headers.get("ticket_id") == str(ticket)]
+    assert [m.message_id for m in got] == [str(r["id"]) for r in outbox]  # each once, in order
     schemas = message_schemas()
-    for m, row in zip(got, outbox, strict=True):
+    for m in raw:
+        row = next(r for r in outbox if str(r["id"]) == m.message_id)
         assert m.properties["content_type"] == "application/json"
         assert m.properties["delivery_mode"] == 2  # persistent
         assert m.properties["correlation_id"] == "corr-broker-1"
+        assert m.properties["type"] == m.routing_key
         assert m.headers["ticket_version"] == row["aggregate_version"]
         assert m.headers["correlation_id"] == "corr-broker-1"
         jsonschema_rs.validate(schemas[m.routing_key], m.body)  # the documented schema
         assert m.body["event_id"] == m.message_id
-    rejected = got[2].body
-    assert rejected["data"]["reason"] == "too dear"
+    assert raw[2].body["data"] == {"reason": "too dear", "reason_code": "budget"}
+    assert raw[3].body["data"] == {"reason": "too dear"}
     tracked = await broker_runtime.pool.fetchval(
         "SELECT count(*) FROM tickets.processed_messages WHERE handler = 'broker'"
         " AND message_id = ANY($1::uuid[])",
@@ -99,3 +112,19 @@ async def _at_least(consumer: Consumer, n: int) -> bool:
 async def _has(consumer: Consumer, predicate: object) -> bool:
     assert callable(predicate)
     return any(predicate(m) for m in consumer.messages)
+
+
+async def test_an_old_v1_row_is_published_upcast_as_v2_and_as_v1(
+    broker_runtime: Runtime, consumer: Consumer
+) -> None:
+    ticket = await lifecycle(broker_runtime, "old-row")
+    assert await downgrade_rejections_to_v1(broker_runtime.pool, ticket) == 1
+    await drain(broker_runtime.dispatcher)
+    await eventually(lambda: _at_least(consumer, 5), within=10)
+    rejections = {
+        m.routing_key: m.body["data"] for m in consumer.messages if "rejected" in m.routing_key
+    }
+    assert rejections == {
+        "ticket.rejected.v2": {"reason": "too dear", "reason_code": "unspecified"},
+        "ticket.rejected.v1": {"reason": "too dear"},
+    }

@@ -58,19 +58,25 @@ def _rejected_v1(event: TicketRejected) -> dict[str, Any]:
     return {"reason": event.reason}
 
 
+def _rejected_v2(event: TicketRejected) -> dict[str, Any]:
+    return {"reason": event.reason, "reason_code": event.reason_code.value}
+
+
 def _comment(event: CommentAdded) -> dict[str, Any]:
     return {"comment_id": str(event.comment_id), "body": event.body}
 
 
 # Internal event class -> the integration event types it is published as, each with
 # its ``data`` mapper. Several entries for one class publish an old version next to
-# its successor during the deprecation window (see docs/integration-events.md).
+# its successor during the deprecation window (policy: docs/integration-events.md);
+# they share the message_id, so a consumer bound to both handles the event once.
 PUBLISHED: dict[type[DomainEvent], tuple[tuple[str, DataMapper], ...]] = {
     TicketCreated: (("ticket.created.v1", _title),),
     TicketEdited: (("ticket.edited.v1", _title),),
     TicketSubmitted: (("ticket.submitted.v1", _no_data),),
     TicketApproved: (("ticket.approved.v1", _no_data),),
-    TicketRejected: (("ticket.rejected.v1", _rejected_v1),),
+    # v2 (with reason_code) first; v1 is deprecated and published until 2027-03-01.
+    TicketRejected: (("ticket.rejected.v2", _rejected_v2), ("ticket.rejected.v1", _rejected_v1)),
     TicketReopened: (("ticket.reopened.v1", _no_data),),
     CommentAdded: (("comment.added.v1", _comment),),
 }

@@ -88,10 +88,12 @@ class Dispatcher:
     ) -> dict[UUID, Failure]:
         """Deliver to one handler; returns ``failures`` with this handler's added."""
         blocked = {failures[m.id].message.aggregate_id for m in messages if m.id in failures}
-        todo = [
+        todo = [  # by the decoded (upcast) type: a stored v1 row is read as the current version
             m
             for m in messages
-            if subscription.wants(m.event_type) and m.id in events and m.aggregate_id not in blocked
+            if m.id in events
+            and subscription.wants(events[m.id].event_type)
+            and m.aggregate_id not in blocked
         ]
         if not todo:
             return failures

@@ -16,6 +16,7 @@ import asyncpg
 
 from tickets.domain.events import DomainEvent
 from tickets.infrastructure.serialization import event_from_payload
+from tickets.infrastructure.upcasting import current_type
 
 T = "tickets.outbox_messages"
 DELIVERABLE = f"""m.status <> 'discarded' AND NOT EXISTS (
@@ -94,7 +95,7 @@ class EventLog:
             f"""SELECT id, event_type, extract(epoch FROM now() - occurred_at)::float8 AS age
                   FROM {T} WHERE status = 'pending' ORDER BY position LIMIT 100000"""
         )
-        return [(r["id"], r["event_type"], r["age"]) for r in rows]
+        return [(r["id"], current_type(r["event_type"]), r["age"]) for r in rows]
 
 
 def _logged(row: asyncpg.Record) -> LoggedEvent:
