@@ -12,7 +12,7 @@ from prometheus_client import generate_latest
 
 from tests.conftest import settings_for
 from tests.faults.waiting import eventually
-from tests.support.broker import Consumer, consuming, unique_exchange
+from tests.support.broker import Consumer, consuming, delete_exchange, unique_exchange
 from tests.support.tcp_proxy import TcpProxy
 from tickets.bench.fill import insert_events, ticket_events
 from tickets.bootstrap import Runtime, open_runtime, running_worker
@@ -30,8 +30,10 @@ async def proxy(broker_url: str) -> AsyncIterator[TcpProxy]:
 
 
 @pytest_asyncio.fixture
-async def exchange() -> str:
-    return unique_exchange()
+async def exchange(broker_url: str) -> AsyncIterator[str]:
+    name = unique_exchange()
+    yield name
+    await delete_exchange(broker_url, name)
 
 
 @pytest_asyncio.fixture

@@ -61,6 +61,16 @@ def unique_exchange() -> str:
     return f"tickets.test.{uuid.uuid4().hex[:10]}"
 
 
+async def delete_exchange(url: str, exchange: str) -> None:
+    """Remove a test's exchange (whoever declared it); nothing if it does not exist."""
+    connection = await aio_pika.connect(url)
+    try:
+        channel = await connection.channel()
+        await channel.exchange_delete(exchange)
+    finally:
+        await connection.close()
+
+
 @asynccontextmanager
 async def consuming(url: str, exchange: str) -> AsyncIterator[Consumer]:
     """Declare ``exchange`` and a queue bound to all of it; delete both afterwards."""

@@ -82,7 +82,7 @@ async def through_outbox(server_url: str, url: str, count: int) -> float:
     """Events/s of one outbox worker whose only handler is the broker publisher."""
     async with bench_exchange(url) as name, scratch_runtime(server_url) as runtime:
         n = await fill(runtime, count)
-        link = BrokerLink(url, name)
+        link = BrokerLink(url, name, confirm_timeout=60)
         await link.declare()  # connect before timing, as a running worker would be
         dispatcher = Dispatcher(runtime.store, [Subscription(BrokerPublisher(link), runtime.pool)])
         worker = OutboxWorker(

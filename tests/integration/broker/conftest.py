@@ -5,14 +5,16 @@ from collections.abc import AsyncIterator
 import pytest_asyncio
 
 from tests.conftest import settings_for
-from tests.support.broker import Consumer, consuming, unique_exchange
+from tests.support.broker import Consumer, consuming, delete_exchange, unique_exchange
 from tickets.bench.databases import scratch_database
 from tickets.bootstrap import Runtime, open_runtime
 
 
 @pytest_asyncio.fixture
-async def exchange() -> str:
-    return unique_exchange()
+async def exchange(broker_url: str) -> AsyncIterator[str]:
+    name = unique_exchange()
+    yield name
+    await delete_exchange(broker_url, name)
 
 
 @pytest_asyncio.fixture
