@@ -146,7 +146,7 @@ PAYLOAD_KEYS = {
     "ticket.edited.v1": {"title", "description"},
     "ticket.submitted.v1": set(),
     "ticket.approved.v1": set(),
-    "ticket.rejected.v1": {"reason"},
+    "ticket.rejected.v2": {"reason", "reason_code"},  # v1 rows ({"reason"}) are upcast
     "ticket.reopened.v1": set(),
     "comment.added.v1": {"comment_id", "body"},
 }
