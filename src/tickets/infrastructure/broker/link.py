@@ -16,7 +16,7 @@ import time
 from collections.abc import Sequence
 
 import aio_pika
-from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange
+from aio_pika.abc import AbstractConnection, AbstractExchange
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from tickets.infrastructure.broker.integration import IntegrationMessage
@@ -70,7 +70,6 @@ class BrokerLink:
         self._backoff = backoff_base
         self._next_try = 0.0
         self._connection: AbstractConnection | None = None
-        self._channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
         self._lock = asyncio.Lock()
         quiet_client_logs()
@@ -130,21 +129,25 @@ class BrokerLink:
             wait = self._next_try - time.monotonic()
             if wait > 0:
                 raise HandlerUnavailable(f"broker unreachable: {self.last_error}", wait)
+            connection: AbstractConnection | None = None
             try:
                 async with asyncio.timeout(self.confirm_timeout):
                     connection = await aio_pika.connect(self.url)
                     channel = await connection.channel(publisher_confirms=True)
-                    self._exchange = await channel.declare_exchange(
+                    exchange = await channel.declare_exchange(
                         self.exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
                     )
             except Exception as error:
+                if connection is not None:  # connected, but no channel or exchange
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(connection.close(), 5)
                 await self._lost(error)
                 raise HandlerUnavailable(
                     f"broker unreachable: {self.last_error}", self._backoff
                 ) from error
-            self._connection, self._channel = connection, channel
+            self._connection, self._exchange = connection, exchange
             self._connected()
-            return self._exchange
+            return exchange
 
     def _connected(self) -> None:
         if self.state == "unreachable":
