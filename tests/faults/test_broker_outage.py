@@ -13,7 +13,7 @@ from prometheus_client import generate_latest
 from tests.conftest import settings_for
 from tests.faults.waiting import eventually
 from tests.support.broker import Consumer, consuming, delete_exchange, unique_exchange
-from tests.support.tcp_proxy import TcpProxy
+from tests.support.cutting_proxy import TcpProxy
 from tickets.bench.fill import insert_events, ticket_events
 from tickets.bootstrap import Runtime, open_runtime, running_worker
 from tickets.infrastructure.outbox.drain import drain
