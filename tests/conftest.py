@@ -53,6 +53,23 @@ def server_url() -> Iterator[str]:
         embedded.stop()
 
 
+@pytest_asyncio.fixture(scope="session")
+async def broker_url() -> str:
+    """TICKETS_TEST_BROKER_URL (CI sets it): a test fails, never skips, if it is set
+    and unreachable. Unset, the broker tests are skipped (there is no embedded broker)."""
+    url = os.environ.get("TICKETS_TEST_BROKER_URL")
+    if not url:
+        pytest.skip("TICKETS_TEST_BROKER_URL is not set (no RabbitMQ to test against)")
+    import aio_pika
+
+    try:
+        connection = await aio_pika.connect(url, timeout=10)
+        await connection.close()
+    except Exception as error:
+        pytest.fail(f"cannot reach the test RabbitMQ at {url}: {error}", pytrace=False)
+    return url
+
+
 FAST_RETRIES = {"outbox_retry_base_seconds": 0.01, "outbox_retry_cap_seconds": 0.05}
 
 

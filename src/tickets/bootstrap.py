@@ -26,6 +26,8 @@ from tickets.application.handlers import ClockAndIds
 from tickets.application.messagebus import MessageBus
 from tickets.application.ticket_queries import TicketQueries
 from tickets.config import Settings
+from tickets.infrastructure.broker.link import BrokerLink, BrokerMetrics
+from tickets.infrastructure.broker.publisher import BrokerPublisher
 from tickets.infrastructure.embedded import check_data_dir, start_embedded, usable_data_dir
 from tickets.infrastructure.metrics import PrometheusMetrics
 from tickets.infrastructure.migrate import upgrade_to_head
@@ -75,6 +77,7 @@ class Runtime:
     dispatcher: Dispatcher
     dead_letters: SqlDeadLetterStore
     outbox_metrics: OutboxMetrics
+    broker: BrokerLink | None = None
 
     def worker(self, concurrency: int | None = None) -> OutboxWorker:
         s = self.settings
@@ -99,6 +102,9 @@ class Runtime:
         reasons = []
         if worker is not None and not worker.is_alive():
             reasons.append(f"outbox worker not running (state: {worker.state})")
+        broker_problem = self.broker.problem() if self.broker is not None else None
+        if broker_problem is not None:
+            reasons.append(broker_problem)
         limit = self.settings.ready_max_outbox_age_seconds
         if stats.oldest_pending is not None:
             age = time.time() - stats.oldest_pending.timestamp()
@@ -109,12 +115,32 @@ class Runtime:
         return reasons
 
 
-def subscriptions(pool: asyncpg.Pool, read_pool: asyncpg.Pool) -> list[Subscription]:
+def subscriptions(
+    pool: asyncpg.Pool, read_pool: asyncpg.Pool, broker: BrokerLink | None = None
+) -> list[Subscription]:
     """Every handler the outbox delivers to, bound to where its effects live: the
     projections and their tracking rows in the read database, notifications in the
-    write database."""
+    write database, and (with a broker configured) the broker publisher, whose
+    tracking rows live in the write database."""
     read = [Subscription(p, read_pool, READ_TRACKING, "projection") for p in live_projections()]
-    return [*read, Subscription(DecisionNotifier(), pool)]
+    subs = [*read, Subscription(DecisionNotifier(), pool)]
+    if broker is not None:
+        subs.append(Subscription(BrokerPublisher(broker), pool))
+    return subs
+
+
+def broker_link(settings: Settings, registry: CollectorRegistry | None) -> BrokerLink | None:
+    """The publishing connection when TICKETS_BROKER_URL is set (it connects on first use)."""
+    if settings.broker_url is None:
+        return None
+    return BrokerLink(
+        settings.broker_url,
+        settings.broker_exchange,
+        BrokerMetrics(registry) if registry is not None else None,
+        confirm_timeout=settings.broker_confirm_timeout_seconds,
+        backoff_base=settings.broker_retry_base_seconds,
+        backoff_cap=settings.broker_retry_cap_seconds,
+    )
 
 
 def check_settings(settings: Settings) -> None:
@@ -206,7 +232,10 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         )
         store = OutboxStore(pool, policy)
         outbox_metrics = OutboxMetrics(registry)
-        dispatcher = Dispatcher(store, subscriptions(pool, read_pool), outbox_metrics)
+        broker = broker_link(settings, registry)
+        if broker is not None:
+            stack.push_async_callback(broker.close)
+        dispatcher = Dispatcher(store, subscriptions(pool, read_pool, broker), outbox_metrics)
         yield Runtime(
             settings=settings,
             database_url=url,
@@ -223,6 +252,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             dispatcher=dispatcher,
             dead_letters=SqlDeadLetterStore(store, Connections(pool, timeouts)),
             outbox_metrics=outbox_metrics,
+            broker=broker,
         )
 
 

@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(8, ge=1)
     ready_max_outbox_age_seconds: float = Field(60.0, gt=0)
     read_wait_seconds: float = Field(5.0, gt=0, le=60)
+    broker_url: str | None = Field(None, description="AMQP URL; set: publish integration events")
+    broker_exchange: str = Field("tickets.events", min_length=1)
+    broker_confirm_timeout_seconds: float = Field(10.0, gt=0)
+    broker_retry_base_seconds: float = Field(0.5, gt=0)
+    broker_retry_cap_seconds: float = Field(30.0, gt=0)
 
     @field_validator("jwt_secret")
     @classmethod
@@ -90,6 +95,11 @@ class Settings(BaseSettings):
         if not parts.hostname and "host=" not in parts.query:
             raise ValueError(f"names no host; {example}")
         return url
+
+    @field_validator("broker_url")
+    @classmethod
+    def _empty_is_unset(cls, url: str | None) -> str | None:
+        return url or None
 
     @property
     def embedded(self) -> bool:

@@ -64,7 +64,7 @@ def test_bench_quick_writes_every_target(server_url: str, dataset: str, tmp_path
     for target in results["targets"]:
         assert set(target) == {"name", "value", "unit", "target", "met"}
         assert isinstance(target["met"], bool)
-    assert set(SCENARIOS) <= {"http", "outbox", "lag", "queries", "peer"}
+    assert set(SCENARIOS) <= {"http", "outbox", "lag", "queries", "peer", "broker"}
     assert (tmp_path / "benchmarks.md").read_text().startswith("# Benchmarks")
     assert "projection_lag.png" in results["plots"]
     assert (tmp_path / "projection_lag.png").stat().st_size > 1000

@@ -9,6 +9,7 @@ from pydantic.config import JsonDict
 from tickets.application.commands import USERNAME
 from tickets.application.results import CommentResult, TicketResult
 from tickets.domain import limits
+from tickets.domain.rejection import RejectionCode
 from tickets.domain.status import TicketStatus
 from tickets.domain.users import Role
 
@@ -55,6 +56,11 @@ class RejectBody(StrictBody):
         max_length=limits.REASON_MAX,
         examples=["Budget is frozen until Q3."],
         json_schema_extra=NOT_BLANK,
+    )
+    reason_code: RejectionCode = Field(
+        RejectionCode.UNSPECIFIED,
+        description="why, as a code other systems can act on (published in ticket.rejected.v2)",
+        examples=["budget"],
     )
 
 

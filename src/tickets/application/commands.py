@@ -11,6 +11,7 @@ from uuid import UUID
 
 from tickets.application.errors import InvalidCommand
 from tickets.application.results import BatchResult, CommentResult, Result, TicketResult, UserResult
+from tickets.domain.rejection import RejectionCode
 from tickets.domain.users import Role, User
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
@@ -89,6 +90,7 @@ class ApproveTicket(TicketCommand[TicketResult]):
 @dataclass(frozen=True, kw_only=True)
 class RejectTicket(TicketCommand[TicketResult]):
     reason: str
+    reason_code: RejectionCode = RejectionCode.UNSPECIFIED
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -104,7 +104,7 @@ async def reject_ticket(
     cmd: RejectTicket, uow: UnitOfWork, clock_and_ids: ClockAndIds
 ) -> TicketResult:
     ticket = await _load(uow, cmd)
-    ticket.reject(cmd.actor, cmd.reason, clock_and_ids.clock.now())
+    ticket.reject(cmd.actor, cmd.reason, clock_and_ids.clock.now(), cmd.reason_code)
     return TicketResult.of(ticket)
 
 

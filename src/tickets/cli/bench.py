@@ -14,7 +14,7 @@ from tickets.cli.core import app, settings_from_env
 from tickets.logging_setup import configure_logging
 
 console = Console()
-SCENARIOS = ("http", "outbox", "lag", "queries", "peer")
+SCENARIOS = ("http", "outbox", "lag", "queries", "peer", "broker")
 
 
 @app.command()
@@ -31,7 +31,15 @@ def bench(
     ] = None,
 ) -> None:
     """Measure the performance targets against baselines run on the same machine."""
-    from tickets.bench import http_load, lag, outbox_delivery, peer, plots, queries
+    from tickets.bench import (
+        broker_publish,
+        http_load,
+        lag,
+        outbox_delivery,
+        peer,
+        plots,
+        queries,
+    )
     from tickets.bench.databases import server
     from tickets.bench.markdown import render
     from tickets.bench.report import Report
@@ -54,12 +62,16 @@ def bench(
     async def outbox_run(r: Report, s: str, q: bool) -> None:
         await outbox_delivery.run(r, s, q, handlers="projections")
 
+    async def broker_run(r: Report, s: str, q: bool) -> None:
+        await broker_publish.run(r, s, q, settings.broker_url)
+
     steps: dict[str, Callable[[Report, str, bool], Coroutine[Any, Any, Any]]] = {
         "http": http_load.run,
         "outbox": outbox_run,
         "lag": lag_run,
         "queries": queries.run,
         "peer": peer.run,
+        "broker": broker_run,
     }
     with server(url, settings.data_dir.resolve() / "bench") as server_url:
         for name in SCENARIOS:

@@ -3,8 +3,11 @@
 Every event names the ticket, the version it produces, the actor and the time.
 ``event_type`` is the versioned name stored in the outbox and event log; an event's
 fields are its stored payload, so a stored event type never changes shape. A new
-version of an event is a new class with its own ``event_type``, added to
-``TicketEvent`` (mypy then points at every ``match`` that must handle it).
+version of an event gets a new ``event_type`` (``….v2``) and replaces the old one
+here: rows of the old version are upcast when the log is read (see
+infrastructure/upcasting.py), so the domain only knows current versions. A new kind
+of event is a new class, added to ``TicketEvent`` (mypy then points at every
+``match`` that must handle it).
 """
 
 from dataclasses import dataclass
@@ -12,6 +15,7 @@ from datetime import datetime
 from typing import ClassVar, get_args
 from uuid import UUID
 
+from tickets.domain.rejection import RejectionCode
 from tickets.domain.status import Action
 
 
@@ -63,10 +67,12 @@ class TicketApproved(StatusChanged):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class TicketRejected(StatusChanged):
-    event_type: ClassVar[str] = "ticket.rejected.v1"
+    # v2 added reason_code; v1 rows in the log are upcast on read (infrastructure/upcasting).
+    event_type: ClassVar[str] = "ticket.rejected.v2"
     action: ClassVar[Action] = Action.REJECT
 
     reason: str
+    reason_code: RejectionCode = RejectionCode.UNSPECIFIED
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -27,6 +27,7 @@ from tickets.domain.events import (
     TicketReopened,
     TicketSubmitted,
 )
+from tickets.domain.rejection import RejectionCode
 from tickets.domain.status import EDITABLE, Action, TicketStatus, next_status
 from tickets.domain.text import CommentBody, Description, Reason, Title
 from tickets.domain.users import Role, User
@@ -129,11 +130,19 @@ class Ticket:
         next_status(self.status, Action.APPROVE)
         self._apply(TicketApproved(**self._event_fields(actor, now)))
 
-    def reject(self, actor: User, reason: str, now: datetime) -> None:
+    def reject(
+        self,
+        actor: User,
+        reason: str,
+        now: datetime,
+        code: RejectionCode = RejectionCode.UNSPECIFIED,
+    ) -> None:
         self._require_decider(actor)
         next_status(self.status, Action.REJECT)
         stated = Reason.parse(reason)
-        self._apply(TicketRejected(**self._event_fields(actor, now), reason=stated.value))
+        self._apply(
+            TicketRejected(**self._event_fields(actor, now), reason=stated.value, reason_code=code)
+        )
 
     def reopen(self, actor: User, now: datetime) -> None:
         self._require_author(actor, "reopen")

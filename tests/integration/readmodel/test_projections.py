@@ -76,7 +76,7 @@ class Story:
 
     async def reject(self, approver: User, reason: str) -> Any:
         command = RejectTicket(actor=approver, ticket_id=self.id, reason=reason)
-        return await self.do(command, "ticket.rejected.v1", approver)
+        return await self.do(command, "ticket.rejected.v2", approver)
 
     async def reopen(self) -> Any:
         command = ReopenTicket(actor=self.author, ticket_id=self.id)

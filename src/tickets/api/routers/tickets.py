@@ -160,6 +160,7 @@ async def reject_ticket(
         ticket_id=ticket_id,
         expected_version=expected_version(request),
         reason=body.reason,
+        reason_code=body.reason_code,
     )
     return await _transition(request, response, command, body)
 

@@ -7,6 +7,10 @@ transaction fails, the handler's messages are retried one per transaction to iso
 the poison; a failed message blocks its ticket's later messages in this batch. A
 message is processed once every subscribed handler has its tracking row, so handlers
 that already succeeded are never run again for it.
+
+A handler whose downstream system is down (``HandlerUnavailable``, e.g. the message
+broker) is an outage, not a poison message: its messages are postponed uncharged, and
+the other handlers' effects of the same batch commit and are tracked as usual.
 """
 
 import asyncio
@@ -18,7 +22,7 @@ from uuid import UUID
 import asyncpg
 
 from tickets.domain.events import DomainEvent
-from tickets.infrastructure.outbox.handlers import Subscription
+from tickets.infrastructure.outbox.handlers import HandlerUnavailable, Subscription
 from tickets.infrastructure.outbox.messages import OutboxMessage
 from tickets.infrastructure.outbox.metrics import OutboxMetrics
 from tickets.infrastructure.outbox.store import Failure, OutboxStore
@@ -30,6 +34,7 @@ class BatchReport:
     delivered: list[UUID] = field(default_factory=list)
     failed: list[Failure] = field(default_factory=list)
     released: list[UUID] = field(default_factory=list)
+    postponed: list[Failure] = field(default_factory=list)
     dead: int = 0
 
 
@@ -83,10 +88,12 @@ class Dispatcher:
     ) -> dict[UUID, Failure]:
         """Deliver to one handler; returns ``failures`` with this handler's added."""
         blocked = {failures[m.id].message.aggregate_id for m in messages if m.id in failures}
-        todo = [
+        todo = [  # by the decoded (upcast) type: a stored v1 row is read as the current version
             m
             for m in messages
-            if subscription.wants(m.event_type) and m.id in events and m.aggregate_id not in blocked
+            if m.id in events
+            and subscription.wants(events[m.id].event_type)
+            and m.aggregate_id not in blocked
         ]
         if not todo:
             return failures
@@ -94,14 +101,18 @@ class Dispatcher:
             try:
                 await self._apply(subscription, todo, events)
                 return failures
+            except HandlerUnavailable as outage:
+                return _postpone(todo, subscription.name, outage, failures)
             except Exception as error:
                 if is_connection_error(error):
                     raise  # the database is gone, not the message: the worker backs off
-        for m in todo:  # one transaction per message isolates the failing one
+        for i, m in enumerate(todo):  # one transaction per message isolates the failing one
             if m.aggregate_id in blocked:
                 continue
             try:
                 await self._apply(subscription, [m], events)
+            except HandlerUnavailable as outage:
+                return _postpone(todo[i:], subscription.name, outage, failures)
             except Exception as error:
                 if is_connection_error(error):
                     raise
@@ -125,13 +136,17 @@ class Dispatcher:
             # and then sees a conflict: only one transaction applies each effect.
             rows = await connection.fetch(track, subscription.name, [m.id for m in messages])
             fresh = {r["message_id"] for r in rows}
-            todo = [events[m.id] for m in messages if m.id in fresh]
-            apply_batch = getattr(subscription.handler, "apply_batch", None)
-            if apply_batch is not None:  # set-based handlers take the batch at once
-                await apply_batch(connection, todo)
+            handler = subscription.handler
+            deliver = getattr(handler, "deliver", None)
+            apply_batch = getattr(handler, "apply_batch", None)
+            if deliver is not None:  # envelope handlers see the outbox message too
+                await deliver(connection, [(m, events[m.id]) for m in messages if m.id in fresh])
+            elif apply_batch is not None:  # set-based handlers take the batch at once
+                await apply_batch(connection, [events[m.id] for m in messages if m.id in fresh])
             else:
-                for event in todo:
-                    await subscription.handler.apply(connection, event)
+                for m in messages:
+                    if m.id in fresh:
+                        await handler.apply(connection, events[m.id])  # type: ignore[union-attr]
         if self.metrics is not None:
             self.metrics.handled(subscription.name, time.perf_counter() - started, len(messages))
 
@@ -149,11 +164,14 @@ class Dispatcher:
             first_failure = failed_at.get(m.aggregate_id)
             if first_failure is not None and m.aggregate_version > first_failure:
                 report.released.append(m.id)  # waits, uncharged, behind its ticket's failure
+            elif m.id in failures and failures[m.id].retry_after is not None:
+                report.postponed.append(failures[m.id])
             elif m.id in failures:
                 report.failed.append(failures[m.id])
             else:
                 report.delivered.append(m.id)
         await self.store.mark_processed(report.delivered)
+        await self.store.postpone(report.postponed)
         for failure in report.failed:
             report.dead += await self.store.record_failure(failure)
         await self.store.release(report.released, worker)
@@ -175,6 +193,18 @@ def is_connection_error(error: BaseException) -> bool:
         | asyncpg.TooManyConnectionsError
         | asyncpg.AdminShutdownError,
     )
+
+
+def _postpone(
+    messages: list[OutboxMessage],
+    handler: str,
+    outage: HandlerUnavailable,
+    failures: dict[UUID, Failure],
+) -> dict[UUID, Failure]:
+    """Record an outage for these messages: retried later, no attempt charged."""
+    for m in messages:
+        failures[m.id] = Failure(m, handler, _describe(outage), outage.retry_after)
+    return failures
 
 
 def _describe(error: BaseException) -> str:

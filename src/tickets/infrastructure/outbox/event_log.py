@@ -16,12 +16,13 @@ import asyncpg
 
 from tickets.domain.events import DomainEvent
 from tickets.infrastructure.serialization import event_from_payload
+from tickets.infrastructure.upcasting import current_type
 
 T = "tickets.outbox_messages"
 DELIVERABLE = f"""m.status <> 'discarded' AND NOT EXISTS (
     SELECT 1 FROM {T} d WHERE d.aggregate_id = m.aggregate_id AND d.status = 'dead'
        AND d.aggregate_version <= m.aggregate_version)"""
-COLUMNS = "m.id, m.position, m.event_type, m.payload"
+COLUMNS = "m.id, m.position, m.event_type, m.payload, m.metadata ->> 'correlation_id' AS cid"
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class LoggedEvent:
     message_id: UUID
     position: int
     event: DomainEvent
+    correlation_id: str | None = None
 
 
 @dataclass
@@ -93,9 +95,9 @@ class EventLog:
             f"""SELECT id, event_type, extract(epoch FROM now() - occurred_at)::float8 AS age
                   FROM {T} WHERE status = 'pending' ORDER BY position LIMIT 100000"""
         )
-        return [(r["id"], r["event_type"], r["age"]) for r in rows]
+        return [(r["id"], current_type(r["event_type"]), r["age"]) for r in rows]
 
 
 def _logged(row: asyncpg.Record) -> LoggedEvent:
     event = event_from_payload(row["event_type"], row["payload"])
-    return LoggedEvent(row["id"], row["position"], event)
+    return LoggedEvent(row["id"], row["position"], event, row["cid"])

@@ -1,5 +1,6 @@
 """How the dispatcher sees an event handler, and where its tracking rows live."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -7,6 +8,7 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 from tickets.domain.events import DomainEvent
+from tickets.infrastructure.outbox.messages import OutboxMessage
 
 Connection = asyncpg.Connection | PoolConnectionProxy
 """A connection, or the pool's proxy of one: handlers use either the same way."""
@@ -23,6 +25,31 @@ class EventHandler(Protocol):
     async def apply(self, connection: Connection, event: DomainEvent) -> None: ...
 
 
+class EnvelopeHandler(Protocol):
+    """A handler that needs each event's outbox envelope (message id, correlation id),
+    such as a publisher to another system. ``deliver`` runs inside the transaction that
+    holds the batch's tracking rows: they commit only if it returns."""
+
+    name: str
+    event_types: frozenset[str]
+
+    async def deliver(
+        self, connection: Connection, messages: Sequence[tuple[OutboxMessage, DomainEvent]]
+    ) -> None: ...
+
+
+class HandlerUnavailable(Exception):
+    """The handler's downstream system cannot be reached: an outage, not a bad message.
+
+    The dispatcher leaves the messages pending and uncharged (never parked as dead for
+    an outage) and tries again after ``retry_after`` seconds.
+    """
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 @dataclass(frozen=True)
 class Subscription:
     """A handler bound to the database that holds its effects and its tracking rows.
@@ -31,7 +58,7 @@ class Subscription:
     same transaction as the effect is what makes a redelivery harmless.
     """
 
-    handler: EventHandler
+    handler: EventHandler | EnvelopeHandler
     pool: asyncpg.Pool
     tracking_table: str = "tickets.processed_messages"
     name_column: str = "handler"

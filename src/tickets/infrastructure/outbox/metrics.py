@@ -17,6 +17,11 @@ class OutboxMetrics:
         self.retried = Counter(
             "tickets_outbox_retried", "Failed deliveries scheduled for retry", registry=registry
         )
+        self.postponed = Counter(
+            "tickets_outbox_postponed",
+            "Deliveries postponed, uncharged, because a handler's downstream was down",
+            registry=registry,
+        )
         self.dead = Counter(
             "tickets_outbox_dead_lettered", "Messages parked as dead letters", registry=registry
         )
@@ -49,6 +54,7 @@ class OutboxMetrics:
         self.delivered.inc(len(report.delivered))
         self.retried.inc(len(report.failed) - report.dead)
         self.dead.inc(report.dead)
+        self.postponed.inc(len(report.postponed))
 
     def observe_queue(self, stats: "QueueStats", age_seconds: float) -> None:
         self.pending.set(stats.pending)

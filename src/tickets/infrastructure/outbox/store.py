@@ -75,6 +75,14 @@ RECORD_ATTEMPT = """
 INSERT INTO tickets.outbox_attempts (message_id, attempt, handler, error) VALUES ($1, $2, $3, $4)
 """
 
+# An outage is not the message's fault: no attempt is counted, so it is never parked
+# as dead for it; it only waits (and its ticket's later versions wait behind it).
+POSTPONE = f"""
+UPDATE {T} SET claimed_by = NULL, claimed_until = NULL, last_error = $2,
+               next_attempt_at = now() + make_interval(secs => $3)
+ WHERE id IN ({LOCKED}) AND status = 'pending'
+"""
+
 RELEASE = f"""
 UPDATE {T} SET claimed_by = NULL, claimed_until = NULL
  WHERE id IN ({LOCKED}) AND claimed_by = $2 AND status = 'pending'
@@ -100,6 +108,8 @@ class Failure:
     message: OutboxMessage
     handler: str
     error: str
+    retry_after: float | None = None
+    """Set for an outage of the handler's downstream: retry then, uncharged."""
 
 
 @dataclass(frozen=True)
@@ -130,6 +140,14 @@ class OutboxStore:
     async def release(self, ids: list[UUID], worker: str) -> None:
         if ids:
             await self.pool.execute(RELEASE, ids, worker)
+
+    async def postpone(self, failures: list[Failure]) -> None:
+        """Leave these messages pending, uncharged, until their ``retry_after``."""
+        if failures:
+            delay = max(f.retry_after or 0.0 for f in failures)
+            await self.pool.execute(
+                POSTPONE, [f.message.id for f in failures], failures[0].error, delay
+            )
 
     async def record_failure(self, failure: Failure) -> bool:
         """Count the attempt and schedule a retry; True when the message is now dead."""

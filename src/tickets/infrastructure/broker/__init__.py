@@ -1,0 +1,1 @@
+"""Integration events on a message broker (RabbitMQ), published from the outbox."""

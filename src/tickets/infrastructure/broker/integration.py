@@ -1,0 +1,127 @@
+"""The public integration schema: what other services receive for each domain event.
+
+Internal events may change shape freely; this module is the one mapping from them to
+the published contract, documented in docs/asyncapi.yaml (a test checks the two agree).
+A body is built field by field here, never by dumping the internal payload, so an
+internal rename cannot leak out by accident.
+
+Every body has the same envelope (event id and type, ticket id and version, time,
+actor) and a ``data`` object specific to the event type. The routing key is the
+versioned integration event type, e.g. ``ticket.approved.v1``.
+"""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from tickets.domain.events import (
+    CommentAdded,
+    DomainEvent,
+    TicketApproved,
+    TicketCreated,
+    TicketEdited,
+    TicketRejected,
+    TicketReopened,
+    TicketSubmitted,
+)
+
+SCHEMA_SOURCE = "tickets"
+
+
+@dataclass(frozen=True, slots=True)
+class IntegrationMessage:
+    """One message to publish: routing key, AMQP properties and the JSON body."""
+
+    routing_key: str
+    message_id: str
+    correlation_id: str | None
+    timestamp: datetime
+    headers: dict[str, Any]
+    body: bytes
+
+
+DataMapper = Callable[[Any], dict[str, Any]]
+
+
+def _no_data(event: DomainEvent) -> dict[str, Any]:
+    return {}
+
+
+def _title(event: TicketCreated | TicketEdited) -> dict[str, Any]:
+    return {"title": event.title, "description": event.description}
+
+
+def _rejected_v1(event: TicketRejected) -> dict[str, Any]:
+    return {"reason": event.reason}
+
+
+def _rejected_v2(event: TicketRejected) -> dict[str, Any]:
+    return {"reason": event.reason, "reason_code": event.reason_code.value}
+
+
+def _comment(event: CommentAdded) -> dict[str, Any]:
+    return {"comment_id": str(event.comment_id), "body": event.body}
+
+
+# Internal event class -> the integration event types it is published as, each with
+# its ``data`` mapper. Several entries for one class publish an old version next to
+# its successor during the deprecation window (policy: docs/integration-events.md);
+# they share the message_id, so a consumer bound to both handles the event once.
+PUBLISHED: dict[type[DomainEvent], tuple[tuple[str, DataMapper], ...]] = {
+    TicketCreated: (("ticket.created.v1", _title),),
+    TicketEdited: (("ticket.edited.v1", _title),),
+    TicketSubmitted: (("ticket.submitted.v1", _no_data),),
+    TicketApproved: (("ticket.approved.v1", _no_data),),
+    # v2 (with reason_code) first; v1 is deprecated and published until 2027-03-01.
+    TicketRejected: (("ticket.rejected.v2", _rejected_v2), ("ticket.rejected.v1", _rejected_v1)),
+    TicketReopened: (("ticket.reopened.v1", _no_data),),
+    CommentAdded: (("comment.added.v1", _comment),),
+}
+
+
+def published_types() -> list[str]:
+    """Every integration event type (routing key) the service can publish."""
+    return sorted(key for mappers in PUBLISHED.values() for key, _ in mappers)
+
+
+def body_of(
+    event_type: str, message_id: UUID, event: DomainEvent, data: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "event_id": str(message_id),
+        "event_type": event_type,
+        "source": SCHEMA_SOURCE,
+        "ticket_id": str(event.ticket_id),
+        "ticket_version": event.version,
+        "occurred_at": event.occurred_at.isoformat(),
+        "actor": {"id": str(event.actor_id), "name": event.actor_name},
+        "data": data,
+    }
+
+
+def integration_messages(
+    message_id: UUID, correlation_id: str | None, event: DomainEvent
+) -> list[IntegrationMessage]:
+    """The messages one committed event is published as (KeyError: not mapped)."""
+    messages = []
+    for event_type, mapper in PUBLISHED[type(event)]:
+        body = body_of(event_type, message_id, event, mapper(event))
+        messages.append(
+            IntegrationMessage(
+                routing_key=event_type,
+                message_id=str(message_id),
+                correlation_id=correlation_id,
+                timestamp=event.occurred_at,
+                headers={
+                    "ticket_id": str(event.ticket_id),
+                    "ticket_version": event.version,
+                    "correlation_id": correlation_id or "",
+                    "event_type": event_type,
+                },
+                body=json.dumps(body, separators=(",", ":")).encode(),
+            )
+        )
+    return messages

@@ -1,0 +1,185 @@
+"""One publishing connection to RabbitMQ: publisher confirms, reconnect with backoff,
+and the state that readiness and /metrics report.
+
+A publish counts only when the broker confirmed every message of it. Any failure on
+the way (connection refused or cut, a channel closed, a negative or missing confirm
+within ``confirm_timeout``) is an outage: it raises ``HandlerUnavailable``, which
+leaves the messages pending in the outbox, uncharged, until the next try. While the
+broker is down, calls fail at once until the backoff has passed, so a worker does not
+wait on connect timeouts for every batch.
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
+
+import aio_pika
+from aio_pika.abc import AbstractConnection, AbstractExchange
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+from tickets.infrastructure.broker.integration import IntegrationMessage
+from tickets.infrastructure.outbox.handlers import HandlerUnavailable
+
+log = logging.getLogger("tickets.broker")
+
+
+def quiet_client_logs() -> None:
+    """aiormq logs every failed connect and lost connection, with a traceback; the
+    callers here report an outage in one line of their own instead."""
+    logging.getLogger("aiormq.connection").setLevel(logging.CRITICAL)
+
+
+class BrokerMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.connected = Gauge(
+            "tickets_broker_connected",
+            "1 while the publishing connection to the message broker is up",
+            registry=registry,
+        )
+        self.published = Counter(
+            "tickets_broker_published", "Messages confirmed by the broker", registry=registry
+        )
+        self.failures = Counter(
+            "tickets_broker_publish_failures",
+            "Publish attempts that failed for a broker outage (messages stay pending)",
+            registry=registry,
+        )
+
+
+class BrokerLink:
+    def __init__(
+        self,
+        url: str,
+        exchange: str,
+        metrics: BrokerMetrics | None = None,
+        confirm_timeout: float = 10.0,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 30.0,
+    ) -> None:
+        self.url = url
+        self.exchange_name = exchange
+        self.metrics = metrics
+        self.confirm_timeout = confirm_timeout
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.state = "idle"  # idle (never used) | connected | unreachable
+        self.last_error = ""
+        self.down_since: float | None = None
+        self._backoff = backoff_base
+        self._next_try = 0.0
+        self._connection: AbstractConnection | None = None
+        self._exchange: AbstractExchange | None = None
+        self._lock = asyncio.Lock()
+        quiet_client_logs()
+
+    def problem(self) -> str | None:
+        """Why the broker is not usable now, for readiness (None when it is)."""
+        if self.state != "unreachable" or self.down_since is None:
+            return None
+        for_seconds = time.monotonic() - self.down_since
+        return f"message broker unreachable for {for_seconds:.0f}s ({self.last_error})"
+
+    async def publish(self, messages: Sequence[IntegrationMessage]) -> None:
+        """Publish in order on one channel; return once the broker confirmed them all."""
+        if not messages:
+            return
+        exchange = await self._exchange_or_raise()
+        try:
+            async with asyncio.timeout(self.confirm_timeout):
+                # Pipelined: all are sent, in order, before the first confirm is awaited.
+                # One channel keeps them in order on the broker, so a ticket's versions
+                # reach every queue in version order.
+                results = await asyncio.gather(
+                    *(
+                        exchange.publish(amqp_message(m), m.routing_key, mandatory=False)
+                        for m in messages
+                    ),
+                    return_exceptions=True,
+                )
+            refused = [r for r in results if isinstance(r, BaseException)]
+            if refused:  # a nack, or the channel closed under the publish
+                raise refused[0]
+        except Exception as error:  # any failure here is the broker's, not the message's
+            await self._lost(error)
+            raise HandlerUnavailable(f"publish failed: {self.last_error}", self._backoff) from error
+        if self.metrics is not None:
+            self.metrics.published.inc(len(messages))
+
+    async def close(self) -> None:
+        connection, self._connection, self._exchange = self._connection, None, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(connection.close(), 5)
+
+    async def declare(self) -> AbstractExchange:
+        """Connect (if needed) and return the durable topic exchange."""
+        return await self._exchange_or_raise()
+
+    async def _exchange_or_raise(self) -> AbstractExchange:
+        exchange = self._exchange
+        if exchange is not None and self._connection is not None and not self._connection.is_closed:
+            return exchange
+        async with self._lock:  # concurrent claim loops share one connection
+            if self._exchange is not None and self._connection is not None:
+                if not self._connection.is_closed:
+                    return self._exchange
+                await self._lost(ConnectionError("connection closed"))
+            wait = self._next_try - time.monotonic()
+            if wait > 0:
+                raise HandlerUnavailable(f"broker unreachable: {self.last_error}", wait)
+            connection: AbstractConnection | None = None
+            try:
+                async with asyncio.timeout(self.confirm_timeout):
+                    connection = await aio_pika.connect(self.url)
+                    channel = await connection.channel(publisher_confirms=True)
+                    exchange = await channel.declare_exchange(
+                        self.exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
+                    )
+            except Exception as error:
+                if connection is not None:  # connected, but no channel or exchange
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(connection.close(), 5)
+                await self._lost(error)
+                raise HandlerUnavailable(
+                    f"broker unreachable: {self.last_error}", self._backoff
+                ) from error
+            self._connection, self._exchange = connection, exchange
+            self._connected()
+            return exchange
+
+    def _connected(self) -> None:
+        if self.state == "unreachable":
+            log.warning("message broker reachable again; publishing the backlog")
+        self.state, self.down_since, self._backoff = "connected", None, self.backoff_base
+        if self.metrics is not None:
+            self.metrics.connected.set(1)
+
+    async def _lost(self, error: BaseException) -> None:
+        self.last_error = f"{type(error).__name__}: {error}"[:300]
+        if self.state != "unreachable":  # one line per outage, not per try
+            log.warning("message broker unreachable (%s); events stay pending", self.last_error)
+            self.down_since = time.monotonic()
+        else:
+            self._backoff = min(self._backoff * 2, self.backoff_cap)
+        self.state = "unreachable"
+        self._next_try = time.monotonic() + self._backoff
+        if self.metrics is not None:
+            self.metrics.connected.set(0)
+            self.metrics.failures.inc()
+        await self.close()
+
+
+def amqp_message(message: IntegrationMessage) -> aio_pika.Message:
+    return aio_pika.Message(
+        message.body,
+        message_id=message.message_id,
+        correlation_id=message.correlation_id,
+        content_type="application/json",
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        timestamp=message.timestamp,
+        type=message.routing_key,
+        app_id="tickets",
+        headers=message.headers,
+    )

@@ -1,0 +1,42 @@
+"""The outbox's ``broker`` handler: every committed event, published with confirms.
+
+Delivery is at-least-once, and consumers deduplicate on ``message_id`` (the outbox
+message id). The dispatcher inserts this handler's tracking rows, then calls
+``deliver``, which returns only after the broker confirmed every message; the rows
+commit after that. A crash or a lost database between the confirm and that commit
+leaves the messages untracked, so they are published again: a duplicate, never a loss.
+Exactly-once is impossible here, since the broker and the database share no
+transaction. The tracking rows do make the common redelivery harmless: a message
+whose rows committed is never published again, and of two workers holding the same
+message (an expired lease), the second waits on the first's rows and skips it.
+"""
+
+from collections.abc import Sequence
+
+from tickets.domain.events import EVENT_TYPES, DomainEvent
+from tickets.infrastructure.broker.integration import integration_messages
+from tickets.infrastructure.broker.link import BrokerLink
+from tickets.infrastructure.outbox.handlers import Connection
+from tickets.infrastructure.outbox.messages import OutboxMessage
+
+
+class BrokerPublisher:
+    name = "broker"
+    event_types = frozenset(EVENT_TYPES)
+
+    def __init__(self, link: BrokerLink) -> None:
+        self.link = link
+
+    async def deliver(
+        self, connection: Connection, messages: Sequence[tuple[OutboxMessage, DomainEvent]]
+    ) -> None:
+        # Mapping first: a message that cannot be mapped is poison (a bug), charged and
+        # eventually parked; only the publish itself can be an outage.
+        outgoing = [
+            out
+            for message, event in messages
+            for out in integration_messages(
+                message.id, message.metadata.get("correlation_id"), event
+            )
+        ]
+        await self.link.publish(outgoing)
