@@ -32,6 +32,12 @@ def escape_control_characters(
     return event
 
 
+def quieter(level: str, floor: str) -> str:
+    """The less verbose of two level names."""
+    numbers = [logging.getLevelName(name.upper()) for name in (level, floor)]
+    return str(logging.getLevelName(max(numbers)))
+
+
 def configure_logging(fmt: str = "console", level: str = "INFO") -> None:
     """Route structlog and the standard library to stderr in ``fmt`` (console or json)."""
     level_number = logging.getLevelName(level.upper())

@@ -186,23 +186,27 @@ def test_migrate_is_quiet_and_says_which_database(tmp_path: Path, fresh_database
     assert len(again.stderr.strip().splitlines()) <= 2, again.stderr
 
 
-def test_seed_gives_each_command_its_own_id(tmp_path: Path, fresh_database: str) -> None:
+def _seed_log(tmp_path: Path, database: str, *flags: str) -> list[dict[str, object]]:
     result = run(
         tmp_path,
         "seed",
-        "--tickets",
-        "2",
-        "--batch",
-        "1",
-        "--workers",
-        "0",
-        TICKETS_DATABASE_URL=fresh_database,
+        *("--tickets", "2", "--batch", "1", "--workers", "0", *flags),
+        TICKETS_DATABASE_URL=database,
         TICKETS_JWT_SECRET=TEST_SECRET,
         TICKETS_LOG_LEVEL="INFO",
         TICKETS_LOG_FORMAT="json",
     )
     assert result.returncode == 0, result.stderr
-    events = [json.loads(line) for line in result.stderr.splitlines()]
+    return [json.loads(line) for line in result.stderr.splitlines()]
+
+
+def test_seed_logs_no_command_lines_by_default(tmp_path: Path, fresh_database: str) -> None:
+    events = _seed_log(tmp_path, fresh_database)
+    assert not [e for e in events if "command_id" in e], events
+
+
+def test_seed_gives_each_command_its_own_id(tmp_path: Path, fresh_database: str) -> None:
+    events = _seed_log(tmp_path, fresh_database, "--verbose")
     ids = [e["command_id"] for e in events if "command_id" in e]
     assert len(ids) >= 47 + 2, "every user and every batch is a logged command"
     assert len(ids) == len(set(ids)), "command ids repeat"

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from tickets.cli.core import app, settings_from_env
+from tickets.logging_setup import configure_logging, quieter
 
 out = Console()
 VACUUM_SECONDS = 1800.0
@@ -27,14 +28,17 @@ def seed(
         int, typer.Option(min=0, max=16, help="worker processes projecting meanwhile")
     ] = 2,
     random_seed: Annotated[int, typer.Option(help="for a repeatable dataset")] = 7,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="log every command (the progress bars say enough)")
+    ] = False,
 ) -> None:
     """Create users and N tickets in every status, with comments, through the message
     bus (one RunBatch command, so one unit of work, per batch), then wait until they are
     projected."""
-    asyncio.run(_seed(tickets, batch, workers, random_seed))
+    asyncio.run(_seed(tickets, batch, workers, random_seed, verbose))
 
 
-async def _seed(count: int, batch: int, workers: int, random_seed: int) -> None:
+async def _seed(count: int, batch: int, workers: int, random_seed: int, verbose: bool) -> None:
     from tickets.application.commands import RegisterUser, RunBatch
     from tickets.application.handlers import ClockAndIds
     from tickets.application.ports import MessageContext
@@ -44,7 +48,10 @@ async def _seed(count: int, batch: int, workers: int, random_seed: int) -> None:
     from tickets.infrastructure.system import RandomIds
 
     rng = random.Random(random_seed)
-    async with open_runtime(settings_from_env()) as runtime:
+    settings = settings_from_env()
+    if not verbose:  # one log line per seeded command would bury the progress bars
+        configure_logging(settings.log_format, quieter(settings.log_level, "WARNING"))
+    async with open_runtime(settings) as runtime:
         correlation_id = f"seed-{uuid.uuid4().hex[:8]}"
 
         def context() -> MessageContext:

@@ -14,10 +14,10 @@ def sqlalchemy_url(url: str) -> str:
     return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
 
 
-def as_unavailable(error: BaseException | None) -> ServiceUnavailable | None:
-    """ServiceUnavailable when ``error`` means the database cannot be reached (down,
-    restarting, out of connections, or no pooled connection in time), else None."""
-    lost = isinstance(
+def is_connection_error(error: BaseException | None) -> bool:
+    """The database could not be reached: down, restarting, out of connections, or no
+    pooled connection in time. No retry count is charged for these."""
+    return isinstance(
         error,
         OSError
         | TimeoutError
@@ -27,4 +27,10 @@ def as_unavailable(error: BaseException | None) -> ServiceUnavailable | None:
         | asyncpg.TooManyConnectionsError
         | asyncpg.AdminShutdownError,
     )
-    return ServiceUnavailable("the database is unavailable") if lost else None
+
+
+def as_unavailable(error: BaseException | None) -> ServiceUnavailable | None:
+    """ServiceUnavailable when ``error`` means the database cannot be reached, else None."""
+    if is_connection_error(error):
+        return ServiceUnavailable("the database is unavailable")
+    return None

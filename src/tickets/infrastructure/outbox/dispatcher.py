@@ -19,9 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from uuid import UUID
 
-import asyncpg
-
 from tickets.domain.events import DomainEvent
+from tickets.infrastructure.database import is_connection_error
 from tickets.infrastructure.outbox.handlers import HandlerUnavailable, Subscription
 from tickets.infrastructure.outbox.messages import OutboxMessage
 from tickets.infrastructure.outbox.metrics import OutboxMetrics
@@ -178,21 +177,6 @@ class Dispatcher:
         if self.metrics is not None:
             self.metrics.settled(report)
         return report
-
-
-def is_connection_error(error: BaseException) -> bool:
-    """Errors that mean the database could not be reached, which no retry count
-    should be charged for."""
-    return isinstance(
-        error,
-        OSError
-        | asyncio.TimeoutError
-        | asyncpg.PostgresConnectionError
-        | asyncpg.InterfaceError
-        | asyncpg.CannotConnectNowError
-        | asyncpg.TooManyConnectionsError
-        | asyncpg.AdminShutdownError,
-    )
 
 
 def _postpone(

@@ -10,7 +10,8 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from tickets.infrastructure.outbox.dispatcher import Dispatcher, is_connection_error
+from tickets.infrastructure.database import is_connection_error
+from tickets.infrastructure.outbox.dispatcher import Dispatcher
 from tickets.infrastructure.outbox.metrics import OutboxMetrics
 from tickets.infrastructure.outbox.pool import connect
 from tickets.infrastructure.outbox.store import OutboxStore
