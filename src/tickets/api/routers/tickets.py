@@ -109,38 +109,35 @@ async def edit_ticket(
     return await _transition(request, response, command, idempotent=False)
 
 
-@router.post(
-    "/{ticket_id}/submit",
-    summary="Submit a draft for approval (author only)",
-    openapi_extra=POST_COMMAND,
-)
-async def submit_ticket(
-    ticket_id: UUID,
-    request: Request,
-    response: Response,
-    user: CurrentUser,
-    body: NoBody | None = None,
-) -> TicketOut:
-    version = expected_version(request)
-    command = SubmitTicket(actor=user, ticket_id=ticket_id, expected_version=version)
-    return await _transition(request, response, command)
+def _bodiless_transition(
+    action: str, summary: str, command_type: type[TicketCommand[TicketResult]]
+) -> None:
+    """Register ``POST /tickets/{ticket_id}/<action>``, a transition that takes no body."""
+
+    async def endpoint(
+        ticket_id: UUID,
+        request: Request,
+        response: Response,
+        user: CurrentUser,
+        body: NoBody | None = None,
+    ) -> TicketOut:
+        version = expected_version(request)
+        command = command_type(actor=user, ticket_id=ticket_id, expected_version=version)
+        return await _transition(request, response, command)
+
+    router.add_api_route(
+        f"/{{ticket_id}}/{action}",
+        endpoint,
+        methods=["POST"],
+        summary=summary,
+        openapi_extra=POST_COMMAND,
+        name=f"{action}_ticket",
+        response_model=TicketOut,
+    )
 
 
-@router.post(
-    "/{ticket_id}/approve",
-    summary="Approve a submitted ticket (approvers)",
-    openapi_extra=POST_COMMAND,
-)
-async def approve_ticket(
-    ticket_id: UUID,
-    request: Request,
-    response: Response,
-    user: CurrentUser,
-    body: NoBody | None = None,
-) -> TicketOut:
-    version = expected_version(request)
-    command = ApproveTicket(actor=user, ticket_id=ticket_id, expected_version=version)
-    return await _transition(request, response, command)
+_bodiless_transition("submit", "Submit a draft for approval (author only)", SubmitTicket)
+_bodiless_transition("approve", "Approve a submitted ticket (approvers)", ApproveTicket)
 
 
 @router.post(
@@ -165,21 +162,7 @@ async def reject_ticket(
     return await _transition(request, response, command, body)
 
 
-@router.post(
-    "/{ticket_id}/reopen",
-    summary="Reopen a rejected ticket as a draft (author)",
-    openapi_extra=POST_COMMAND,
-)
-async def reopen_ticket(
-    ticket_id: UUID,
-    request: Request,
-    response: Response,
-    user: CurrentUser,
-    body: NoBody | None = None,
-) -> TicketOut:
-    version = expected_version(request)
-    command = ReopenTicket(actor=user, ticket_id=ticket_id, expected_version=version)
-    return await _transition(request, response, command)
+_bodiless_transition("reopen", "Reopen a rejected ticket as a draft (author)", ReopenTicket)
 
 
 @router.post(
