@@ -38,7 +38,7 @@ async def current_user(
 ) -> User:
     if credentials is None:
         raise InvalidToken("a bearer token is required", "auth.missing_token")
-    return services_of(request).tokens.user_for(credentials.credentials)
+    return await services_of(request).tokens.user_for(credentials.credentials)
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
