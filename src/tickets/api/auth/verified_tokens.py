@@ -39,8 +39,11 @@ class VerifiedTokens:
     Why this is correct with several API processes: the table is the one source, and
     each process re-reads a user's roles at most ``roles_ttl`` after it last read them,
     so a change made by any process is in effect in every process within ``roles_ttl``
-    seconds (plus a request already past this check); the process that made the change
-    forgets its copy at once (``forget_user``). The hot path stays a dictionary lookup:
+    seconds (plus a request already past this check): an entry expires ``roles_ttl``
+    after its read *began*, so whatever it read is never older than that. The process
+    that made the change forgets its copy at once (``forget_user``; a read in flight
+    may still put the old roles back, within the same bound). The hot path stays a
+    dictionary lookup:
     one indexed query per active user per ``roles_ttl`` per process. Tokens of an
     identity provider carry the provider's roles, which the provider changes.
     """
@@ -75,11 +78,15 @@ class VerifiedTokens:
             hit = await self._verify(token)
             _remember(self._users, token, hit, self._capacity)
         user, expires, local = hit
-        if self._clock() >= expires:
+        now = self._clock()
+        if now >= expires:
             self._users.pop(token, None)
             raise InvalidToken(EXPIRED, "auth.token_expired")
         if local and self._user_roles is not None:
-            return await self._with_current_roles(user)
+            known = self._current.get(user.id)
+            if known is not None and now < known[1]:  # the hot path: no await, no query
+                return known[0]
+            return await self._with_current_roles(user, now)
         return user
 
     def forget_user(self, user_id: UUID) -> None:
@@ -104,11 +111,7 @@ class VerifiedTokens:
             _remember(self._provisioned, user.id, name, self._capacity)
         return user if name == user.name else User(user.id, name, user.roles)
 
-    async def _with_current_roles(self, user: User) -> User:
-        now = self._clock()
-        known = self._current.get(user.id)
-        if known is not None and now < known[1]:
-            return known[0]
+    async def _with_current_roles(self, user: User, now: float) -> User:
         assert self._user_roles is not None
         # Concurrent first requests of one user may each read the roles: harmless, the
         # same row, and the last one remembered is as fresh as any.
