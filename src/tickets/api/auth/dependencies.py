@@ -11,7 +11,8 @@ from tickets.domain.users import User
 
 _bearer = HTTPBearer(
     auto_error=False,
-    description="A JWT from POST /auth/token (dev login) or `tickets token`.",
+    description="A JWT from POST /auth/token (dev login) or `tickets token`, or an "
+    "access token of the configured identity provider (TICKETS_JWT_JWKS_URL).",
 )
 
 
