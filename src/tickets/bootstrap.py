@@ -322,6 +322,7 @@ async def running_worker(
 
 @asynccontextmanager
 async def api_services(settings: Settings) -> AsyncIterator[ApiServices]:
+    external = identity_provider(settings)  # checked before anything starts
     async with open_runtime(settings) as runtime, contextlib.AsyncExitStack() as stack:
         worker = None
         if settings.run_worker:
@@ -340,7 +341,7 @@ async def api_services(settings: Settings) -> AsyncIterator[ApiServices]:
             tokens=VerifiedTokens(
                 runtime.auth,
                 user_roles=SqlUserRoles(runtime.pool),
-                external=identity_provider(settings),
+                external=external,
                 provision=provisioning(runtime.bus),
             ),
             registry=runtime.registry,
