@@ -38,7 +38,6 @@ def set_role(
     async def run() -> UserResult:
         async with open_runtime(settings_from_env()) as runtime:
             outcome = await runtime.bus.handle(command, MessageContext(correlation_id="cli"))
-            assert isinstance(outcome.result, UserResult)
             return outcome.result
 
     try:

@@ -13,7 +13,6 @@ from tickets.api.auth.jwks import JwksVerifier
 from tickets.api.auth.tokens import EXPIRED, AuthConfig, InvalidToken, verify_token_until
 from tickets.application.messagebus import MessageBus
 from tickets.application.ports import MessageContext
-from tickets.application.results import UserResult
 from tickets.application.users import ProvisionUser, UserRoles
 from tickets.domain.users import User
 
@@ -128,9 +127,7 @@ def provisioning(bus: MessageBus) -> Provision:
 
     async def provision(user: User) -> User:
         command = ProvisionUser(user_id=user.id, name=user.name, roles=user.roles)
-        result = (await bus.handle(command, MessageContext(correlation_id="auth"))).result
-        assert isinstance(result, UserResult)
-        return User(result.id, result.name, frozenset(result.roles))
+        return (await bus.handle(command, MessageContext(correlation_id="auth"))).result.user()
 
     return provision
 

@@ -50,6 +50,5 @@ async def set_role(
 ) -> UserOut:
     command = ChangeUserRole(actor=user, user_id=user_id, role=body.role)
     result = (await run_command(request, command, idempotent=False)).result
-    assert isinstance(result, UserResult)
     services.tokens.forget_user(user_id)
     return UserOut.of(result)
