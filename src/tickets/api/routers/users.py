@@ -45,7 +45,7 @@ class UserOut(BaseModel):
     "provider's roles: change those there.",
     responses={404: {"model": ProblemOut, "description": "no such user"}},
 )
-async def set_role(
+async def set_user_role(
     user_id: UUID, body: RoleBody, request: Request, services: Services, user: CurrentUser
 ) -> UserOut:
     command = ChangeUserRole(actor=user, user_id=user_id, role=body.role)
