@@ -17,8 +17,9 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from tickets.api.app import create_app
+from tickets.api.auth.jwks import JwksConfig, JwksVerifier
 from tickets.api.auth.tokens import AuthConfig
-from tickets.api.auth.verified_tokens import VerifiedTokens
+from tickets.api.auth.verified_tokens import VerifiedTokens, provisioning
 from tickets.api.services import ApiServices
 from tickets.application.behaviours import default_behaviours
 from tickets.application.dead_letter_admin import DeadLetterAdministration
@@ -41,6 +42,7 @@ from tickets.infrastructure.outbox.retry import RetryPolicy
 from tickets.infrastructure.outbox.store import OutboxStore
 from tickets.infrastructure.outbox.worker import OutboxWorker, WorkerConfig
 from tickets.infrastructure.reachability import check_reachable, describe
+from tickets.infrastructure.repositories import SqlUserRoles
 from tickets.infrastructure.system import RandomIds, SystemClock
 from tickets.infrastructure.unit_of_work import (
     COMMAND_SESSION,
@@ -145,7 +147,12 @@ def broker_link(settings: Settings, registry: CollectorRegistry | None) -> Broke
 
 def check_settings(settings: Settings) -> None:
     """Refuse settings that cannot work together, before anything is started."""
-    if settings.jwt_secret is None and not settings.embedded:
+    if settings.jwt_jwks_url is not None and "jwt_issuer" not in settings.model_fields_set:
+        raise ConfigurationError(
+            "TICKETS_JWT_JWKS_URL needs TICKETS_JWT_ISSUER: the provider's issuer "
+            "(the iss claim of its tokens)"
+        )
+    if settings.jwt_secret is None and not settings.embedded and settings.local_tokens_enabled():
         raise ConfigurationError(
             "TICKETS_JWT_SECRET is required with an external database (TICKETS_DATABASE_URL): "
             "set it to 32+ random bytes, e.g. "
@@ -224,6 +231,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             audience=settings.jwt_audience,
             ttl_seconds=settings.token_ttl_seconds,
             dev_login=settings.dev_login_enabled(),
+            local_tokens=settings.local_tokens_enabled(),
         )
         policy = RetryPolicy(
             settings.outbox_retry_base_seconds,
@@ -256,10 +264,31 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         )
 
 
+def identity_provider(settings: Settings) -> JwksVerifier | None:
+    """The verifier of an identity provider's tokens, when TICKETS_JWT_JWKS_URL is set."""
+    if settings.jwt_jwks_url is None:
+        return None
+    if "jwt_issuer" not in settings.model_fields_set:
+        raise ConfigurationError(
+            "TICKETS_JWT_JWKS_URL needs TICKETS_JWT_ISSUER: the provider's issuer "
+            "(the iss claim of its tokens)"
+        )
+    return JwksVerifier(
+        JwksConfig(
+            url=settings.jwt_jwks_url,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            roles_claim=settings.jwt_roles_claim,
+        )
+    )
+
+
 def jwt_secret(settings: Settings, data_dir: Path) -> str:
     """The configured secret or, in embedded mode only, one generated and kept on disk."""
     if settings.jwt_secret is not None:
         return settings.jwt_secret.get_secret_value()
+    if not settings.embedded and not settings.local_tokens_enabled():
+        return secrets.token_urlsafe(48)  # signs and verifies nothing: no HS256 tokens
     check_settings(settings)
     path = data_dir / "jwt_secret"
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -293,6 +322,7 @@ async def running_worker(
 
 @asynccontextmanager
 async def api_services(settings: Settings) -> AsyncIterator[ApiServices]:
+    external = identity_provider(settings)  # checked before anything starts
     async with open_runtime(settings) as runtime, contextlib.AsyncExitStack() as stack:
         worker = None
         if settings.run_worker:
@@ -308,7 +338,12 @@ async def api_services(settings: Settings) -> AsyncIterator[ApiServices]:
         yield ApiServices(
             bus=runtime.bus,
             auth=runtime.auth,
-            tokens=VerifiedTokens(runtime.auth),
+            tokens=VerifiedTokens(
+                runtime.auth,
+                user_roles=SqlUserRoles(runtime.pool),
+                external=external,
+                provision=provisioning(runtime.bus),
+            ),
             registry=runtime.registry,
             readiness=readiness,
             queries=TicketQueries(read_model, settings.read_wait_seconds),

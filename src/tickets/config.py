@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     jwt_issuer: str = "tickets"
     jwt_audience: str = "tickets-api"
+    jwt_jwks_url: str | None = Field(
+        None, description="an identity provider's JWKS: accept its RS256/ES256 tokens"
+    )
+    jwt_roles_claim: str = Field(
+        "roles", min_length=1, description="claim (or dotted path) with a provider's roles"
+    )
     token_ttl_seconds: int = Field(3600, ge=60, le=7 * 24 * 3600)
     db_pool_size: int = Field(10, ge=1, le=200)
     db_connect_timeout_seconds: float = Field(
@@ -101,6 +107,13 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, url: str | None) -> str | None:
         return url or None
 
+    @field_validator("jwt_jwks_url")
+    @classmethod
+    def _http_url(cls, url: str | None) -> str | None:
+        if url is not None and not url.lower().startswith(("https://", "http://")):
+            raise ValueError("must be an https:// (or http://) URL")
+        return url
+
     @property
     def embedded(self) -> bool:
         return self.database_url is None
@@ -110,7 +123,13 @@ class Settings(BaseSettings):
         return "data_dir" in self.model_fields_set
 
     def dev_login_enabled(self) -> bool:
-        """Default on unless a production secret is configured; TICKETS_DEV_LOGIN overrides."""
+        """Default on unless a production secret or an identity provider is configured;
+        TICKETS_DEV_LOGIN overrides."""
         if self.dev_login is not None:
             return self.dev_login
-        return self.jwt_secret is None
+        return self.jwt_secret is None and self.jwt_jwks_url is None
+
+    def local_tokens_enabled(self) -> bool:
+        """Whether this service's own HS256 tokens are accepted: always without an
+        identity provider; with one, only while dev login is explicitly on."""
+        return self.jwt_jwks_url is None or self.dev_login_enabled()

@@ -63,9 +63,18 @@ async def _create(client: httpx.AsyncClient, headers: dict[str, str]) -> httpx.R
     return await client.post("/tickets", json={"title": "t"}, headers=headers)
 
 
+GENERIC_DETAILS = {
+    "auth.invalid_token": "invalid token",
+    "auth.token_expired": "token expired",
+    "auth.missing_token": "a bearer token is required",
+}
+
+
 def _assert_unauthorized(response: httpx.Response, code: str = "auth.invalid_token") -> None:
-    assert_problem(response, 401, code)
+    problem = assert_problem(response, 401, code)
     assert response.headers.get("www-authenticate", "").lower().startswith("bearer")
+    # One fixed text per code: nothing of what the JWT library said reaches the client.
+    assert problem["detail"] == GENERIC_DETAILS[code], problem
 
 
 async def test_handmade_valid_token_is_accepted(
@@ -254,3 +263,17 @@ async def test_same_username_is_the_same_user(client: httpx.AsyncClient) -> None
     )
     three = jwt.decode(other.json()["access_token"], options={"verify_signature": False})
     assert three["sub"] != one["sub"]
+
+
+async def test_logging_in_again_with_another_role_is_a_conflict(client: httpx.AsyncClient) -> None:
+    username = f"relogin-{uuid.uuid4().hex[:8]}"
+    first = await client.post("/auth/token", json={"username": username, "role": "requester"})
+    assert first.status_code == 200, first.text
+    for role in ("approver", "admin"):
+        again = await client.post("/auth/token", json={"username": username, "role": role})
+        assert_problem(again, 409, "user.role_mismatch")
+    same = await client.post("/auth/token", json={"username": username, "role": "requester"})
+    assert same.status_code == 200, same.text
+    assert claims_of({"Authorization": f"Bearer {same.json()['access_token']}"})["roles"] == [
+        "requester"
+    ]

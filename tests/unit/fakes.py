@@ -71,8 +71,17 @@ class FakeUserRepository:
     def __init__(self, store: FakeStore) -> None:
         self._store = store
 
+    async def get(self, user_id: UUID) -> User | None:
+        return next((u for u in self._store.users.values() if u.id == user_id), None)
+
     async def get_by_name(self, name: str) -> User | None:
         return self._store.users.get(name)
+
+    async def insert(self, user: User) -> bool:
+        if user.name in self._store.users or await self.get(user.id) is not None:
+            return False
+        self._store.users[user.name] = user
+        return True
 
     async def save(self, user: User) -> User:
         self._store.users[user.name] = user

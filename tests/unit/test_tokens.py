@@ -162,3 +162,32 @@ def test_name_must_be_a_non_empty_string(name: Any) -> None:
 @pytest.mark.parametrize("token", ["", "garbage", "a.b.c", "a.b", "Bearer x.y.z"])
 def test_malformed_tokens(token: str) -> None:
     refused(token)
+
+
+# --- what a refusal says ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "garbage",
+        "a.b.c",
+        "eyJhbGciOiJIUzI1NiJ9..",
+        sign(claims(aud="someone-else")),
+        sign(claims(sub="not-a-uuid")),
+        sign(claims(roles=["superuser"])),
+        sign(claims(iat="yesterday")),
+        sign(claims(), secret="another-secret-that-is-long-enough-for-hs256!"),
+    ],
+    ids=["word", "three-parts", "header-only", "audience", "sub", "role", "iat", "secret"],
+)
+def test_a_refusal_says_invalid_token_and_nothing_of_the_library(token: str) -> None:
+    """The library's reasons (codec errors, claim names, UUID parsing) stay inside."""
+    assert str(refused(token)) == "invalid token"
+
+
+def test_an_expired_token_says_token_expired() -> None:
+    past = datetime.now(UTC) - timedelta(seconds=CONFIG.ttl_seconds + 60)
+    assert str(refused(issue_token(ALICE, CONFIG, now=past), "auth.token_expired")) == (
+        "token expired"
+    )

@@ -11,7 +11,7 @@ from fastapi_offline import FastAPIOffline
 from tickets.api.middleware import BodyLimitMiddleware, RequestContextMiddleware, request_latency
 from tickets.api.openapi import install_openapi, operation_id
 from tickets.api.problems import install_problem_handlers
-from tickets.api.routers import admin, auth, ops, ticket_queries, tickets
+from tickets.api.routers import admin, auth, ops, ticket_queries, tickets, users
 from tickets.api.services import ApiServices
 
 DESCRIPTION = """
@@ -50,7 +50,14 @@ def create_app(services: ServicesFactory) -> FastAPI:
     install_openapi(app)
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(RequestContextMiddleware)  # added last: outermost
-    routers = (auth.router, tickets.router, ticket_queries.router, admin.router, ops.router)
+    routers = (
+        auth.router,
+        tickets.router,
+        ticket_queries.router,
+        admin.router,
+        users.router,
+        ops.router,
+    )
     for router in routers:
         app.include_router(router)
     # What a 405's Allow header lists; see problems.allowed_methods.

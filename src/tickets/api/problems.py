@@ -22,17 +22,22 @@ from tickets.application.errors import (
     TicketNotFound,
     VersionMismatch,
 )
+from tickets.application.users import UserNameTaken, UserNotFound
 from tickets.domain.errors import DomainError, InvalidValue, PermissionDenied, RuleViolation
+from tickets.domain.users import RoleMismatch
 
 PROBLEM_JSON = "application/problem+json"
 log = structlog.get_logger("tickets.api")
 
 STATUS_BY_ERROR: list[tuple[type[Exception], int, str]] = [
     (PermissionDenied, 403, "Forbidden"),
+    (RoleMismatch, 409, "Conflict with the user's role"),
     (RuleViolation, 409, "Conflict with the ticket's state"),
     (InvalidValue, 422, "Invalid value"),
     (TicketNotFound, 404, "Not found"),
     (DeadLetterNotFound, 404, "Not found"),
+    (UserNotFound, 404, "Not found"),
+    (UserNameTaken, 409, "User name taken"),
     (VersionMismatch, 412, "Precondition failed"),
     (ConcurrencyConflict, 409, "Concurrent modification"),
     (IdempotencyKeyReused, 422, "Idempotency key reused"),

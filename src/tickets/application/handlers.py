@@ -29,6 +29,12 @@ from tickets.application.results import (
     TicketResult,
     UserResult,
 )
+from tickets.application.users import (
+    ChangeUserRole,
+    ProvisionUser,
+    change_user_role,
+    provision_user,
+)
 from tickets.domain.ticket import Ticket
 from tickets.domain.users import User
 
@@ -59,12 +65,16 @@ async def _load(uow: UnitOfWork, cmd: TicketCommand[Result]) -> Ticket:
 async def register_user(
     cmd: RegisterUser, uow: UnitOfWork, clock_and_ids: ClockAndIds
 ) -> UserResult:
+    """Log in: the user on record (whose role a login never changes), else a new one."""
     existing = await uow.users.get_by_name(cmd.name)
-    user_id = existing.id if existing else clock_and_ids.ids.new_id()
-    user = User(user_id, cmd.name, frozenset({cmd.role}))
-    if user != existing:
-        user = await uow.users.save(user)
-    return UserResult.of(user)
+    if existing is None:
+        user = User(clock_and_ids.ids.new_id(), cmd.name, frozenset({cmd.role}))
+        if await uow.users.insert(user):
+            return UserResult.of(user)
+        existing = await uow.users.get_by_name(cmd.name)  # a concurrent first login won
+        assert existing is not None, "an insert lost to a name that exists"
+    existing.check_login_as(cmd.role)
+    return UserResult.of(existing)
 
 
 async def create_ticket(
@@ -151,6 +161,8 @@ COMMAND_HANDLERS: dict[type[Command[Result]], Handler] = dict(
         _pair(ReopenTicket, reopen_ticket),
         _pair(AddComment, add_comment),
         _pair(RunBatch, run_batch),
+        _pair(ChangeUserRole, change_user_role),
+        _pair(ProvisionUser, provision_user),
     ]
 )
 """The one place where handlers are registered."""

@@ -43,10 +43,15 @@ class TicketRepository(Protocol):
 
 
 class UserRepository(Protocol):
+    async def get(self, user_id: UUID) -> User | None: ...
+
     async def get_by_name(self, name: str) -> User | None: ...
 
+    async def insert(self, user: User) -> bool:
+        """Add a new user; False (and nothing written) if the id or the name is taken."""
+
     async def save(self, user: User) -> User:
-        """Insert or update by name; returns the stored user (its id wins a race)."""
+        """Insert, or update the roles of the user of that name; returns the stored user."""
 
 
 class IdempotencyStore(Protocol):

@@ -131,15 +131,29 @@ def token(
     from tickets.application.commands import RegisterUser
     from tickets.application.ports import MessageContext
     from tickets.bootstrap import open_runtime
+    from tickets.domain.users import RoleMismatch
 
-    async def run() -> str:
+    async def run() -> str | None:
         async with open_runtime(settings_from_env()) as runtime:
+            if not runtime.auth.local_tokens:
+                return None
             outcome = await runtime.bus.handle(
                 RegisterUser(name=username, role=role), MessageContext(correlation_id="cli")
             )
             return issue_token(outcome.result.user(), runtime.auth)
 
-    print(asyncio.run(run()))
+    try:
+        issued = asyncio.run(run())
+    except RoleMismatch as refused:  # a short answer, not a traceback
+        err.print(f"[red]{refused}[/]")
+        raise typer.Exit(1) from None
+    if issued is None:
+        err.print(
+            "[red]TICKETS_JWT_JWKS_URL is set: only the identity provider's tokens are "
+            "accepted (TICKETS_DEV_LOGIN=true accepts this service's own as well)[/]"
+        )
+        raise typer.Exit(1)
+    print(issued)
 
 
 def _redact(url: str) -> str:

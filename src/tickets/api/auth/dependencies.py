@@ -11,7 +11,8 @@ from tickets.domain.users import User
 
 _bearer = HTTPBearer(
     auto_error=False,
-    description="A JWT from POST /auth/token (dev login) or `tickets token`.",
+    description="A JWT from POST /auth/token (dev login) or `tickets token`, or an "
+    "access token of the configured identity provider (TICKETS_JWT_JWKS_URL).",
 )
 
 
@@ -38,7 +39,7 @@ async def current_user(
 ) -> User:
     if credentials is None:
         raise InvalidToken("a bearer token is required", "auth.missing_token")
-    return services_of(request).tokens.user_for(credentials.credentials)
+    return await services_of(request).tokens.user_for(credentials.credentials)
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

@@ -15,8 +15,12 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 @router.post(
     "/token",
     summary="Dev login: get a token for a user, created on first use",
+    description="A login never changes an existing user's role: asking for another role "
+    "than the user holds is 409 `user.role_mismatch` (an admin changes roles with "
+    "`PUT /admin/users/{id}/role`).",
     responses={
         404: {"model": ProblemOut, "description": "dev login is disabled"},
+        409: {"model": ProblemOut, "description": "the user exists with another role"},
         422: {"model": ProblemOut, "description": "malformed request"},
     },
 )
