@@ -19,8 +19,7 @@ async def submitted_ticket(runtime: Runtime) -> TicketResult:
     author = await register(runtime)
     created = await runtime.bus.handle(CreateTicket(actor=author, title="race"), context())
     submitted = SubmitTicket(actor=author, ticket_id=created.result.id)
-    result = (await runtime.bus.handle(submitted, context())).result
-    return result
+    return (await runtime.bus.handle(submitted, context())).result
 
 
 async def test_interleaved_approvals_second_commit_loses(

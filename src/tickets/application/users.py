@@ -61,7 +61,7 @@ class ProvisionUser(Command[UserResult]):
 
 
 async def change_user_role(
-    cmd: ChangeUserRole, uow: UnitOfWork, clock_and_ids: ClockAndIds
+    cmd: ChangeUserRole, uow: UnitOfWork, _clock_and_ids: ClockAndIds
 ) -> UserResult:
     if cmd.user_id is not None:
         user = await uow.users.get(cmd.user_id)
@@ -77,7 +77,7 @@ async def change_user_role(
 
 
 async def provision_user(
-    cmd: ProvisionUser, uow: UnitOfWork, clock_and_ids: ClockAndIds
+    cmd: ProvisionUser, uow: UnitOfWork, _clock_and_ids: ClockAndIds
 ) -> UserResult:
     for name in (cmd.name, f"{cmd.name}#{cmd.user_id.hex[:8]}"):
         user = User(cmd.user_id, name, cmd.roles)

@@ -12,7 +12,7 @@ class NoopHandler:
     name = "noop"
     event_types = frozenset(EVENT_TYPES)
 
-    async def apply(self, connection: Connection, event: DomainEvent) -> None:
+    async def apply(self, connection: Connection, event: DomainEvent) -> None:  # noqa: ARG002
         return None
 
 

@@ -56,7 +56,7 @@ def build(url: str) -> FastAPI:
     pool: asyncpg.Pool | None = None
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         nonlocal pool
         pool = await asyncpg.create_pool(url, min_size=10, max_size=10)
         yield

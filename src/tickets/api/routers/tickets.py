@@ -119,7 +119,7 @@ def _bodiless_transition(
         request: Request,
         response: Response,
         user: CurrentUser,
-        body: NoBody | None = None,
+        body: NoBody | None = None,  # noqa: ARG001 (declared so that a body is refused)
     ) -> TicketOut:
         version = expected_version(request)
         command = command_type(actor=user, ticket_id=ticket_id, expected_version=version)

@@ -46,7 +46,7 @@ class IntegrationMessage:
 DataMapper = Callable[[Any], dict[str, Any]]
 
 
-def _no_data(event: DomainEvent) -> dict[str, Any]:
+def _no_data(_event: DomainEvent) -> dict[str, Any]:
     return {}
 
 

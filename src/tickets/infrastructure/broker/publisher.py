@@ -28,7 +28,9 @@ class BrokerPublisher:
         self.link = link
 
     async def deliver(
-        self, connection: Connection, messages: Sequence[tuple[OutboxMessage, DomainEvent]]
+        self,
+        connection: Connection,  # noqa: ARG002 (the handler protocol; a publish has no row)
+        messages: Sequence[tuple[OutboxMessage, DomainEvent]],
     ) -> None:
         # Mapping first: a message that cannot be mapped is poison (a bug), charged and
         # eventually parked; only the publish itself can be an outage.

@@ -147,7 +147,7 @@ class Dispatcher:
                     if m.id in fresh:
                         await handler.apply(connection, events[m.id])  # type: ignore[union-attr]
         if self.metrics is not None:
-            self.metrics.handled(subscription.name, time.perf_counter() - started, len(messages))
+            self.metrics.handled(subscription.name, time.perf_counter() - started)
 
     async def _settle(
         self, messages: list[OutboxMessage], failures: dict[UUID, Failure], worker: str

@@ -47,7 +47,7 @@ class OutboxMetrics:
             registry=registry,
         )
 
-    def handled(self, handler: str, seconds: float, messages: int) -> None:
+    def handled(self, handler: str, seconds: float) -> None:
         self.handler_seconds.labels(handler).observe(seconds)
 
     def settled(self, report: "BatchReport") -> None:
