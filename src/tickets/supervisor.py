@@ -12,6 +12,8 @@ import subprocess
 import threading
 import time
 
+from tickets.infrastructure.backoff import Backoff
+
 log = logging.getLogger("tickets")
 
 FIRST_PAUSE, LONGEST_PAUSE, STABLE_SECONDS = 0.5, 30.0, 10.0
@@ -30,7 +32,7 @@ class Supervisor:
         self.args_for = args_for or {}
         self.children: list[subprocess.Popen[bytes] | None] = [None] * processes
         self._started_at = [0.0] * processes
-        self._pause = [FIRST_PAUSE] * processes
+        self._pause = [Backoff(FIRST_PAUSE, LONGEST_PAUSE) for _ in range(processes)]
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -52,8 +54,9 @@ class Supervisor:
                     continue
                 if slot not in due:
                     lived = time.monotonic() - self._started_at[slot]
-                    pause = FIRST_PAUSE if lived > STABLE_SECONDS else self._pause[slot]
-                    self._pause[slot] = min(pause * 2, LONGEST_PAUSE)
+                    if lived > STABLE_SECONDS:  # it ran well: a new failure, not a loop
+                        self._pause[slot].reset()
+                    pause = self._pause[slot].next()
                     log.warning(
                         "process %s exited with %s; restarting in %.1fs",
                         child.pid,

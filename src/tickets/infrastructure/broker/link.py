@@ -19,6 +19,7 @@ import aio_pika
 from aio_pika.abc import AbstractConnection, AbstractExchange
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from tickets.infrastructure.backoff import Backoff
 from tickets.infrastructure.broker.integration import IntegrationMessage
 from tickets.infrastructure.outbox.handlers import HandlerUnavailable
 
@@ -62,12 +63,11 @@ class BrokerLink:
         self.exchange_name = exchange
         self.metrics = metrics
         self.confirm_timeout = confirm_timeout
-        self.backoff_base = backoff_base
-        self.backoff_cap = backoff_cap
+        self._retry = Backoff(backoff_base, backoff_cap)
         self.state = "idle"  # idle (never used) | connected | unreachable
         self.last_error = ""
         self.down_since: float | None = None
-        self._backoff = backoff_base
+        self._pause = backoff_base  # how long the current outage waits between tries
         self._next_try = 0.0
         self._connection: AbstractConnection | None = None
         self._exchange: AbstractExchange | None = None
@@ -103,7 +103,7 @@ class BrokerLink:
                 raise refused[0]
         except Exception as error:  # any failure here is the broker's, not the message's
             await self._lost(error)
-            raise HandlerUnavailable(f"publish failed: {self.last_error}", self._backoff) from error
+            raise HandlerUnavailable(f"publish failed: {self.last_error}", self._pause) from error
         if self.metrics is not None:
             self.metrics.published.inc(len(messages))
 
@@ -143,7 +143,7 @@ class BrokerLink:
                         await asyncio.wait_for(connection.close(), 5)
                 await self._lost(error)
                 raise HandlerUnavailable(
-                    f"broker unreachable: {self.last_error}", self._backoff
+                    f"broker unreachable: {self.last_error}", self._pause
                 ) from error
             self._connection, self._exchange = connection, exchange
             self._connected()
@@ -152,7 +152,8 @@ class BrokerLink:
     def _connected(self) -> None:
         if self.state == "unreachable":
             log.warning("message broker reachable again; publishing the backlog")
-        self.state, self.down_since, self._backoff = "connected", None, self.backoff_base
+        self.state, self.down_since = "connected", None
+        self._retry.reset()
         if self.metrics is not None:
             self.metrics.connected.set(1)
 
@@ -161,10 +162,9 @@ class BrokerLink:
         if self.state != "unreachable":  # one line per outage, not per try
             log.warning("message broker unreachable (%s); events stay pending", self.last_error)
             self.down_since = time.monotonic()
-        else:
-            self._backoff = min(self._backoff * 2, self.backoff_cap)
         self.state = "unreachable"
-        self._next_try = time.monotonic() + self._backoff
+        self._pause = self._retry.next()
+        self._next_try = time.monotonic() + self._pause
         if self.metrics is not None:
             self.metrics.connected.set(0)
             self.metrics.failures.inc()

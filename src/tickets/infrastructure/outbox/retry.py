@@ -10,10 +10,6 @@ class RetryPolicy:
     cap_seconds: float = 60.0
     max_attempts: int = 8
 
-    def is_last(self, attempt: int) -> bool:
-        """True when ``attempt`` (1-based) failing means the message is parked."""
-        return attempt >= self.max_attempts
-
     def delay(self, attempt: int, rng: random.Random | None = None) -> float:
         """Seconds before the next try after failed ``attempt``: half the exponential
         step fixed, half random ("equal jitter"), so retries spread out but never stall."""

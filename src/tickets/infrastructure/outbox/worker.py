@@ -10,6 +10,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
+from tickets.infrastructure.backoff import Backoff
 from tickets.infrastructure.database import is_connection_error
 from tickets.infrastructure.outbox.dispatcher import Dispatcher
 from tickets.infrastructure.outbox.metrics import OutboxMetrics
@@ -63,22 +64,22 @@ class OutboxWorker:
         return self.state == "running" and time.monotonic() - self.last_beat < limit
 
     async def run(self, stop: asyncio.Event) -> None:
-        backoff = 0.5
+        backoff = Backoff(cap=self.config.max_backoff_seconds)
         while not stop.is_set():
             try:
                 await self._serve(stop)
             except Exception as error:
                 # Never die: a lost database means reconnecting; anything else (a deadlock
                 # victim, a bug) is logged, and the batch's leases expire so it is retried.
+                pause = backoff.next()
                 if not is_connection_error(error):
-                    log.exception("outbox worker batch failed; retrying after %.1fs", backoff)
+                    log.exception("outbox worker batch failed; retrying after %.1fs", pause)
                 elif self.state != "reconnecting":  # one line per outage, not per try
                     log.warning("outbox worker lost the database (%r); reconnecting", error)
                 self.state = "reconnecting"
-                await _sleep_or_stop(stop, backoff)
-                backoff = min(backoff * 2, self.config.max_backoff_seconds)
+                await _sleep_or_stop(stop, pause)
             else:
-                backoff = 0.5
+                backoff.reset()
         self.state = "stopped"
 
     async def _serve(self, stop: asyncio.Event) -> None:
