@@ -22,36 +22,36 @@ from tickets.api.auth.tokens import AuthConfig
 from tickets.api.auth.verified_tokens import VerifiedTokens, provisioning
 from tickets.api.services import ApiServices
 from tickets.application.behaviours import default_behaviours
+from tickets.application.command_handlers import ClockAndIds
 from tickets.application.dead_letter_admin import DeadLetterAdministration
-from tickets.application.handlers import ClockAndIds
 from tickets.application.messagebus import MessageBus
 from tickets.application.ticket_queries import TicketQueries
 from tickets.config import Settings
 from tickets.infrastructure.broker.link import BrokerLink, BrokerMetrics
 from tickets.infrastructure.broker.publisher import BrokerPublisher
+from tickets.infrastructure.clock_and_ids import RandomIds, SystemClock
 from tickets.infrastructure.embedded import check_data_dir, start_embedded, usable_data_dir
 from tickets.infrastructure.metrics import PrometheusMetrics
 from tickets.infrastructure.migrate import upgrade_to_head
 from tickets.infrastructure.notifications import DecisionNotifier
-from tickets.infrastructure.outbox.admin import SqlDeadLetterStore
+from tickets.infrastructure.outbox.dead_letter_store import SqlDeadLetterStore
 from tickets.infrastructure.outbox.dispatcher import Dispatcher
-from tickets.infrastructure.outbox.handlers import Subscription
 from tickets.infrastructure.outbox.metrics import OutboxMetrics
-from tickets.infrastructure.outbox.pool import Connections, Timeouts, connect, create_pool
 from tickets.infrastructure.outbox.retry import RetryPolicy
 from tickets.infrastructure.outbox.store import OutboxStore
+from tickets.infrastructure.outbox.subscriptions import Subscription
 from tickets.infrastructure.outbox.worker import OutboxWorker, WorkerConfig
+from tickets.infrastructure.pools import Connections, Timeouts, connect, create_pool
 from tickets.infrastructure.reachability import check_reachable, describe
-from tickets.infrastructure.repositories import SqlUserRoles
-from tickets.infrastructure.system import RandomIds, SystemClock
 from tickets.infrastructure.unit_of_work import (
     COMMAND_SESSION,
     SqlUnitOfWorkFactory,
     nothing_to_reset,
 )
+from tickets.infrastructure.user_repository import SqlUserRoles
 from tickets.readmodel.catalog import live_projections
 from tickets.readmodel.freshness import VersionWaiter
-from tickets.readmodel.queries import SqlTicketReadModel
+from tickets.readmodel.ticket_read_model import SqlTicketReadModel
 
 READ_TRACKING = "read.processed_messages"
 

@@ -5,7 +5,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from tickets.domain.events import EVENT_TYPES, DomainEvent
-from tickets.infrastructure.outbox.handlers import Connection
+from tickets.infrastructure.outbox.subscriptions import Connection
 
 ALL_EVENTS = frozenset(EVENT_TYPES)
 EFFECTS_DDL = """

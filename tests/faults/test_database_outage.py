@@ -23,7 +23,7 @@ from tests.support.tcp_proxy import TcpProxy, proxy_to
 from tickets.bench.databases import scratch_database
 from tickets.bootstrap import build_app, open_runtime
 from tickets.infrastructure.outbox.drain import drain
-from tickets.infrastructure.outbox.pool import connect
+from tickets.infrastructure.pools import connect
 from tickets.readmodel.freshness import VersionWaiter
 
 REFUSED_WITHIN = 3.0

@@ -4,7 +4,7 @@ can be inspected, retried after a fix, or discarded."""
 import uuid
 
 from tests.faults.conftest import dispatcher_for, effects
-from tests.faults.handlers import Failing
+from tests.faults.recording_handlers import Failing
 from tickets.application.dead_letter_admin import DeadLetterAdministration
 from tickets.application.dead_letters import RetryDeadLetter
 from tickets.bench.fill import insert_events, ticket_events

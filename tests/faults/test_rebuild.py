@@ -80,7 +80,7 @@ async def test_rebuild_while_commands_arrive_equals_a_fresh_replay(runtime: Runt
 async def test_rebuild_skips_what_live_delivery_has_not_applied(runtime: Runtime) -> None:
     """A ticket parked behind a dead letter keeps its live state through a rebuild."""
     from tests.faults.conftest import dispatcher_for
-    from tests.faults.handlers import Failing
+    from tests.faults.recording_handlers import Failing
 
     author = await register(runtime)
     approver = await register(runtime, Role.APPROVER)

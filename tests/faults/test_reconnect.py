@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import settings_for
 from tests.faults.conftest import dispatcher_for, effects
-from tests.faults.handlers import EFFECTS_DDL, Recorder
+from tests.faults.recording_handlers import EFFECTS_DDL, Recorder
 from tests.faults.waiting import eventually
 from tickets.bench.fill import insert_events, ticket_events
 from tickets.bootstrap import open_runtime

@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from tests.faults.conftest import dispatcher_for, effects
-from tests.faults.handlers import Failing, Recorder
+from tests.faults.recording_handlers import Failing, Recorder
 from tests.integration.conftest import context, register
 from tickets.application.errors import IdempotencyRace
 from tickets.application.ports import IdempotencyRequest
@@ -14,8 +14,8 @@ from tickets.application.results import TicketResult
 from tickets.bench.fill import insert_events, ticket_events
 from tickets.bootstrap import Runtime
 from tickets.domain.ticket import Ticket
+from tickets.infrastructure.clock_and_ids import SystemClock
 from tickets.infrastructure.outbox.drain import drain
-from tickets.infrastructure.system import SystemClock
 
 
 async def test_rolled_back_command_delivers_nothing(runtime: Runtime) -> None:

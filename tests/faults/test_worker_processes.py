@@ -11,8 +11,8 @@ from collections import Counter, defaultdict
 import asyncpg
 
 from tests.faults.conftest import dispatcher_for, effects
-from tests.faults.handlers import Recorder
 from tests.faults.processes import start_worker
+from tests.faults.recording_handlers import Recorder
 from tests.faults.waiting import eventually
 from tests.integration.conftest import context, register
 from tickets.application.commands import AddComment, CreateTicket

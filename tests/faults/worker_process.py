@@ -10,7 +10,7 @@ import signal
 
 from tests.conftest import settings_for
 from tests.faults.conftest import dispatcher_for
-from tests.faults.handlers import Recorder
+from tests.faults.recording_handlers import Recorder
 from tickets.bootstrap import open_runtime
 from tickets.infrastructure.outbox.worker import OutboxWorker, WorkerConfig
 

@@ -12,7 +12,7 @@ from tickets.application.results import TicketResult
 from tickets.bootstrap import Runtime
 from tickets.domain.errors import InvalidTransition
 from tickets.domain.users import Role
-from tickets.infrastructure.system import SystemClock
+from tickets.infrastructure.clock_and_ids import SystemClock
 
 
 async def submitted_ticket(runtime: Runtime) -> TicketResult:

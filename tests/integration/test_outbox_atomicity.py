@@ -13,8 +13,8 @@ from tickets.application.ports import IdempotencyRequest
 from tickets.application.results import TicketResult
 from tickets.bootstrap import Runtime
 from tickets.domain.ticket import Ticket
-from tickets.infrastructure.outbox_writer import NOTIFY_CHANNEL
-from tickets.infrastructure.system import SystemClock
+from tickets.infrastructure.clock_and_ids import SystemClock
+from tickets.infrastructure.outbox_rows import NOTIFY_CHANNEL
 
 OUTBOX_COUNT = "SELECT count(*) FROM tickets.outbox_messages WHERE aggregate_id = ANY($1)"
 TICKET_COUNT = "SELECT count(*) FROM tickets.tickets WHERE id = ANY($1)"

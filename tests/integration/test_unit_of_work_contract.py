@@ -18,7 +18,7 @@ from tickets.bootstrap import Runtime
 from tickets.domain.status import TicketStatus
 from tickets.domain.ticket import Ticket
 from tickets.domain.users import Role, User
-from tickets.infrastructure.system import SystemClock
+from tickets.infrastructure.clock_and_ids import SystemClock
 
 AUTHOR = User(uuid.uuid4(), "contract-author", frozenset({Role.REQUESTER}))
 EVENTS = "SELECT aggregate_version, event_type FROM tickets.outbox_messages"

@@ -6,11 +6,11 @@ from typing import Any
 from tickets.bootstrap import Runtime
 from tickets.domain.users import Role, User
 from tickets.infrastructure.outbox.event_log import EventLog
-from tickets.infrastructure.outbox.pool import Connections, connect
+from tickets.infrastructure.pools import Connections, connect
 from tickets.readmodel.catalog import REBUILDABLE
 from tickets.readmodel.freshness import VersionWaiter
-from tickets.readmodel.queries import SqlTicketReadModel
 from tickets.readmodel.rebuild import rebuild
+from tickets.readmodel.ticket_read_model import SqlTicketReadModel
 
 
 async def snapshot(runtime: Runtime) -> dict[str, Any]:

@@ -5,9 +5,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar, cast
 
+from tickets.application.command_handlers import COMMAND_HANDLERS, ClockAndIds, Handler
 from tickets.application.commands import Command
 from tickets.application.errors import IdempotencyKeyReused, IdempotencyRace
-from tickets.application.handlers import COMMAND_HANDLERS, ClockAndIds, Handler
 from tickets.application.ports import MessageContext, StoredResponse, UnitOfWorkFactory
 from tickets.application.results import Result
 
@@ -44,7 +44,7 @@ class MessageBus:
     async def handle(self, command: Command[R], context: MessageContext) -> Outcome[R]:
         outcome = await self._pipeline(command, context)
         # The one cast: each command type is registered with the handler that returns
-        # its R (see handlers._pair), and a replay returns what that handler returned.
+        # its R (see command_handlers._pair), and a replay returns what that handler returned.
         return cast(Outcome[R], outcome)
 
     def with_clock_and_ids(self, clock_and_ids: ClockAndIds) -> "MessageBus":

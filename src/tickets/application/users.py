@@ -1,5 +1,5 @@
 """User administration: changing a role, and recording users first seen in an identity
-provider's token. The handlers are registered with the others in handlers.py."""
+provider's token. The handlers are registered with the others in command_handlers.py."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from tickets.application.results import UserResult
 from tickets.domain.users import Role, User
 
 if TYPE_CHECKING:
-    from tickets.application.handlers import ClockAndIds
+    from tickets.application.command_handlers import ClockAndIds
 
 
 class UserNotFound(ApplicationError):

@@ -19,7 +19,7 @@ from tickets.infrastructure.broker.integration import IntegrationMessage, integr
 from tickets.infrastructure.broker.link import BrokerLink, amqp_message
 from tickets.infrastructure.broker.publisher import BrokerPublisher
 from tickets.infrastructure.outbox.dispatcher import Dispatcher
-from tickets.infrastructure.outbox.handlers import Subscription
+from tickets.infrastructure.outbox.subscriptions import Subscription
 from tickets.infrastructure.outbox.worker import OutboxWorker, WorkerConfig
 
 DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672/"

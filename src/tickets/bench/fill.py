@@ -8,7 +8,7 @@ import asyncpg
 
 from tickets.application.ports import MessageContext
 from tickets.domain.events import CommentAdded, DomainEvent, TicketCreated
-from tickets.infrastructure.outbox_writer import NOTIFY_CHANNEL, outbox_rows
+from tickets.infrastructure.outbox_rows import NOTIFY_CHANNEL, outbox_rows
 
 
 def ticket_events(ticket_id: uuid.UUID, count: int, first: int = 1) -> list[DomainEvent]:

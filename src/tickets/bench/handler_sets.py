@@ -3,7 +3,7 @@
 import asyncpg
 
 from tickets.domain.events import EVENT_TYPES, DomainEvent
-from tickets.infrastructure.outbox.handlers import Connection, Subscription
+from tickets.infrastructure.outbox.subscriptions import Connection, Subscription
 
 
 class NoopHandler:

@@ -17,7 +17,7 @@ from tickets.application.results import TicketResult
 from tickets.bench.databases import scratch_runtime
 from tickets.bench.report import Report, scaled
 from tickets.domain.users import Role
-from tickets.infrastructure.outbox.pool import connect
+from tickets.infrastructure.pools import connect
 from tickets.readmodel.ticket_details import READ_CHANNEL
 
 

@@ -12,7 +12,7 @@ import asyncpg
 
 from tickets.bench.databases import scratch_runtime, wait_all_processed
 from tickets.bench.fill import insert_events, ticket_events
-from tickets.bench.handlers import subscriptions_for
+from tickets.bench.handler_sets import subscriptions_for
 from tickets.bench.report import Report, scaled
 from tickets.bootstrap import Runtime
 from tickets.infrastructure.outbox.dispatcher import Dispatcher

@@ -17,9 +17,9 @@ from tickets.bench.databases import BENCH_SECRET, scratch_database
 from tickets.bench.report import Report, scaled
 from tickets.domain.status import TicketStatus
 from tickets.domain.users import Role, User
-from tickets.infrastructure.outbox.pool import create_pool
+from tickets.infrastructure.pools import create_pool
 from tickets.readmodel.cursor import Cursor
-from tickets.readmodel.queries import DETAILS, list_query
+from tickets.readmodel.ticket_read_model import DETAILS, list_query
 
 HOT = (
     "list: approved, newest first, keyset page deep in the set",

@@ -5,7 +5,7 @@ import signal
 import sys
 
 from tickets.bench.databases import bench_settings
-from tickets.bench.handlers import subscriptions_for
+from tickets.bench.handler_sets import subscriptions_for
 from tickets.bootstrap import open_runtime
 from tickets.infrastructure.outbox.dispatcher import Dispatcher
 from tickets.infrastructure.outbox.worker import OutboxWorker, WorkerConfig

@@ -1,7 +1,7 @@
 """Everything a unit of work writes at commit: its tickets, their new comments, one
 outbox row per event and the idempotency record, in one SQL statement.
 
-SQL style of the write side (here, ticket_repository, idempotency and repositories):
+SQL style of the write side (here, ticket_repository, idempotency and user_repository):
 plain PostgreSQL text with asyncpg's ``$n`` parameters, run on the unit of work's
 asyncpg connection. A row set is passed as one array per column and unnested, so one
 ticket and a batch of tickets run the same statement.
@@ -23,7 +23,7 @@ from tickets.application.errors import ConcurrencyConflict, IdempotencyRace
 from tickets.application.ports import MessageContext
 from tickets.domain.events import DomainEvent
 from tickets.domain.ticket import Comment, Ticket
-from tickets.infrastructure.outbox_writer import outbox_rows
+from tickets.infrastructure.outbox_rows import outbox_rows
 
 
 @dataclass(frozen=True)

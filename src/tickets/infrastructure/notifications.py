@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from tickets.domain.events import DomainEvent, TicketApproved, TicketRejected
-from tickets.infrastructure.outbox.handlers import Connection
+from tickets.infrastructure.outbox.subscriptions import Connection
 
 INSERT = """
 INSERT INTO tickets.notifications (id, user_id, ticket_id, kind, text, created_at)

@@ -17,8 +17,8 @@ from tickets.application.ports import MessageContext
 from tickets.infrastructure.command_writes import write
 from tickets.infrastructure.database import as_unavailable
 from tickets.infrastructure.idempotency import SqlIdempotencyStore
-from tickets.infrastructure.repositories import SqlUserRepository
 from tickets.infrastructure.ticket_repository import SqlTicketRepository
+from tickets.infrastructure.user_repository import SqlUserRepository
 
 # Waiting longer than this for a pooled connection means the database is overwhelmed
 # or away: the command is refused as ServiceUnavailable rather than queued forever.

@@ -5,7 +5,7 @@ from starlette.exceptions import HTTPException
 
 from tickets.api.auth.dependencies import Services
 from tickets.api.auth.tokens import issue_token
-from tickets.api.dispatch import run_command
+from tickets.api.command_route import run_command
 from tickets.api.schemas import ProblemOut, TokenRequest, TokenResponse
 from tickets.application.commands import RegisterUser
 

@@ -6,7 +6,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request, Response
 
 from tickets.api.auth.dependencies import CurrentUser
-from tickets.api.dispatch import (
+from tickets.api.command_route import (
     command_headers,
     expected_version,
     run_command,
@@ -48,7 +48,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 router = APIRouter(prefix="/tickets", tags=["tickets"], responses=ERRORS)
-# If-Match and Idempotency-Key are read from the request by dispatch; see command_headers.
+# If-Match and Idempotency-Key are read from the request by command_route; see command_headers.
 POST_COMMAND = command_headers()
 
 

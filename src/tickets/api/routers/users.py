@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from tickets.api.auth.dependencies import CurrentUser, Services
-from tickets.api.dispatch import run_command
+from tickets.api.command_route import run_command
 from tickets.api.schemas import ProblemOut, StrictBody
 from tickets.application.results import UserResult
 from tickets.application.users import ChangeUserRole

@@ -21,7 +21,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from tickets.infrastructure.backoff import Backoff
 from tickets.infrastructure.broker.integration import IntegrationMessage
-from tickets.infrastructure.outbox.handlers import HandlerUnavailable
+from tickets.infrastructure.outbox.subscriptions import HandlerUnavailable
 
 log = logging.getLogger("tickets.broker")
 

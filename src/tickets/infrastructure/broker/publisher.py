@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from tickets.domain.events import EVENT_TYPES, DomainEvent
 from tickets.infrastructure.broker.integration import integration_messages
 from tickets.infrastructure.broker.link import BrokerLink
-from tickets.infrastructure.outbox.handlers import Connection
 from tickets.infrastructure.outbox.messages import OutboxMessage
+from tickets.infrastructure.outbox.subscriptions import Connection
 
 
 class BrokerPublisher:

@@ -21,10 +21,10 @@ from uuid import UUID
 
 from tickets.domain.events import DomainEvent
 from tickets.infrastructure.database import is_connection_error
-from tickets.infrastructure.outbox.handlers import HandlerUnavailable, Subscription
 from tickets.infrastructure.outbox.messages import OutboxMessage
 from tickets.infrastructure.outbox.metrics import OutboxMetrics
 from tickets.infrastructure.outbox.store import Failure, OutboxStore
+from tickets.infrastructure.outbox.subscriptions import HandlerUnavailable, Subscription
 from tickets.infrastructure.serialization import event_from_payload
 
 

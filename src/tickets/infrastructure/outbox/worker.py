@@ -14,9 +14,9 @@ from tickets.infrastructure.backoff import Backoff
 from tickets.infrastructure.database import is_connection_error
 from tickets.infrastructure.outbox.dispatcher import Dispatcher
 from tickets.infrastructure.outbox.metrics import OutboxMetrics
-from tickets.infrastructure.outbox.pool import connect
 from tickets.infrastructure.outbox.store import OutboxStore
-from tickets.infrastructure.outbox_writer import NOTIFY_CHANNEL
+from tickets.infrastructure.outbox_rows import NOTIFY_CHANNEL
+from tickets.infrastructure.pools import connect
 
 log = logging.getLogger("tickets.worker")
 

@@ -20,7 +20,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 S = "tickets"
-CHANNEL = "tickets_outbox"  # infrastructure.outbox_writer.NOTIFY_CHANNEL, frozen here
+CHANNEL = "tickets_outbox"  # infrastructure.outbox_rows.NOTIFY_CHANNEL, frozen here
 
 
 def upgrade() -> None:
