@@ -9,26 +9,13 @@ from pathlib import Path
 import asyncpg
 import pytest
 import pytest_asyncio
-from sqlalchemy.engine import make_url
 
-from tickets.bench.databases import scratch_database
 from tickets.bootstrap import Runtime, open_runtime
 from tickets.config import Settings
 from tickets.logging_setup import configure_logging
+from tickets.testing.scratch_databases import execute, scratch_database
 
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256"
-
-
-def with_database(url: str, name: str) -> str:
-    return make_url(url).set(database=name).render_as_string(hide_password=False)
-
-
-async def _execute(url: str, sql: str) -> None:
-    connection = await asyncpg.connect(url, timeout=10)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -76,7 +63,7 @@ FAST_RETRIES = {"outbox_retry_base_seconds": 0.01, "outbox_retry_cap_seconds": 0
 @pytest_asyncio.fixture(scope="session")
 async def database_url(server_url: str) -> AsyncIterator[str]:
     try:
-        await _execute(server_url, "SELECT 1")
+        await execute(server_url, "SELECT 1")
     except (OSError, asyncpg.PostgresError) as error:
         pytest.fail(f"cannot reach the test PostgreSQL at {server_url}: {error}", pytrace=False)
     async with scratch_database(server_url) as url:

@@ -41,13 +41,9 @@ from tickets.infrastructure.outbox.retry import RetryPolicy
 from tickets.infrastructure.outbox.store import OutboxStore
 from tickets.infrastructure.outbox.subscriptions import Subscription
 from tickets.infrastructure.outbox.worker import OutboxWorker, WorkerConfig
-from tickets.infrastructure.pools import Connections, Timeouts, connect, create_pool
+from tickets.infrastructure.pools import Connections, Timeouts, connect, service_pools
 from tickets.infrastructure.reachability import check_reachable, describe
-from tickets.infrastructure.unit_of_work import (
-    COMMAND_SESSION,
-    SqlUnitOfWorkFactory,
-    nothing_to_reset,
-)
+from tickets.infrastructure.unit_of_work import SqlUnitOfWorkFactory
 from tickets.infrastructure.user_repository import SqlUserRoles
 from tickets.readmodel.catalog import live_projections
 from tickets.readmodel.freshness import VersionWaiter
@@ -201,23 +197,10 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         timeouts = Timeouts(
             settings.db_connect_timeout_seconds, settings.db_command_timeout_seconds
         )
-        # Commands get their own pool: the worker's batches never make a request wait.
-        command_pool = await create_pool(
-            url,
-            max_size=settings.db_pool_size,
-            timeouts=timeouts,
-            reset=nothing_to_reset,
-            server_settings=COMMAND_SESSION,
+        pools = await stack.enter_async_context(
+            service_pools(url, read_url, size=settings.db_pool_size, timeouts=timeouts)
         )
-        stack.push_async_callback(command_pool.close)
-        pool = await create_pool(url, max_size=settings.db_pool_size, timeouts=timeouts)
-        stack.push_async_callback(pool.close)
-        read_pool = pool
-        if read_url != url:
-            read_pool = await create_pool(
-                read_url, max_size=settings.db_pool_size, timeouts=timeouts
-            )
-            stack.push_async_callback(read_pool.close)
+        command_pool, pool, read_pool = pools.command, pools.write, pools.read
         registry = CollectorRegistry()
         uow_factory = SqlUnitOfWorkFactory(command_pool)
         bus = MessageBus(

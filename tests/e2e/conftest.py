@@ -8,8 +8,9 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from tests.conftest import _execute, settings_for, with_database
+from tests.conftest import settings_for
 from tickets.bootstrap import build_app
+from tickets.testing.scratch_databases import execute, with_database
 
 Login = Callable[..., Awaitable[dict[str, str]]]
 
@@ -41,8 +42,8 @@ async def login(client: httpx.AsyncClient) -> Login:
 def fresh_database(server_url: str) -> Iterator[str]:
     """A new, empty database (not migrated), dropped afterwards."""
     name = f"tickets_cli_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_execute(server_url, f'CREATE DATABASE "{name}"'))
+    asyncio.run(execute(server_url, f'CREATE DATABASE "{name}"'))
     try:
         yield with_database(server_url, name)
     finally:
-        asyncio.run(_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

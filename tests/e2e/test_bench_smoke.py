@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import _execute
 from tickets.bench.http_load import TARGETS as HTTP_TARGETS
 from tickets.cli.bench import SCENARIOS
+from tickets.testing.scratch_databases import execute
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def test_bench_quick_writes_every_target(server_url: str, dataset: str, tmp_path
             timeout=600,
         )
     finally:
-        asyncio.run(_execute(server_url, f'DROP DATABASE IF EXISTS "{dataset}" WITH (FORCE)'))
+        asyncio.run(execute(server_url, f'DROP DATABASE IF EXISTS "{dataset}" WITH (FORCE)'))
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     results = json.loads((tmp_path / "results.json").read_text())
     names = [t["name"] for t in results["targets"]]

@@ -13,8 +13,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from tests.conftest import TEST_SECRET, with_database
+from tests.conftest import TEST_SECRET
 from tests.e2e.cli_helpers import run
+from tickets.testing.scratch_databases import with_database
 
 MAX_LINES = 4
 

@@ -3,7 +3,6 @@ database; the write database holds no read-model rows."""
 
 import asyncio
 import time
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,7 +10,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import _execute, settings_for, with_database
+from tests.conftest import settings_for
 from tests.e2e.http_helpers import claims_of
 from tests.integration.conftest import context, register
 from tickets.application.commands import CreateTicket
@@ -19,18 +18,13 @@ from tickets.bootstrap import Runtime, build_app, open_runtime
 from tickets.config import Settings
 from tickets.infrastructure.outbox.drain import drain
 from tickets.readmodel.freshness import VersionWaiter
+from tickets.testing.scratch_databases import scratch_database
 
 
 @pytest.fixture
 async def two_databases(server_url: str) -> AsyncIterator[tuple[str, str]]:
-    names = [f"tickets_{kind}_{uuid.uuid4().hex[:12]}" for kind in ("write", "read")]
-    for name in names:
-        await _execute(server_url, f'CREATE DATABASE "{name}"')
-    try:
-        yield with_database(server_url, names[0]), with_database(server_url, names[1])
-    finally:
-        for name in names:
-            await _execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    async with scratch_database(server_url) as write, scratch_database(server_url) as read:
+        yield write, read
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ import pytest
 import pytest_asyncio
 
 from tests.support.live_server import live_server
-from tickets.bench.databases import scratch_database
+from tickets.testing.scratch_databases import scratch_database
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 BLOCK = re.compile(r"<!-- walkthrough -->\s*\n```sh\n(.*?)\n```", re.S)

@@ -8,12 +8,12 @@ import pytest_asyncio
 
 from tests.conftest import FAST_RETRIES, settings_for
 from tests.faults.recording_handlers import EFFECTS_DDL
-from tickets.bench.databases import scratch_database
 from tickets.bootstrap import Runtime, open_runtime
 from tickets.infrastructure.outbox.dispatcher import Dispatcher
 from tickets.infrastructure.outbox.retry import RetryPolicy
 from tickets.infrastructure.outbox.store import OutboxStore
 from tickets.infrastructure.outbox.subscriptions import EventHandler, Subscription
+from tickets.testing.scratch_databases import scratch_database
 
 
 @pytest_asyncio.fixture

@@ -14,9 +14,9 @@ from tests.conftest import settings_for
 from tests.faults.waiting import eventually
 from tests.support.broker import Consumer, consuming, delete_exchange, unique_exchange
 from tests.support.cutting_proxy import TcpProxy
-from tickets.bench.fill import insert_events, ticket_events
 from tickets.bootstrap import Runtime, open_runtime, running_worker
 from tickets.infrastructure.outbox.drain import drain
+from tickets.testing.synthetic_events import insert_events, ticket_events
 
 TICKETS, VERSIONS = 12, 8
 

@@ -20,11 +20,11 @@ from sqlalchemy.engine import make_url
 from tests.conftest import settings_for
 from tests.e2e.http_helpers import Headers, assert_problem, create_ticket
 from tests.support.tcp_proxy import TcpProxy, proxy_to
-from tickets.bench.databases import scratch_database
 from tickets.bootstrap import build_app, open_runtime
 from tickets.infrastructure.outbox.drain import drain
 from tickets.infrastructure.pools import connect
 from tickets.readmodel.freshness import VersionWaiter
+from tickets.testing.scratch_databases import scratch_database
 
 REFUSED_WITHIN = 3.0
 HUNG_WITHIN = 8.0

@@ -20,9 +20,9 @@ import httpx
 import psutil
 import pytest
 
+from tests.conftest import TEST_SECRET
 from tests.faults.processes import free_port, start_tickets, stop_gracefully
 from tests.faults.waiting import eventually
-from tickets.bench.databases import BENCH_SECRET
 
 CLIENTS, KILLS = 4, 3
 RETRYABLE = (httpx.TransportError, httpx.TimeoutException)
@@ -45,7 +45,7 @@ def deployment(fault_db: str) -> Iterator[tuple[int, psutil.Process, psutil.Proc
     port = free_port()
     env = {
         "TICKETS_DATABASE_URL": fault_db,
-        "TICKETS_JWT_SECRET": BENCH_SECRET,
+        "TICKETS_JWT_SECRET": TEST_SECRET,
         "TICKETS_DEV_LOGIN": "true",
         "TICKETS_RUN_WORKER": "false",  # delivery is the worker processes' job here
         "TICKETS_OUTBOX_LEASE_SECONDS": "2",  # a killed worker's claims expire quickly

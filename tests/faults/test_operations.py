@@ -14,10 +14,10 @@ from tests.conftest import TEST_SECRET, settings_for
 from tests.faults.conftest import dispatcher_for
 from tests.faults.processes import ROOT
 from tests.faults.recording_handlers import Failing
-from tickets.bench.fill import insert_events, ticket_events
 from tickets.bootstrap import Runtime, build_app
 from tickets.cli.outbox import operator
 from tickets.infrastructure.outbox.drain import drain
+from tickets.testing.synthetic_events import insert_events, ticket_events
 
 
 @pytest_asyncio.fixture

@@ -7,11 +7,11 @@ from tests.faults.conftest import dispatcher_for, effects
 from tests.faults.recording_handlers import Failing
 from tickets.application.dead_letter_admin import DeadLetterAdministration
 from tickets.application.dead_letters import RetryDeadLetter
-from tickets.bench.fill import insert_events, ticket_events
 from tickets.bootstrap import Runtime
 from tickets.cli.outbox import operator
 from tickets.domain.events import DomainEvent
 from tickets.infrastructure.outbox.drain import drain
+from tickets.testing.synthetic_events import insert_events, ticket_events
 
 
 async def parked(runtime: Runtime) -> tuple[Failing, uuid.UUID, uuid.UUID]:

@@ -14,10 +14,10 @@ from tests.conftest import settings_for
 from tests.faults.conftest import dispatcher_for, effects
 from tests.faults.recording_handlers import EFFECTS_DDL, Recorder
 from tests.faults.waiting import eventually
-from tickets.bench.fill import insert_events, ticket_events
 from tickets.bootstrap import open_runtime
 from tickets.infrastructure.embedded import start_embedded
 from tickets.infrastructure.outbox.worker import OutboxWorker, WorkerConfig
+from tickets.testing.synthetic_events import insert_events, ticket_events
 
 
 async def test_worker_reconnects_after_a_database_restart(

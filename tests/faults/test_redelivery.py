@@ -11,11 +11,11 @@ from tests.integration.conftest import context, register
 from tickets.application.errors import IdempotencyRace
 from tickets.application.ports import IdempotencyRequest
 from tickets.application.results import TicketResult
-from tickets.bench.fill import insert_events, ticket_events
 from tickets.bootstrap import Runtime
 from tickets.domain.ticket import Ticket
 from tickets.infrastructure.clock_and_ids import SystemClock
 from tickets.infrastructure.outbox.drain import drain
+from tickets.testing.synthetic_events import insert_events, ticket_events
 
 
 async def test_rolled_back_command_delivers_nothing(runtime: Runtime) -> None:

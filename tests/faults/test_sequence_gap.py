@@ -9,10 +9,10 @@ import asyncpg
 from tests.faults.conftest import dispatcher_for, effects
 from tests.faults.recording_handlers import Recorder
 from tickets.application.ports import MessageContext
-from tickets.bench.fill import insert_events, ticket_events
 from tickets.bootstrap import Runtime
 from tickets.infrastructure.outbox.drain import drain
 from tickets.infrastructure.outbox_rows import outbox_rows
+from tickets.testing.synthetic_events import insert_events, ticket_events
 
 
 async def test_lower_position_committed_late_is_still_delivered(

@@ -16,9 +16,9 @@ from tests.faults.recording_handlers import Recorder
 from tests.faults.waiting import eventually
 from tests.integration.conftest import context, register
 from tickets.application.commands import AddComment, CreateTicket
-from tickets.bench.fill import insert_events, ticket_events
 from tickets.bootstrap import Runtime
 from tickets.infrastructure.outbox.drain import drain
+from tickets.testing.synthetic_events import insert_events, ticket_events
 
 
 async def assert_exactly_once_in_order(pool: asyncpg.Pool) -> int:

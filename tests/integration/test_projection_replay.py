@@ -23,11 +23,11 @@ from tickets.application.commands import (
     SubmitTicket,
 )
 from tickets.application.errors import ApplicationError
-from tickets.bench.databases import scratch_database
 from tickets.bootstrap import Runtime, open_runtime
 from tickets.domain.errors import DomainError
 from tickets.domain.users import Role, User
 from tickets.infrastructure.outbox.drain import drain
+from tickets.testing.scratch_databases import scratch_database
 
 
 @pytest_asyncio.fixture(scope="module")

@@ -12,7 +12,6 @@ from contextlib import asynccontextmanager
 import aio_pika
 
 from tickets.bench.databases import scratch_runtime, wait_all_processed
-from tickets.bench.fill import ticket_events
 from tickets.bench.outbox_delivery import EVENTS_PER_TICKET, fill
 from tickets.bench.report import Report, scaled
 from tickets.infrastructure.broker.integration import IntegrationMessage, integration_messages
@@ -21,6 +20,7 @@ from tickets.infrastructure.broker.publisher import BrokerPublisher
 from tickets.infrastructure.outbox.dispatcher import Dispatcher
 from tickets.infrastructure.outbox.subscriptions import Subscription
 from tickets.infrastructure.outbox.worker import OutboxWorker, WorkerConfig
+from tickets.testing.synthetic_events import ticket_events
 
 DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672/"
 BATCH = 500  # the outbox worker's default batch: the bare publisher pipelines as many

@@ -1,17 +1,18 @@
-"""Scratch databases for benchmark scenarios, on an external or the embedded server."""
+"""The server and databases a benchmark scenario runs on: external or embedded, scratch
+or kept, and a runtime on a scratch database."""
 
 import asyncio
-import uuid
+import contextlib
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import asyncpg
-from sqlalchemy.engine import make_url
 
 from tickets.bootstrap import Runtime, open_runtime
 from tickets.config import Settings
 from tickets.infrastructure.embedded import start_embedded
+from tickets.testing.scratch_databases import execute, scratch_database, with_database
 
 BENCH_SECRET = "bench-secret-long-enough-for-hs256-signing"
 
@@ -29,42 +30,12 @@ def server(url: str | None, data_dir: Path) -> Iterator[str]:
         embedded.stop()
 
 
-def with_database(url: str, name: str) -> str:
-    return make_url(url).set(database=name).render_as_string(hide_password=False)
-
-
-async def _admin(url: str, sql: str) -> None:
-    connection = await asyncpg.connect(url)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
-@asynccontextmanager
-async def scratch_database(server_url: str, keep_as: str | None = None) -> AsyncIterator[str]:
-    """A new database (dropped afterwards unless ``keep_as`` names a reusable one)."""
-    name = keep_as or f"tickets_bench_{uuid.uuid4().hex[:10]}"
-    if keep_as:
-        exists = await _fetch_exists(server_url, name)
-        if not exists:
-            await _admin(server_url, f'CREATE DATABASE "{name}"')
-        yield with_database(server_url, name)
-        return
-    await _admin(server_url, f'CREATE DATABASE "{name}"')
-    try:
-        yield with_database(server_url, name)
-    finally:
-        await _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-async def _fetch_exists(server_url: str, name: str) -> bool:
-    connection = await asyncpg.connect(server_url)
-    try:
-        found = await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
-    finally:
-        await connection.close()
-    return bool(found)
+async def kept_database(server_url: str, name: str) -> str:
+    """The URL of the database ``name``, created if missing and never dropped: a dataset
+    seeded once and reused by later runs."""
+    with contextlib.suppress(asyncpg.DuplicateDatabaseError):
+        await execute(server_url, f'CREATE DATABASE "{name}"')
+    return with_database(server_url, name)
 
 
 def bench_settings(url: str, **overrides: object) -> Settings:

@@ -17,10 +17,11 @@ from typing import Any
 
 import asyncpg
 
-from tickets.bench.databases import scratch_database, wait_all_processed
+from tickets.bench.databases import wait_all_processed
 from tickets.bench.http_servers import SERVERS, drained, drive, rss_mb, serving
 from tickets.bench.report import Report, scaled
 from tickets.infrastructure.migrate import upgrade_to_head
+from tickets.testing.scratch_databases import scratch_database
 
 CLIENTS = 16
 

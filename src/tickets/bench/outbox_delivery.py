@@ -11,12 +11,12 @@ from asyncio.subprocess import PIPE
 import asyncpg
 
 from tickets.bench.databases import scratch_runtime, wait_all_processed
-from tickets.bench.fill import insert_events, ticket_events
 from tickets.bench.handler_sets import subscriptions_for
 from tickets.bench.report import Report, scaled
 from tickets.bootstrap import Runtime
 from tickets.infrastructure.outbox.dispatcher import Dispatcher
 from tickets.infrastructure.outbox.worker import OutboxWorker, WorkerConfig
+from tickets.testing.synthetic_events import insert_events, ticket_events
 
 EVENTS_PER_TICKET = 8  # a created ticket and its next versions, like seeded data
 CEILING_DDL = """CREATE TABLE IF NOT EXISTS public.bench_ceiling (

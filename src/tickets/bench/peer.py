@@ -15,9 +15,10 @@ from sqlalchemy.engine import make_url
 from tickets.application.commands import ApproveTicket, CreateTicket, RegisterUser, SubmitTicket
 from tickets.application.messagebus import MessageBus
 from tickets.application.ports import MessageContext
-from tickets.bench.databases import scratch_database, scratch_runtime
+from tickets.bench.databases import scratch_runtime
 from tickets.bench.report import Report, scaled
 from tickets.domain.users import Role, User
+from tickets.testing.scratch_databases import scratch_database
 
 STREAMS = (1, 4)
 SKIPPED = "eventsourcing not installed (pip install -e '.[bench]')"

@@ -13,7 +13,7 @@ from uuid import UUID
 import asyncpg
 
 from tickets.application.queries import ListTickets, TicketSort
-from tickets.bench.databases import BENCH_SECRET, scratch_database
+from tickets.bench.databases import BENCH_SECRET, kept_database
 from tickets.bench.report import Report, scaled
 from tickets.domain.status import TicketStatus
 from tickets.domain.users import Role, User
@@ -36,8 +36,7 @@ def dataset_name(tickets: int) -> str:
 
 async def ensure_dataset(server_url: str, tickets: int) -> str:
     """The reusable dataset's URL, seeding it through `tickets seed` if incomplete."""
-    async with scratch_database(server_url, keep_as=dataset_name(tickets)) as url:
-        pass
+    url = await kept_database(server_url, dataset_name(tickets))
     if await _complete(url, tickets):
         return url
     env = {

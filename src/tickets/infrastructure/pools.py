@@ -1,5 +1,5 @@
-"""asyncpg pools and connections with JSON codecs and bounded waits, for commands,
-the worker, the read side and the admin operations.
+"""The service's asyncpg pools (commands, outbox and admin, read side) and single
+connections, all with JSON codecs and bounded waits. The one place that builds them.
 
 Every wait on the database is bounded: connecting (``connect_timeout``), each
 statement (``command_timeout``) and waiting for a free pooled connection. So a
@@ -10,13 +10,14 @@ in seconds, as ServiceUnavailable, instead of holding it for a minute.
 import contextlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 
 from tickets.infrastructure.database import as_unavailable
+from tickets.infrastructure.unit_of_work import COMMAND_SESSION, nothing_to_reset
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,41 @@ async def create_pool(
         server_settings=server_settings,
     )
     return pool  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class ServicePools:
+    """The pools one service process holds, each ``size`` connections at most."""
+
+    command: asyncpg.Pool
+    """Units of work only, so the worker's batches never make a request wait."""
+    write: asyncpg.Pool
+    """The write database for everything else: outbox delivery, dead letters, roles."""
+    read: asyncpg.Pool
+    """The read model's database: the write pool itself when both are one database."""
+
+
+@asynccontextmanager
+async def service_pools(
+    url: str, read_url: str, *, size: int, timeouts: Timeouts
+) -> AsyncIterator[ServicePools]:
+    """Open the service's pools on ``url`` (and ``read_url``); closed when the block exits."""
+    async with AsyncExitStack() as stack:
+        command = await create_pool(
+            url,
+            max_size=size,
+            timeouts=timeouts,
+            reset=nothing_to_reset,
+            server_settings=COMMAND_SESSION,
+        )
+        stack.push_async_callback(command.close)
+        write = await create_pool(url, max_size=size, timeouts=timeouts)
+        stack.push_async_callback(write.close)
+        read = write
+        if read_url != url:
+            read = await create_pool(read_url, max_size=size, timeouts=timeouts)
+            stack.push_async_callback(read.close)
+        yield ServicePools(command, write, read)
 
 
 async def connect(url: str, timeouts: Timeouts = Timeouts()) -> asyncpg.Connection:

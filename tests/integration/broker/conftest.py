@@ -6,8 +6,8 @@ import pytest_asyncio
 
 from tests.conftest import settings_for
 from tests.support.broker import Consumer, consuming, delete_exchange, unique_exchange
-from tickets.bench.databases import scratch_database
 from tickets.bootstrap import Runtime, open_runtime
+from tickets.testing.scratch_databases import scratch_database
 
 
 @pytest_asyncio.fixture

@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 import pytest_asyncio
 
 from tests.conftest import FAST_RETRIES, settings_for
-from tickets.bench.databases import scratch_database
 from tickets.bootstrap import Runtime, open_runtime
+from tickets.testing.scratch_databases import scratch_database
 
 
 @pytest_asyncio.fixture

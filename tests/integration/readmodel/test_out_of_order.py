@@ -11,7 +11,6 @@ import asyncpg
 import pytest
 
 from tests.integration.readmodel.reads import counts, details_row, list_row
-from tickets.bench.fill import insert_events, ticket_events
 from tickets.bootstrap import Runtime
 from tickets.domain.events import (
     DomainEvent,
@@ -25,6 +24,7 @@ from tickets.infrastructure.outbox.store import QueueStats
 from tickets.readmodel.guard import OutOfOrder
 from tickets.readmodel.ticket_details import TicketDetailsProjection
 from tickets.readmodel.ticket_list import TicketListProjection
+from tickets.testing.synthetic_events import insert_events, ticket_events
 
 PROJECTIONS = (TicketListProjection(), TicketDetailsProjection())
 PROJECTION_NAMES = {"ticket_list", "ticket_details"}
