@@ -1,9 +1,16 @@
-"""Apply Alembic migrations programmatically (used by `tickets migrate` and on start)."""
+"""Apply Alembic migrations programmatically (used by `tickets migrate` and on start),
+and the environment both schemas' migrations run in."""
 
+import asyncio
 import logging
 
-from alembic import command
+from alembic import command, context
 from alembic.config import Config
+from sqlalchemy import pool, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from tickets.infrastructure.database import sqlalchemy_url
 
 WRITE_SCRIPTS = "tickets.infrastructure:migrations"
 READ_SCRIPTS = "tickets.infrastructure:read_migrations"
@@ -60,6 +67,31 @@ def upgrade_to_head(url: str, read_url: str | None = None) -> list[str]:
     else:
         log.debug("migrations: schemas already up to date")
     return steps
+
+
+def run_migrations(schema: str, lock: int) -> None:
+    """Run the pending migrations of ``schema`` (called by its alembic env.py), over the
+    project's async driver, with the version table in ``schema``. ``lock`` is an advisory
+    lock id held for the transaction, so processes starting together migrate one at a
+    time."""
+
+    def migrate(connection: Connection) -> None:
+        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock})
+        connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {schema}"))
+        context.configure(connection=connection, version_table_schema=schema)
+        with context.begin_transaction():
+            context.run_migrations()
+
+    async def online() -> None:
+        url = context.config.attributes["url"]
+        engine = create_async_engine(sqlalchemy_url(str(url)), poolclass=pool.NullPool)
+        try:
+            async with engine.begin() as connection:
+                await connection.run_sync(migrate)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(online())
 
 
 def _span(steps: list[str]) -> str:
