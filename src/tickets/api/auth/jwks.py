@@ -16,7 +16,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 import jwt
 
-from tickets.api.auth.tokens import EXPIRED, InvalidToken
+from tickets.api.auth.tokens import InvalidToken, decode_claims
 from tickets.application.errors import ServiceUnavailable
 from tickets.domain.errors import PermissionDenied
 from tickets.domain.users import Role, User
@@ -69,19 +69,7 @@ class JwksVerifier:
         if key.algorithm_name != algorithm:
             raise InvalidToken()
         c = self._config
-        try:
-            claims = jwt.decode(
-                token,
-                key,
-                algorithms=[algorithm],
-                audience=c.audience,
-                issuer=c.issuer,
-                options={"require": REQUIRED_CLAIMS},
-            )
-        except jwt.ExpiredSignatureError:
-            raise InvalidToken(EXPIRED, "auth.token_expired") from None
-        except jwt.PyJWTError:
-            raise InvalidToken() from None
+        claims = decode_claims(token, key, algorithm, c.audience, c.issuer, REQUIRED_CLAIMS)
         return self._user_from(claims), float(claims["exp"])
 
     async def _signing_key(self, token: str) -> jwt.PyJWK:
@@ -89,9 +77,7 @@ class JwksVerifier:
         try:
             async with asyncio.timeout(timeout):
                 return await asyncio.to_thread(self._client.get_signing_key_from_jwt, token)
-        except jwt.PyJWKClientConnectionError:
-            raise ServiceUnavailable("the identity provider's keys cannot be fetched") from None
-        except TimeoutError:
+        except (jwt.PyJWKClientConnectionError, TimeoutError):
             raise ServiceUnavailable("the identity provider's keys cannot be fetched") from None
         except jwt.PyJWTError:  # no such kid (after a refetch), or a malformed key set
             raise InvalidToken() from None

@@ -60,20 +60,37 @@ def verify_token(token: str, config: AuthConfig) -> User:
 
 def verify_token_until(token: str, config: AuthConfig) -> tuple[User, float]:
     """The user the token speaks for and when it expires (seconds since the epoch)."""
+    # The algorithm is pinned: "none" and every other alg are refused.
+    claims = decode_claims(
+        token, config.secret, ALGORITHM, config.audience, config.issuer, REQUIRED_CLAIMS
+    )
+    return _user_from(claims), float(claims["exp"])
+
+
+def decode_claims(
+    token: str,
+    key: str | jwt.PyJWK,
+    algorithm: str,
+    audience: str,
+    issuer: str,
+    required: list[str],
+) -> dict[str, Any]:
+    """The claims of a token signed by ``key`` with ``algorithm`` for this audience and
+    issuer, with every ``required`` claim present; InvalidToken otherwise, with its own
+    code when the token only expired."""
     try:
-        claims = jwt.decode(
+        return jwt.decode(
             token,
-            config.secret,
-            algorithms=[ALGORITHM],  # pinned: "none" and every other alg are refused
-            audience=config.audience,
-            issuer=config.issuer,
-            options={"require": REQUIRED_CLAIMS},
+            key,
+            algorithms=[algorithm],
+            audience=audience,
+            issuer=issuer,
+            options={"require": required},
         )
     except jwt.ExpiredSignatureError:
         raise InvalidToken(EXPIRED, "auth.token_expired") from None
     except jwt.PyJWTError:
         raise InvalidToken() from None
-    return _user_from(claims), float(claims["exp"])
 
 
 def _user_from(claims: dict[str, Any]) -> User:
