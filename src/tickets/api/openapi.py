@@ -20,6 +20,7 @@ WITH_BODY = {
 }
 WITH_PARAMETERS = {"422": WITH_BODY["422"]}
 WITH_DATABASE = {"503": "`service.unavailable`: the database cannot be reached (`Retry-After`)"}
+WITH_TOKEN = {"401": "`auth.*`: a missing, invalid or expired bearer token"}
 WITHOUT_DATABASE = {("get", "/health/live"), ("get", "/metrics")}
 
 
@@ -65,4 +66,6 @@ def _implied(path: str, method: str, operation: dict[str, Any]) -> dict[str, str
         implied |= WITH_BODY
     if (method, path) not in WITHOUT_DATABASE:
         implied |= WITH_DATABASE
+    if operation.get("security"):  # the routes that take the current user
+        implied |= WITH_TOKEN
     return implied

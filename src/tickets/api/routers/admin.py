@@ -25,9 +25,7 @@ router = APIRouter(
     prefix="/admin",
     tags=["admin"],
     responses={
-        401: {"model": ProblemOut, "description": "missing or invalid token"},
         403: {"model": ProblemOut, "description": "not an admin"},
-        503: {"model": ProblemOut, "description": "the database cannot be reached"},
     },
 )
 NOT_FOUND: dict[int | str, dict[str, Any]] = {

@@ -24,13 +24,7 @@ router = APIRouter(
     prefix="/tickets",
     tags=["queries"],
     responses={
-        401: {"model": ProblemOut, "description": "missing or invalid token"},
         422: {"model": ProblemOut, "description": "a filter, sort, limit or cursor not allowed"},
-        503: {
-            "model": ProblemOut,
-            "description": "`service.unavailable`: the database cannot be reached; "
-            "retry after `Retry-After` seconds",
-        },
     },
 )
 DETAILS_RESPONSES: dict[int | str, dict[str, Any]] = {

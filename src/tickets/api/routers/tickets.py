@@ -37,7 +37,6 @@ from tickets.application.results import TicketResult
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ProblemOut, "description": text}
     for status, text in {
-        401: "missing or invalid token",
         403: "not allowed (`auth.forbidden`, `ticket.self_decision`)",
         404: "no such ticket, or not visible to you",
         409: "business rule or state conflict, or a concurrent change",

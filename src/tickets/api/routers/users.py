@@ -16,7 +16,6 @@ router = APIRouter(
     prefix="/admin/users",
     tags=["admin"],
     responses={
-        401: {"model": ProblemOut, "description": "missing or invalid token"},
         403: {"model": ProblemOut, "description": "not an admin, or the admin's own role"},
     },
 )
