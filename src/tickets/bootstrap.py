@@ -45,11 +45,9 @@ from tickets.infrastructure.pools import Connections, Timeouts, connect, service
 from tickets.infrastructure.reachability import check_reachable, describe
 from tickets.infrastructure.unit_of_work import SqlUnitOfWorkFactory
 from tickets.infrastructure.user_repository import SqlUserRoles
-from tickets.readmodel.catalog import live_projections
+from tickets.readmodel.catalog import TRACKING, TRACKING_NAME_COLUMN, live_projections
 from tickets.readmodel.freshness import VersionWaiter
 from tickets.readmodel.ticket_read_model import SqlTicketReadModel
-
-READ_TRACKING = "read.processed_messages"
 
 log = logging.getLogger("tickets")
 
@@ -120,7 +118,7 @@ def subscriptions(
     projections and their tracking rows in the read database, notifications in the
     write database, and (with a broker configured) the broker publisher, whose
     tracking rows live in the write database."""
-    read = [Subscription(p, read_pool, READ_TRACKING, "projection") for p in live_projections()]
+    read = [Subscription(p, read_pool, TRACKING, TRACKING_NAME_COLUMN) for p in live_projections()]
     subs = [*read, Subscription(DecisionNotifier(), pool)]
     if broker is not None:
         subs.append(Subscription(BrokerPublisher(broker), pool))
@@ -251,11 +249,7 @@ def identity_provider(settings: Settings) -> JwksVerifier | None:
     """The verifier of an identity provider's tokens, when TICKETS_JWT_JWKS_URL is set."""
     if settings.jwt_jwks_url is None:
         return None
-    if "jwt_issuer" not in settings.model_fields_set:
-        raise ConfigurationError(
-            "TICKETS_JWT_JWKS_URL needs TICKETS_JWT_ISSUER: the provider's issuer "
-            "(the iss claim of its tokens)"
-        )
+    check_settings(settings)
     return JwksVerifier(
         JwksConfig(
             url=settings.jwt_jwks_url,

@@ -11,15 +11,15 @@ from contextlib import asynccontextmanager
 
 import aio_pika
 
-from tickets.bench.databases import scratch_runtime, wait_all_processed
-from tickets.bench.outbox_delivery import EVENTS_PER_TICKET, fill
+from tickets.bench.databases import scratch_runtime
+from tickets.bench.outbox_delivery import EVENTS_PER_TICKET, drain_time, fill
 from tickets.bench.report import Report, scaled
 from tickets.infrastructure.broker.integration import IntegrationMessage, integration_messages
 from tickets.infrastructure.broker.link import BrokerLink, amqp_message
 from tickets.infrastructure.broker.publisher import BrokerPublisher
 from tickets.infrastructure.outbox.dispatcher import Dispatcher
 from tickets.infrastructure.outbox.subscriptions import Subscription
-from tickets.infrastructure.outbox.worker import OutboxWorker, WorkerConfig
+from tickets.infrastructure.outbox.worker import WorkerConfig
 from tickets.testing.synthetic_events import ticket_events
 
 DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672/"
@@ -85,20 +85,11 @@ async def through_outbox(server_url: str, url: str, count: int) -> float:
         link = BrokerLink(url, name, confirm_timeout=60)
         await link.declare()  # connect before timing, as a running worker would be
         dispatcher = Dispatcher(runtime.store, [Subscription(BrokerPublisher(link), runtime.pool)])
-        worker = OutboxWorker(
-            runtime.database_url,
-            runtime.store,
-            dispatcher,
-            WorkerConfig(batch_size=BATCH, poll_seconds=0.2),
-        )
-        stop = asyncio.Event()
-        started = time.perf_counter()
-        task = asyncio.create_task(worker.run(stop))
-        await wait_all_processed(runtime.pool)
-        elapsed = time.perf_counter() - started
-        stop.set()
-        await task
-        await link.close()
+        config = WorkerConfig(batch_size=BATCH, poll_seconds=0.2)
+        try:
+            elapsed = await drain_time(runtime, dispatcher, config)
+        finally:
+            await link.close()
     return n / elapsed
 
 

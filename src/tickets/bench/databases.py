@@ -12,6 +12,7 @@ import asyncpg
 from tickets.bootstrap import Runtime, open_runtime
 from tickets.config import Settings
 from tickets.infrastructure.embedded import start_embedded
+from tickets.infrastructure.outbox.store import HAS_DELIVERABLE
 from tickets.testing.scratch_databases import execute, scratch_database, with_database
 
 BENCH_SECRET = "bench-secret-long-enough-for-hs256-signing"
@@ -59,7 +60,9 @@ async def scratch_runtime(server_url: str, **overrides: object) -> AsyncIterator
         yield runtime
 
 
-async def wait_all_processed(pool: asyncpg.Pool, every: float = 0.01) -> None:
-    query = "SELECT NOT EXISTS (SELECT 1 FROM tickets.outbox_messages WHERE status = 'pending')"
-    while not await pool.fetchval(query):  # noqa: ASYNC110 - another process does the work
+async def wait_all_processed(
+    database: asyncpg.Pool | asyncpg.Connection, every: float = 0.01
+) -> None:
+    """Return once no message is left to deliver (the benchmarks park none)."""
+    while await database.fetchval(HAS_DELIVERABLE):  # noqa: ASYNC110 - others do the work
         await asyncio.sleep(every)

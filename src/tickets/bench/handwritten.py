@@ -27,6 +27,7 @@ import uvicorn
 from fastapi import FastAPI, Header, HTTPException, Request
 from pydantic import BaseModel
 
+from tickets.readmodel.ticket_read_model import DETAILS  # the very statement the app runs
 from tickets.server import server_options
 
 CREATE = """INSERT INTO tickets.tickets (id, title, description, author_id, author_name,
@@ -40,10 +41,6 @@ MOVES = {"submit": ("draft", "submitted"), "approve": ("submitted", "approved")}
 MOVES["reject"] = ("submitted", "rejected")
 TRANSITION = """UPDATE tickets.tickets SET status = $3, version = version + 1, updated_at = now()
                 WHERE id = $1 AND status = $2 RETURNING version"""
-DETAILS = """SELECT ticket_id, title, description, status, author_id, author_name, created_at,
-                    updated_at, version, decided_by_id, decided_by_name, decided_at, decision,
-                    reason, comments, history
-               FROM read.ticket_details WHERE ticket_id = $1"""
 PAGE = """SELECT ticket_id, title, status, author_name, created_at, version FROM read.ticket_list
           {where} ORDER BY created_at DESC, ticket_id DESC LIMIT $1"""
 

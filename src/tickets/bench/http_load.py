@@ -47,7 +47,7 @@ async def _ticket_ids(url: str, into: Path) -> Path:
 
 
 async def _wait(connection: asyncpg.Connection) -> None:
-    await wait_all_processed(connection, every=0.1)  # type: ignore[arg-type]
+    await wait_all_processed(connection, every=0.1)
 
 
 async def one_round(app_url: str, own_url: str, seconds: float, folder: Path) -> dict[str, Any]:

@@ -50,9 +50,12 @@ async def fill(runtime: Runtime, events: int) -> int:
 
 async def one_worker(runtime: Runtime, handlers: str) -> float:
     dispatcher = Dispatcher(runtime.store, subscriptions_for(handlers, runtime.pool))
-    worker = OutboxWorker(
-        runtime.database_url, runtime.store, dispatcher, WorkerConfig(poll_seconds=0.2)
-    )
+    return await drain_time(runtime, dispatcher, WorkerConfig(poll_seconds=0.2))
+
+
+async def drain_time(runtime: Runtime, dispatcher: Dispatcher, config: WorkerConfig) -> float:
+    """Seconds one worker in this process takes to deliver everything pending."""
+    worker = OutboxWorker(runtime.database_url, runtime.store, dispatcher, config)
     stop = asyncio.Event()
     started = time.perf_counter()
     task = asyncio.create_task(worker.run(stop))

@@ -17,6 +17,7 @@ from tickets.bench.databases import BENCH_SECRET, kept_database
 from tickets.bench.report import Report, scaled
 from tickets.domain.status import TicketStatus
 from tickets.domain.users import Role, User
+from tickets.infrastructure.outbox.store import PENDING
 from tickets.infrastructure.pools import create_pool
 from tickets.readmodel.cursor import Cursor
 from tickets.readmodel.ticket_read_model import DETAILS, list_query
@@ -60,9 +61,7 @@ async def _complete(url: str, tickets: int) -> bool:
         return False
     try:
         listed = await connection.fetchval("SELECT count(*) FROM read.ticket_list")
-        pending = await connection.fetchval(
-            "SELECT count(*) FROM tickets.outbox_messages WHERE status = 'pending'"
-        )
+        pending = await connection.fetchval(PENDING)
         return bool(listed >= tickets and pending == 0)
     except asyncpg.PostgresError:
         return False

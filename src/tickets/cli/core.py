@@ -6,7 +6,7 @@ import json
 import signal
 import socket
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -15,6 +15,9 @@ from tickets.cli.errors import StartupRefused, enable_debug, reported_errors
 from tickets.config import Settings
 from tickets.domain.users import Role
 from tickets.logging_setup import configure_logging
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 app = typer.Typer(help="Tickets: event-driven ticket management service.", no_args_is_help=True)
 err = Console(stderr=True)
@@ -50,6 +53,25 @@ def announce(
         print(json.dumps(line, default=str), file=to.file, flush=True)
     else:
         to.print(text, highlight=False, soft_wrap=True)
+
+
+def progress_bar(console: Console) -> "Progress":
+    """A progress display for a long command: what, a bar, done of total, time left."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    what = Progress.get_default_columns()[0]
+    columns = (what, BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    return Progress(*columns, console=console)
+
+
+def stop_on_signals() -> asyncio.Event:
+    """An event that SIGINT or SIGTERM sets, for a command that runs until stopped
+    (call it inside the running loop)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
 
 
 def check_port(host: str, port: int) -> None:

@@ -3,7 +3,6 @@
 import asyncio
 import contextlib
 import json
-import signal
 from collections.abc import AsyncIterator, Iterable
 from typing import Annotated, Any
 
@@ -11,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from tickets.cli.core import app, err, settings_from_env
+from tickets.cli.core import app, err, settings_from_env, stop_on_signals
 
 out = Console(highlight=False)
 events = typer.Typer(help="Integration events on the message broker.")
@@ -43,10 +42,7 @@ def tail_command(
     url, exchange = settings.broker_url, settings.broker_exchange
 
     async def run() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        stop = stop_on_signals()
         async with contextlib.AsyncExitStack() as stack:
             past: AsyncIterator[Iterable[Any]] | None = None
             if from_start:

@@ -2,7 +2,6 @@
 
 import asyncio
 import getpass
-import signal
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
@@ -23,7 +22,7 @@ from tickets.application.dead_letters import (
     ShowDeadLetter,
 )
 from tickets.application.errors import DeadLetterNotFound
-from tickets.cli.core import announce, app, settings_from_env
+from tickets.cli.core import announce, app, settings_from_env, stop_on_signals
 from tickets.domain.users import Role, User
 
 R = TypeVar("R")
@@ -74,10 +73,7 @@ def worker(
     from tickets.bootstrap import open_runtime, running_worker
 
     async def run() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        stop = stop_on_signals()
         settings = settings_from_env()
         async with open_runtime(settings) as runtime:
             if metrics_port is not None:

@@ -5,10 +5,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TimeRemainingColumn
+from rich.progress import TaskID
 from rich.table import Table
 
-from tickets.cli.core import app, settings_from_env
+from tickets.cli.core import app, progress_bar, settings_from_env
 from tickets.readmodel.catalog import REBUILDABLE, live_projections
 
 out = Console()
@@ -33,13 +33,7 @@ def rebuild_command(
     async def run() -> None:
         async with open_runtime(settings_from_env()) as runtime:
             for each in names:
-                columns = (
-                    *Progress.get_default_columns()[:1],
-                    BarColumn(),
-                    MofNCompleteColumn(),
-                    TimeRemainingColumn(),
-                )
-                with Progress(*columns, console=out) as bar:
+                with progress_bar(out) as bar:
                     task = bar.add_task(f"rebuilding {each}", total=None)
 
                     def report(done: int, total: int, task: TaskID = task) -> None:

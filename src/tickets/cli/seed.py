@@ -10,9 +10,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-from tickets.cli.core import app, settings_from_env
+from tickets.cli.core import app, progress_bar, settings_from_env
 from tickets.logging_setup import configure_logging, quieter
 
 out = Console()
@@ -75,14 +74,8 @@ async def _seed(count: int, batch: int, workers: int, random_seed: int, verbose:
             for _ in range(workers)
         ]
         started = time.perf_counter()
-        columns = (
-            *Progress.get_default_columns()[:1],
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-        )
         try:
-            with Progress(*columns, console=out) as bar:
+            with progress_bar(out) as bar:
                 written = bar.add_task("tickets written", total=count)
                 done = 0
                 while done < count:
@@ -94,9 +87,9 @@ async def _seed(count: int, batch: int, workers: int, random_seed: int, verbose:
                     done += size
                     bar.update(written, completed=done)
                 if workers:
-                    total = await _pending(runtime.pool)
+                    total = await runtime.store.pending()
                     projected = bar.add_task("events projected", total=total)
-                    while (left := await _pending(runtime.pool)) > 0:
+                    while (left := await runtime.store.pending()) > 0:
                         bar.update(projected, completed=total - left)
                         await asyncio.sleep(0.5)
                     bar.update(projected, completed=total)
@@ -113,10 +106,3 @@ async def _seed(count: int, batch: int, workers: int, random_seed: int, verbose:
             await runtime.pool.execute(f"VACUUM ANALYZE {table}", timeout=VACUUM_SECONDS)
         for table in ("read.ticket_list", "read.ticket_details", "read.status_counts"):
             await runtime.read_pool.execute(f"VACUUM ANALYZE {table}", timeout=VACUUM_SECONDS)
-
-
-async def _pending(pool: object) -> int:
-    count: int = await pool.fetchval(  # type: ignore[attr-defined]
-        "SELECT count(*) FROM tickets.outbox_messages WHERE status = 'pending'"
-    )
-    return count

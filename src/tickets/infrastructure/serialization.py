@@ -16,7 +16,7 @@ from tickets.infrastructure.upcasting import upcast
 
 
 def event_to_payload(event: DomainEvent) -> dict[str, Any]:
-    return {f.name: _plain(getattr(event, f.name)) for f in fields(event)}
+    return {f.name: json_value(getattr(event, f.name)) for f in fields(event)}
 
 
 def event_from_payload(event_type: str, payload: dict[str, Any]) -> DomainEvent:
@@ -34,13 +34,16 @@ def _field_hints(event_type: str) -> tuple[tuple[str, Any], ...]:
     return tuple((f.name, hints[f.name]) for f in fields(cls))
 
 
-def _plain(value: Any) -> Any:
+def json_value(value: Any) -> Any:
+    """``value`` as JSON holds it: ids and times as text, enums by value, tuples as lists."""
     if isinstance(value, UUID):
         return str(value)
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, Enum):
         return value.value
+    if isinstance(value, tuple):
+        return [json_value(v) for v in value]
     return value
 
 

@@ -19,6 +19,7 @@ from tickets.application.results import (
 )
 from tickets.domain.status import TicketStatus
 from tickets.domain.users import Role
+from tickets.infrastructure.serialization import json_value
 
 _KINDS: dict[str, type[Result]] = {
     "ticket": TicketResult,
@@ -39,7 +40,7 @@ _CONVERT: dict[str, Callable[[Any], Any]] = {
 
 def result_to_json(result: Result) -> dict[str, Any]:
     kind = next(k for k, cls in _KINDS.items() if isinstance(result, cls))
-    data = {k: _plain(v) for k, v in asdict(result).items()}
+    data = {k: json_value(v) for k, v in asdict(result).items()}
     return {"kind": kind, "data": data}
 
 
@@ -51,14 +52,4 @@ def result_from_json(document: dict[str, Any]) -> Result:
 
 
 def _same(value: Any) -> Any:
-    return value
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, UUID):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, tuple):
-        return [_plain(v) for v in value]
     return value

@@ -1,10 +1,29 @@
-"""The projections of the read model, by name: live instances and rebuild recipes."""
+"""The projections of the read model, by name: live instances, rebuild recipes, and
+the table of their tracking rows."""
 
-from tickets.readmodel.rebuild import Rebuildable
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 from tickets.readmodel.ticket_details import TicketDetailsProjection
 from tickets.readmodel.ticket_list import TicketListProjection
 
 Projection = TicketListProjection | TicketDetailsProjection
+
+TRACKING = "read.processed_messages"
+"""One row per (projection, message id) applied, written in the projection's transaction."""
+TRACKING_NAME_COLUMN = "projection"
+
+
+@dataclass(frozen=True)
+class Rebuildable:
+    """A projection as a rebuild sees it: its name, tables, and a factory of instances
+    writing to the tables with a given suffix."""
+
+    name: str
+    tables: tuple[str, ...]
+    build: Callable[[str], Any]
+
 
 REBUILDABLE: dict[str, Rebuildable] = {
     "ticket_list": Rebuildable(

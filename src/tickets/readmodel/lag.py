@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-TRACKING = "read.processed_messages"
+from tickets.readmodel.catalog import TRACKING
 
 
 @dataclass(frozen=True)

@@ -13,14 +13,13 @@
 """
 
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
 
 from tickets.domain.events import DomainEvent
+from tickets.readmodel.catalog import TRACKING, Rebuildable
 
 SUFFIX = "_rebuild"
-TRACKING = "read.processed_messages"
 
 
 class Logged(Protocol):
@@ -37,16 +36,6 @@ class EventSource(Protocol):
     def replay(self, batch: int = 2000) -> AsyncIterator[Sequence[Logged]]: ...
 
     async def since(self) -> Sequence[Logged]: ...
-
-
-@dataclass(frozen=True)
-class Rebuildable:
-    """A projection as a rebuild sees it: its name, tables, and a factory of instances
-    writing to the tables with a given suffix."""
-
-    name: str
-    tables: tuple[str, ...]
-    build: Callable[[str], Any]
 
 
 Progress = Callable[[int, int], None]

@@ -15,11 +15,11 @@ from tickets.application.dead_letters import (
 )
 from tickets.domain.users import User
 from tickets.infrastructure.database import as_unavailable
+from tickets.infrastructure.outbox.messages import TABLE as T
 from tickets.infrastructure.outbox.store import OutboxStore
 from tickets.infrastructure.outbox_rows import NOTIFY_CHANNEL
 from tickets.infrastructure.pools import Connections
 
-T = "tickets.outbox_messages"
 LETTER_COLUMNS = f"""d.id, d.position, d.aggregate_id, d.aggregate_version, d.event_type,
        d.attempts, d.last_error, d.occurred_at,
        (SELECT count(*) FROM {T} h WHERE h.aggregate_id = d.aggregate_id

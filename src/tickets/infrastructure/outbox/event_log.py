@@ -15,10 +15,10 @@ from uuid import UUID
 import asyncpg
 
 from tickets.domain.events import DomainEvent
+from tickets.infrastructure.outbox.messages import TABLE as T
 from tickets.infrastructure.serialization import event_from_payload
 from tickets.infrastructure.upcasting import current_type
 
-T = "tickets.outbox_messages"
 DELIVERABLE = f"""m.status <> 'discarded' AND NOT EXISTS (
     SELECT 1 FROM {T} d WHERE d.aggregate_id = m.aggregate_id AND d.status = 'dead'
        AND d.aggregate_version <= m.aggregate_version)"""

@@ -1,4 +1,4 @@
-"""An outbox message as the worker sees it."""
+"""The outbox table, and a message of it as the worker sees it."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -6,6 +6,9 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+
+TABLE = "tickets.outbox_messages"
+"""Every module that reads or updates the outbox names it by this."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,10 +17,9 @@ from uuid import UUID
 
 import asyncpg
 
+from tickets.infrastructure.outbox.messages import TABLE as T
 from tickets.infrastructure.outbox.messages import OutboxMessage
 from tickets.infrastructure.outbox.retry import RetryPolicy
-
-T = "tickets.outbox_messages"
 
 # FOR UPDATE SKIP LOCKED: concurrent claimers never block on, or take, each other's
 # heads. A ticket's later versions are claimed with its head (they cannot be anyone
@@ -92,6 +91,7 @@ NOT_HELD = f"""NOT EXISTS (SELECT 1 FROM {T} d WHERE d.aggregate_id = m.aggregat
                              AND d.aggregate_version < m.aggregate_version
                              AND d.status = 'dead')"""
 
+PENDING = f"SELECT count(*) FROM {T} WHERE status = 'pending'"
 HAS_DELIVERABLE = f"SELECT EXISTS (SELECT 1 FROM {T} m WHERE m.status = 'pending' AND {NOT_HELD})"
 
 STATS = f"""
@@ -167,6 +167,10 @@ class OutboxStore:
                 RECORD_ATTEMPT, failure.message.id, row["attempts"], failure.handler, failure.error
             )
         return bool(row["status"] == "dead")
+
+    async def pending(self) -> int:
+        """How many messages wait for delivery, held ones included."""
+        return int(await self.pool.fetchval(PENDING))
 
     async def has_deliverable(self) -> bool:
         """Is any message pending that is not held behind a dead letter?"""
