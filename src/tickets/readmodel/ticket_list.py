@@ -7,6 +7,7 @@ wave (see batching.py), guarded by version: a row moves from N-1 to N only.
 
 from collections import Counter
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -22,6 +23,8 @@ from tickets.readmodel.guard import check_not_applied
 from tickets.readmodel.moves import INITIAL, MOVES
 
 FOLDED: frozenset[type] = frozenset({CommentAdded})  # applied as runs, see batching.py
+Deltas = Counter[tuple[UUID, TicketStatus]]
+"""Changes of the per-author status counts, summed over one batch."""
 
 # Every statement takes the events as parallel arrays and moves a row from version
 # N-1 to N only. {t} is the list table, {counts} the counts table (a rebuild's
@@ -67,21 +70,31 @@ class TicketListProjection:
         self.sql_move = MOVE.format(t=self.table)
         self.sql_comment = COMMENT.format(t=self.table)
         self.sql_count = COUNT.format(counts=self.counts)
-        self.handlers: dict[type[DomainEvent], GroupHandler] = {
-            TicketCreated: self.on_created,
-            TicketEdited: self.on_edited,
-            CommentAdded: self.on_comment_added,
-            **{cls: self.on_status_change for cls in MOVES},
-        }
-        self.event_types = frozenset(cls.event_type for cls in self.handlers)
+        self.event_types = frozenset(cls.event_type for cls in self._handlers(Counter()))
 
     async def apply(self, connection: Any, event: DomainEvent) -> None:
         await self.apply_batch(connection, [event])
 
     async def apply_batch(self, connection: Any, events: Sequence[DomainEvent]) -> None:
-        await apply_in_waves(connection, events, self.handlers, FOLDED)
+        deltas: Deltas = Counter()
+        await apply_in_waves(connection, events, self._handlers(deltas), FOLDED)
+        # Last: every worker's batches share the few count rows (one per author and
+        # status), so their locks are taken only now, held until the commit right after.
+        await self._count(connection, deltas)
 
-    async def on_created(self, connection: Any, events: list[TicketCreated]) -> set[UUID]:
+    def _handlers(self, deltas: Deltas) -> dict[type[DomainEvent], GroupHandler]:
+        """The statement for each event type; creations and moves add to ``deltas``."""
+        moved: GroupHandler = partial(self.on_status_change, deltas=deltas)
+        return {
+            TicketCreated: partial(self.on_created, deltas=deltas),
+            TicketEdited: self.on_edited,
+            CommentAdded: self.on_comment_added,
+            **{cls: moved for cls in MOVES},
+        }
+
+    async def on_created(
+        self, connection: Any, events: list[TicketCreated], deltas: Deltas
+    ) -> set[UUID]:
         rows = await connection.fetch(
             self.sql_create,
             *event_keys(events),
@@ -90,7 +103,7 @@ class TicketListProjection:
             [e.actor_name for e in events],
             INITIAL.value,
         )
-        await self._count(connection, Counter((r["author_id"], INITIAL) for r in rows))
+        deltas.update((r["author_id"], INITIAL) for r in rows)
         return {r["ticket_id"] for r in rows}  # a conflict means: created before
 
     async def on_edited(self, connection: Any, events: list[TicketEdited]) -> set[UUID]:
@@ -103,14 +116,14 @@ class TicketListProjection:
         rows = await connection.fetch(self.sql_comment, *event_keys(lasts), counts)
         return await self._checked(connection, lasts, rows)
 
-    async def on_status_change(self, connection: Any, events: list[DomainEvent]) -> set[UUID]:
+    async def on_status_change(
+        self, connection: Any, events: list[DomainEvent], deltas: Deltas
+    ) -> set[UUID]:
         old, new = MOVES[type(events[0])]
         rows = await connection.fetch(self.sql_move, *event_keys(events), old.value, new.value)
-        deltas: Counter[tuple[UUID, TicketStatus]] = Counter()
         for r in rows:
             deltas[(r["author_id"], old)] -= 1
             deltas[(r["author_id"], new)] += 1
-        await self._count(connection, deltas)
         return await self._checked(connection, events, rows)
 
     async def _checked(
@@ -120,11 +133,12 @@ class TicketListProjection:
         await check_not_applied(connection, self.table, list(events), applied)
         return applied
 
-    async def _count(self, connection: Any, deltas: Counter[tuple[UUID, TicketStatus]]) -> None:
-        if deltas:
-            # Sorted: concurrent workers upsert shared count rows in one order, so they
-            # wait for each other instead of deadlocking.
-            keys = sorted(deltas)
+    async def _count(self, connection: Any, deltas: Deltas) -> None:
+        # A ticket moved twice in the batch nets out: a zero row is not locked at all.
+        # Sorted: concurrent workers upsert shared count rows in one order, so they
+        # wait for each other instead of deadlocking.
+        keys = sorted(k for k, n in deltas.items() if n)
+        if keys:
             await connection.execute(
                 self.sql_count,
                 [a for a, _ in keys],
