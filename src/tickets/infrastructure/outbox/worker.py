@@ -94,14 +94,21 @@ class OutboxWorker:
             if self.state == "reconnecting":
                 log.warning("outbox worker reconnected")
             self.state = "running"
+            # Outside the claim loops' group: the metrics never stop delivery, and a
+            # slow statistics query never holds up a stop or a reconnect.
+            observer = None
+            if self.metrics is not None:
+                observer = asyncio.create_task(self._observe())
             try:
                 async with asyncio.TaskGroup() as group:
                     for _ in range(self.config.concurrency):
                         group.create_task(self._loop(stop, wake, lost))
-                    if self.metrics is not None:
-                        group.create_task(self._observe(stop, lost))
             except* Exception as errors:
                 raise errors.exceptions[0] from None
+            finally:
+                if observer is not None:
+                    observer.cancel()
+                    await asyncio.gather(observer, return_exceptions=True)
             if lost.is_set() and not stop.is_set():
                 raise ConnectionResetError("the LISTEN connection was closed")
         finally:
@@ -122,15 +129,25 @@ class OutboxWorker:
                 continue
             await _first_of(wake, stop, lost, timeout=config.poll_seconds)
 
-    async def _observe(self, stop: asyncio.Event, lost: asyncio.Event) -> None:
+    async def _observe(self) -> None:
+        """Queue figures for the metrics, until cancelled. A failed query only skips an
+        observation: a lost database is the claim loops' to notice."""
         assert self.metrics is not None
-        while not stop.is_set() and not lost.is_set():
-            stats = await self.store.stats()
-            age = 0.0
-            if stats.oldest_pending is not None:
-                age = max(0.0, time.time() - stats.oldest_pending.timestamp())
-            self.metrics.observe_queue(stats, age)
-            await _first_of(stop, lost, timeout=self.config.stats_seconds)
+        failing = False
+        while True:
+            try:
+                stats = await self.store.stats()
+            except Exception as error:
+                if not failing:  # one line per streak, not one per try
+                    log.warning("outbox queue statistics failed (%r); delivery goes on", error)
+                failing = True
+            else:
+                failing = False
+                age = 0.0
+                if stats.oldest_pending is not None:
+                    age = max(0.0, time.time() - stats.oldest_pending.timestamp())
+                self.metrics.observe_queue(stats, age)
+            await asyncio.sleep(self.config.stats_seconds)
 
 
 async def _first_of(*events: asyncio.Event, timeout: float) -> None:  # noqa: ASYNC109
