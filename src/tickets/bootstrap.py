@@ -69,6 +69,8 @@ class Runtime:
     read_url: str
     read_pool: asyncpg.Pool
     timeouts: Timeouts
+    worker_pool: asyncpg.Pool
+    worker_read_pool: asyncpg.Pool
     store: OutboxStore
     dispatcher: Dispatcher
     dead_letters: SqlDeadLetterStore
@@ -84,9 +86,12 @@ class Runtime:
         )
         if concurrency is not None:
             config = dataclasses.replace(config, concurrency=concurrency)
-        return OutboxWorker(
-            self.database_url, self.store, self.dispatcher, config, self.outbox_metrics
-        )
+        # On the worker's own pools: nobody waits on a batch, so its statements have the
+        # longer bound, and a slow one under load is not taken for a lost database.
+        store = OutboxStore(self.worker_pool, self.store.policy)
+        handlers = subscriptions(self.worker_pool, self.worker_read_pool, self.broker)
+        dispatcher = Dispatcher(store, handlers, self.outbox_metrics)
+        return OutboxWorker(self.database_url, store, dispatcher, config, self.outbox_metrics)
 
     async def readiness(self, worker: OutboxWorker | None) -> list[str]:
         """Reasons the service is not ready (empty when it is)."""
@@ -196,7 +201,13 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             settings.db_connect_timeout_seconds, settings.db_command_timeout_seconds
         )
         pools = await stack.enter_async_context(
-            service_pools(url, read_url, size=settings.db_pool_size, timeouts=timeouts)
+            service_pools(
+                url,
+                read_url,
+                size=settings.db_pool_size,
+                timeouts=timeouts,
+                worker_command_timeout=settings.worker_command_timeout_seconds,
+            )
         )
         command_pool, pool, read_pool = pools.command, pools.write, pools.read
         registry = CollectorRegistry()
@@ -237,6 +248,8 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             read_url=read_url,
             read_pool=read_pool,
             timeouts=timeouts,
+            worker_pool=pools.worker,
+            worker_read_pool=pools.worker_read,
             store=store,
             dispatcher=dispatcher,
             dead_letters=SqlDeadLetterStore(store, Connections(pool, timeouts)),

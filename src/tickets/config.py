@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     db_command_timeout_seconds: float = Field(
         4.0, gt=0, le=3600, description="bound on one statement; then 503"
     )
+    worker_command_timeout_seconds: float = Field(
+        15.0, gt=0, le=3600, description="bound on one statement of the outbox worker"
+    )
     outbox_batch_size: int = Field(500, ge=1, le=5000)
     outbox_lease_seconds: float = Field(30.0, gt=0)
     outbox_poll_seconds: float = Field(2.0, gt=0)

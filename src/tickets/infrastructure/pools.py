@@ -1,10 +1,13 @@
-"""The service's asyncpg pools (commands, outbox and admin, read side) and single
-connections, all with JSON codecs and bounded waits. The one place that builds them.
+"""The service's asyncpg pools (commands, admin, read side, the outbox worker's) and
+single connections, all with JSON codecs and bounded waits. The one place that builds
+them.
 
 Every wait on the database is bounded: connecting (``connect_timeout``), each
 statement (``command_timeout``) and waiting for a free pooled connection. So a
 database that refuses connections or accepts them and never answers fails a request
-in seconds, as ServiceUnavailable, instead of holding it for a minute.
+in seconds, as ServiceUnavailable, instead of holding it for a minute. The outbox
+worker's statements have a longer bound of their own: nobody waits on a batch, and a
+statement slowed by load is not a lost database.
 """
 
 import contextlib
@@ -64,16 +67,21 @@ class ServicePools:
     command: asyncpg.Pool
     """Units of work only, so the worker's batches never make a request wait."""
     write: asyncpg.Pool
-    """The write database for everything else: outbox delivery, dead letters, roles."""
+    """The write database for everything else: dead letters, roles, the CLI's reads."""
     read: asyncpg.Pool
     """The read model's database: the write pool itself when both are one database."""
+    worker: asyncpg.Pool
+    """The outbox worker's, on the write database: empty until a worker runs here."""
+    worker_read: asyncpg.Pool
+    """The outbox worker's on the read database: ``worker`` when both are one."""
 
 
 @asynccontextmanager
 async def service_pools(
-    url: str, read_url: str, *, size: int, timeouts: Timeouts
+    url: str, read_url: str, *, size: int, timeouts: Timeouts, worker_command_timeout: float
 ) -> AsyncIterator[ServicePools]:
-    """Open the service's pools on ``url`` (and ``read_url``); closed when the block exits."""
+    """Open the service's pools on ``url`` (and ``read_url``); closed when the block exits.
+    The worker's pools bound a statement by ``worker_command_timeout``."""
     async with AsyncExitStack() as stack:
         command = await create_pool(
             url,
@@ -89,7 +97,14 @@ async def service_pools(
         if read_url != url:
             read = await create_pool(read_url, max_size=size, timeouts=timeouts)
             stack.push_async_callback(read.close)
-        yield ServicePools(command, write, read)
+        patient = Timeouts(timeouts.connect, worker_command_timeout)
+        worker = await create_pool(url, min_size=0, max_size=size, timeouts=patient)
+        stack.push_async_callback(worker.close)
+        worker_read = worker
+        if read_url != url:
+            worker_read = await create_pool(read_url, min_size=0, max_size=size, timeouts=patient)
+            stack.push_async_callback(worker_read.close)
+        yield ServicePools(command, write, read, worker, worker_read)
 
 
 async def connect(url: str, timeouts: Timeouts = Timeouts()) -> asyncpg.Connection:
