@@ -69,6 +69,7 @@ class Runtime:
     read_url: str
     read_pool: asyncpg.Pool
     timeouts: Timeouts
+    worker_timeouts: Timeouts
     worker_pool: asyncpg.Pool
     worker_read_pool: asyncpg.Pool
     store: OutboxStore
@@ -91,7 +92,14 @@ class Runtime:
         store = OutboxStore(self.worker_pool, self.store.policy)
         handlers = subscriptions(self.worker_pool, self.worker_read_pool, self.broker)
         dispatcher = Dispatcher(store, handlers, self.outbox_metrics)
-        return OutboxWorker(self.database_url, store, dispatcher, config, self.outbox_metrics)
+        return OutboxWorker(
+            self.database_url,
+            store,
+            dispatcher,
+            config,
+            self.outbox_metrics,
+            listen_timeouts=self.worker_timeouts,
+        )
 
     async def readiness(self, worker: OutboxWorker | None) -> list[str]:
         """Reasons the service is not ready (empty when it is)."""
@@ -200,13 +208,16 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         timeouts = Timeouts(
             settings.db_connect_timeout_seconds, settings.db_command_timeout_seconds
         )
+        # Nobody waits on the worker: it connects and runs a statement under one bound.
+        worker_bound = settings.worker_command_timeout_seconds
+        worker_timeouts = Timeouts(worker_bound, worker_bound)
         pools = await stack.enter_async_context(
             service_pools(
                 url,
                 read_url,
                 size=settings.db_pool_size,
                 timeouts=timeouts,
-                worker_command_timeout=settings.worker_command_timeout_seconds,
+                worker_timeouts=worker_timeouts,
             )
         )
         command_pool, pool, read_pool = pools.command, pools.write, pools.read
@@ -248,6 +259,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             read_url=read_url,
             read_pool=read_pool,
             timeouts=timeouts,
+            worker_timeouts=worker_timeouts,
             worker_pool=pools.worker,
             worker_read_pool=pools.worker_read,
             store=store,

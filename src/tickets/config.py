@@ -54,7 +54,7 @@ class Settings(BaseSettings):
         4.0, gt=0, le=3600, description="bound on one statement; then 503"
     )
     worker_command_timeout_seconds: float = Field(
-        15.0, gt=0, le=3600, description="bound on one statement of the outbox worker"
+        15.0, gt=0, le=3600, description="the outbox worker's bound on connecting and a statement"
     )
     outbox_batch_size: int = Field(500, ge=1, le=5000)
     outbox_lease_seconds: float = Field(30.0, gt=0)

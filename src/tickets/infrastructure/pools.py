@@ -6,8 +6,8 @@ Every wait on the database is bounded: connecting (``connect_timeout``), each
 statement (``command_timeout``) and waiting for a free pooled connection. So a
 database that refuses connections or accepts them and never answers fails a request
 in seconds, as ServiceUnavailable, instead of holding it for a minute. The outbox
-worker's statements have a longer bound of their own: nobody waits on a batch, and a
-statement slowed by load is not a lost database.
+worker's waits have a longer bound of their own: nobody waits on a batch, and a
+connection or a statement slowed by load is not a lost database.
 """
 
 import contextlib
@@ -78,10 +78,10 @@ class ServicePools:
 
 @asynccontextmanager
 async def service_pools(
-    url: str, read_url: str, *, size: int, timeouts: Timeouts, worker_command_timeout: float
+    url: str, read_url: str, *, size: int, timeouts: Timeouts, worker_timeouts: Timeouts
 ) -> AsyncIterator[ServicePools]:
     """Open the service's pools on ``url`` (and ``read_url``); closed when the block exits.
-    The worker's pools bound a statement by ``worker_command_timeout``."""
+    The worker's pools wait on the database as long as ``worker_timeouts`` say."""
     async with AsyncExitStack() as stack:
         command = await create_pool(
             url,
@@ -97,12 +97,13 @@ async def service_pools(
         if read_url != url:
             read = await create_pool(read_url, max_size=size, timeouts=timeouts)
             stack.push_async_callback(read.close)
-        patient = Timeouts(timeouts.connect, worker_command_timeout)
-        worker = await create_pool(url, min_size=0, max_size=size, timeouts=patient)
+        worker = await create_pool(url, min_size=0, max_size=size, timeouts=worker_timeouts)
         stack.push_async_callback(worker.close)
         worker_read = worker
         if read_url != url:
-            worker_read = await create_pool(read_url, min_size=0, max_size=size, timeouts=patient)
+            worker_read = await create_pool(
+                read_url, min_size=0, max_size=size, timeouts=worker_timeouts
+            )
             stack.push_async_callback(worker_read.close)
         yield ServicePools(command, write, read, worker, worker_read)
 

@@ -16,7 +16,7 @@ from tickets.infrastructure.outbox.dispatcher import Dispatcher
 from tickets.infrastructure.outbox.metrics import OutboxMetrics
 from tickets.infrastructure.outbox.store import OutboxStore
 from tickets.infrastructure.outbox_rows import NOTIFY_CHANNEL
-from tickets.infrastructure.pools import connect
+from tickets.infrastructure.pools import Timeouts, connect
 
 log = logging.getLogger("tickets.worker")
 
@@ -48,8 +48,10 @@ class OutboxWorker:
         dispatcher: Dispatcher,
         config: WorkerConfig,
         metrics: OutboxMetrics | None = None,
+        listen_timeouts: Timeouts = Timeouts(),
     ) -> None:
         self.listen_url = listen_url
+        self.listen_timeouts = listen_timeouts
         self.store = store
         self.dispatcher = dispatcher
         self.config = config
@@ -84,7 +86,7 @@ class OutboxWorker:
 
     async def _serve(self, stop: asyncio.Event) -> None:
         wake = asyncio.Event()
-        listener = await connect(self.listen_url)
+        listener = await connect(self.listen_url, self.listen_timeouts)
         lost = asyncio.Event()
         try:
             # NOTIFY arrives only after the inserting transaction committed, so a
