@@ -166,10 +166,14 @@ def discard(message_id: UUID) -> None:
 @outbox.command("status")
 def status() -> None:
     """Pending count, oldest pending age, and parked tickets."""
+    from tickets.infrastructure.outbox.store import PENDING_COUNT_CAP
+
     s = with_admin(lambda admin: admin.status(GetOutboxStatus(operator())))
     summary = Table(title="outbox")
     for column in ("pending", "held behind dead letters", "dead", "oldest pending age (s)"):
         summary.add_column(column)
-    summary.add_row(str(s.pending), str(s.held), str(s.dead), f"{s.oldest_pending_age_seconds}")
+    # counted up to the cap: at it, the backlog is at least that big
+    pending = f"{s.pending}+" if s.pending >= PENDING_COUNT_CAP else str(s.pending)
+    summary.add_row(pending, str(s.held), str(s.dead), f"{s.oldest_pending_age_seconds}")
     out.print(summary)
     out.print(letters_table(s.parked, "parked tickets"))

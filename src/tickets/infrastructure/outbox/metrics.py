@@ -4,6 +4,8 @@ from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from tickets.infrastructure.outbox.store import PENDING_COUNT_CAP
+
 if TYPE_CHECKING:
     from tickets.infrastructure.outbox.dispatcher import BatchReport
     from tickets.infrastructure.outbox.store import QueueStats
@@ -33,7 +35,9 @@ class OutboxMetrics:
             buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
         )
         self.pending = Gauge(
-            "tickets_outbox_pending", "Messages not yet processed", registry=registry
+            "tickets_outbox_pending",
+            f"Messages not yet processed, counted up to {PENDING_COUNT_CAP}",
+            registry=registry,
         )
         self.held = Gauge(
             "tickets_outbox_held", "Pending messages held behind a dead letter", registry=registry
