@@ -19,11 +19,11 @@ from tests.faults.waiting import eventually
 from tests.integration.conftest import context, register
 from tests.support.tcp_proxy import proxy_to
 from tickets.application.commands import CreateTicket
-from tickets.bench.fill import insert_events, ticket_events
 from tickets.bootstrap import Runtime, open_runtime
 from tickets.infrastructure.outbox.drain import drain
 from tickets.infrastructure.outbox.store import QueueStats
 from tickets.infrastructure.outbox.worker import OutboxWorker
+from tickets.testing.synthetic_events import insert_events, ticket_events
 
 STOPS_WITHIN = 10.0
 REQUEST_BOUND = 1.0  # seconds: the statement bound of the API's pools in these tests
