@@ -9,6 +9,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
@@ -174,7 +175,7 @@ def test_migrate_is_quiet_and_says_which_database(tmp_path: Path, fresh_database
     }
     first = run(tmp_path, "migrate", **settings)
     assert first.returncode == 0, first.stderr
-    name = fresh_database.rsplit("/", 1)[1]
+    name = urlsplit(fresh_database).path.lstrip("/")  # embedded URLs add ?host=<socket>
     said = [line for line in first.stderr.splitlines() if "database: PostgreSQL at" in line]
     assert len(said) == 1, first.stderr
     assert said[0].endswith(f"/{name}") or f"/{name} " in said[0], first.stderr

@@ -1,9 +1,10 @@
 """The one place that turns known startup and configuration mistakes into a short message.
 
 Every command runs inside `reported_errors()` (see `main`): a mistake a user can fix (a
-setting, an unreachable database, a busy port) ends the process with exit code 1 and a
-few lines naming the setting and the fix; a traceback only with `tickets --debug …` or
-TICKETS_LOG_LEVEL=DEBUG. Anything else is a bug and keeps its traceback.
+setting, an unreachable database, a busy port) or a database lost while a command runs
+ends the process with exit code 1 and a few lines naming the setting and the fix; a
+traceback only with `tickets --debug …` or TICKETS_LOG_LEVEL=DEBUG. Anything else is a
+bug and keeps its traceback.
 """
 
 import json
@@ -30,6 +31,12 @@ def _known() -> tuple[type[Exception], ...]:
     from tickets.infrastructure.reachability import DatabaseUnreachable
 
     return (StartupRefused, ConfigurationError, EmbeddedDatabaseError, DatabaseUnreachable)
+
+
+def _lost_database(error: BaseException) -> bool:
+    from tickets.infrastructure.database import is_connection_error
+
+    return is_connection_error(error)
 
 
 class _Debug:
@@ -63,6 +70,11 @@ def _messages(error: BaseException) -> list[str] | None:
         return ["invalid settings:", *(f"  {line}" for line in settings_problems(error))]
     if isinstance(error, _known()):
         return [str(error)]
+    if _lost_database(error):
+        return [
+            f"the database stopped answering while the command ran ({error!r})",
+            "check that it is running and reachable, then run the command again",
+        ]
     if isinstance(error, BaseExceptionGroup):  # raised from inside a task group
         for inner in error.exceptions:
             found = _messages(inner)
