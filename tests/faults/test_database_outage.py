@@ -15,11 +15,10 @@ from typing import Any
 
 import httpx
 import pytest_asyncio
-from sqlalchemy.engine import make_url
 
 from tests.conftest import settings_for
 from tests.e2e.http_helpers import Headers, assert_problem, create_ticket
-from tests.support.tcp_proxy import TcpProxy, proxy_to
+from tests.support.tcp_proxy import TcpProxy, proxy_to_database, through
 from tickets.bootstrap import build_app, open_runtime
 from tickets.infrastructure.outbox.drain import drain
 from tickets.infrastructure.pools import connect
@@ -78,13 +77,11 @@ async def token(http: httpx.AsyncClient, role: str) -> Headers:
 async def outage(server_url: str) -> AsyncIterator[Outage]:
     """An app whose every database connection goes through a proxy; one ticket exists
     and is delivered to the read model."""
-    target = make_url(server_url)
     async with (
         scratch_database(server_url) as direct_url,
-        proxy_to(target.host or "127.0.0.1", target.port or 5432) as proxy,
+        proxy_to_database(server_url) as proxy,
     ):
-        proxied = make_url(direct_url).set(host="127.0.0.1", port=proxy.port)
-        app = build_app(settings_for(proxied.render_as_string(hide_password=False)))
+        app = build_app(settings_for(through(proxy, direct_url)))
         async with (
             app.router.lifespan_context(app),
             httpx.AsyncClient(
@@ -134,10 +131,8 @@ async def test_a_database_that_never_answers_is_503_within_the_bound(outage: Out
 async def test_the_read_your_writes_listener_comes_back_with_the_database(
     server_url: str,
 ) -> None:
-    target = make_url(server_url)
-    async with proxy_to(target.host or "127.0.0.1", target.port or 5432) as proxy:
-        proxied = target.set(host="127.0.0.1", port=proxy.port)
-        waiter = VersionWaiter(lambda: connect(proxied.render_as_string(hide_password=False)))
+    async with proxy_to_database(server_url) as proxy:
+        waiter = VersionWaiter(lambda: connect(through(proxy, server_url)))
         await waiter.start()
         try:
             assert waiter.listening

@@ -12,12 +12,11 @@ from functools import partial
 
 import asyncpg
 import pytest
-from sqlalchemy.engine import make_url
 
 from tests.conftest import settings_for
 from tests.faults.waiting import eventually
 from tests.integration.conftest import context, register
-from tests.support.tcp_proxy import proxy_to
+from tests.support.tcp_proxy import proxy_to_database, through
 from tickets.application.commands import CreateTicket
 from tickets.bootstrap import Runtime, open_runtime
 from tickets.infrastructure.outbox.drain import drain
@@ -135,12 +134,8 @@ async def test_a_statement_slower_than_a_request_may_take_is_no_lost_database(
 async def test_a_database_that_hangs_is_still_noticed_after_the_worker_bound(
     fault_db: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    target = make_url(fault_db)
-    async with proxy_to(target.host or "127.0.0.1", target.port or 5432) as proxy:
-        proxied = target.set(host="127.0.0.1", port=proxy.port)
-        settings = settings_for(
-            proxied.render_as_string(hide_password=False), worker_command_timeout_seconds=2.0
-        )
+    async with proxy_to_database(fault_db) as proxy:
+        settings = settings_for(through(proxy, fault_db), worker_command_timeout_seconds=2.0)
         async with open_runtime(settings) as runtime:
             worker = quick(runtime.worker())
             with caplog.at_level(logging.WARNING, logger="tickets.worker"):
