@@ -88,11 +88,13 @@ class BrokerLink:
         if not messages:
             return
         channel = await self._channel_or_raise()
+        # Outside the try: a message that cannot be encoded is poison, not an outage.
+        payload = wire.encode_batch(channel, self.exchange_name, messages)
         try:
             async with asyncio.timeout(self.confirm_timeout):
                 # One channel keeps the batch in order on the broker, so a ticket's
                 # versions reach every queue in version order.
-                for confirmation in await wire.send(channel, self.exchange_name, messages):
+                for confirmation in await wire.send(channel, payload, len(messages)):
                     await confirmation  # raises for a nack or a lost channel
         except Exception as error:  # any failure here is the broker's, not the message's
             await self._lost(error)
