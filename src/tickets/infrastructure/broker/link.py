@@ -94,8 +94,8 @@ class BrokerLink:
             async with asyncio.timeout(self.confirm_timeout):
                 # One channel keeps the batch in order on the broker, so a ticket's
                 # versions reach every queue in version order.
-                for confirmation in await wire.send(channel, payload, len(messages)):
-                    await confirmation  # raises for a nack or a lost channel
+                confirmations = await wire.send(channel, payload, len(messages))
+                await wire.confirmed(channel, confirmations)  # raises: a nack, a lost channel
         except Exception as error:  # any failure here is the broker's, not the message's
             await self._lost(error)
             raise HandlerUnavailable(f"publish failed: {self.last_error}", self._pause) from error

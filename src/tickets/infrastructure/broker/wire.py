@@ -15,8 +15,7 @@ negotiated size.
 The channel is aiormq's (aio-pika's own protocol layer, pinned in constraints.txt),
 used the way its ``basic_publish`` uses it: under the channel lock each message takes
 the next delivery tag and registers a confirmation future where the channel's reader
-settles it (an ack: a result; a nack: ``DeliveryError``; the channel or connection
-lost: its error).
+settles it (an ack: a result; a nack: ``DeliveryError``).
 """
 
 import asyncio
@@ -116,15 +115,32 @@ def encode_batch(channel: Channel, exchange: str, messages: Sequence[Integration
 
 async def send(channel: Channel, payload: bytes, count: int) -> list[asyncio.Future[object]]:
     """Write ``count`` encoded messages in order; the futures resolve as the broker
-    confirms each."""
-    confirmations: list[asyncio.Future[object]] = []
+    confirms each (see ``confirmed``)."""
+    loop = asyncio.get_running_loop()
+    # Plain futures, not the channel's: those cost three callbacks each; ``confirmed``
+    # watches the channel for closing once per batch instead.
+    confirmations: list[asyncio.Future[object]] = [loop.create_future() for _ in range(count)]
     # Nothing below awaits once the lock is held: the delivery tags are consecutive and
     # the frames reach the writer's queue in the same order, as one write.
     async with channel.lock:
-        for _ in range(count):
-            channel.delivery_tag += 1
-            confirmation = channel.create_future()
-            channel.confirmations[channel.delivery_tag] = confirmation
-            confirmations.append(confirmation)
+        first = channel.delivery_tag + 1
+        channel.delivery_tag += count
+        channel.confirmations.update(zip(range(first, first + count), confirmations, strict=True))
         channel.write_queue.put_nowait(ChannelFrame(payload=payload, should_close=False))
     return confirmations
+
+
+async def confirmed(channel: Channel, confirmations: Sequence[asyncio.Future[object]]) -> None:
+    """Return once the broker acked every message; raise for a nack (``DeliveryError``),
+    or as soon as the channel or its connection closes."""
+    lost = channel.create_future()  # aiormq fails a channel's own futures when it closes
+    try:
+        for confirmation in confirmations:
+            if not confirmation.done():
+                await asyncio.wait((confirmation, lost), return_when=asyncio.FIRST_COMPLETED)
+                if lost.done():
+                    lost.result()  # the reason it closed
+                    raise ConnectionError("the channel closed")
+            confirmation.result()
+    finally:
+        lost.cancel()
