@@ -41,12 +41,12 @@ def server_url() -> Iterator[str]:
 
 
 @pytest_asyncio.fixture(scope="session")
-async def broker_url() -> str:
-    """TICKETS_TEST_BROKER_URL (CI sets it): a test fails, never skips, if it is set
-    and unreachable. Unset, the broker tests are skipped (there is no embedded broker)."""
+async def broker_url_if_set() -> str | None:
+    """TICKETS_TEST_BROKER_URL (CI sets it), or None when unset: a test fails, never
+    skips, if it is set and unreachable."""
     url = os.environ.get("TICKETS_TEST_BROKER_URL")
     if not url:
-        pytest.skip("TICKETS_TEST_BROKER_URL is not set (no RabbitMQ to test against)")
+        return None
     import aio_pika
 
     try:
@@ -55,6 +55,15 @@ async def broker_url() -> str:
     except Exception as error:
         pytest.fail(f"cannot reach the test RabbitMQ at {url}: {error}", pytrace=False)
     return url
+
+
+@pytest.fixture(scope="session")
+def broker_url(broker_url_if_set: str | None) -> str:
+    """The test RabbitMQ; unset, the tests that need it are skipped (there is no
+    embedded broker)."""
+    if broker_url_if_set is None:
+        pytest.skip("TICKETS_TEST_BROKER_URL is not set (no RabbitMQ to test against)")
+    return broker_url_if_set
 
 
 FAST_RETRIES = {"outbox_retry_base_seconds": 0.01, "outbox_retry_cap_seconds": 0.05}

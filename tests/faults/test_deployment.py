@@ -5,24 +5,32 @@ and one worker process are killed with SIGKILL (and restarted by their superviso
 loop. Afterwards every acknowledged command is in the read model exactly once, and both
 supervisors stop cleanly on SIGTERM.
 
-(When the outbox publishes to a broker, its stream joins the final checks here.)
+With TICKETS_TEST_BROKER_URL set, the processes also publish to the broker (a unique
+exchange), and a queue the test bound before the traffic must hold every committed
+event: each outbox message at least once, and per ticket in version order once
+deduplicated by message_id as a consumer does (a worker killed between the broker's
+confirm and its commit publishes again: a duplicate, never a gap). Without a broker
+the rest of the test still runs.
 """
 
 import asyncio
 import os
 import signal
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 
 import asyncpg
 import httpx
 import psutil
 import pytest
+import pytest_asyncio
+from aio_pika.abc import AbstractQueue
 
 from tests.conftest import TEST_SECRET
 from tests.faults.processes import free_port, start_tickets, stop_gracefully
 from tests.faults.waiting import eventually
+from tests.support.broker import bound_queue, first_seen, take_all, unique_exchange
 
 CLIENTS, KILLS = 4, 3
 RETRYABLE = (httpx.TransportError, httpx.TimeoutException)
@@ -40,8 +48,30 @@ class Acknowledged:
         return sum(len(v) for v in self.versions.values())
 
 
+@dataclass(frozen=True)
+class Stream:
+    """The broker the deployment publishes to, and the test's queue bound to all of it."""
+
+    url: str
+    exchange: str
+    queue: AbstractQueue
+
+
+@pytest_asyncio.fixture
+async def stream(broker_url_if_set: str | None) -> AsyncIterator[Stream | None]:
+    if broker_url_if_set is None:
+        yield None
+        return
+    exchange = unique_exchange()
+    # Bound before any process starts, so it receives every event they publish.
+    async with bound_queue(broker_url_if_set, exchange) as queue:
+        yield Stream(broker_url_if_set, exchange, queue)
+
+
 @pytest.fixture
-def deployment(fault_db: str) -> Iterator[tuple[int, psutil.Process, psutil.Process]]:
+def deployment(
+    fault_db: str, stream: Stream | None
+) -> Iterator[tuple[int, psutil.Process, psutil.Process]]:
     port = free_port()
     env = {
         "TICKETS_DATABASE_URL": fault_db,
@@ -52,6 +82,9 @@ def deployment(fault_db: str) -> Iterator[tuple[int, psutil.Process, psutil.Proc
         "TICKETS_LOG_LEVEL": "WARNING",
         "TICKETS_DB_POOL_SIZE": "3",  # four processes on a server other tests share
     }
+    if stream is not None:
+        env["TICKETS_BROKER_URL"] = stream.url
+        env["TICKETS_BROKER_EXCHANGE"] = stream.exchange
     api = start_tickets(["serve", "--port", str(port), "--workers", "2"], env, port=port)
     workers = start_tickets(["worker", "--processes", "2"], env, ready=("running", 2))
     try:
@@ -140,7 +173,7 @@ async def kill_and_wait_for_replacement(parent: psutil.Process, marker: str) -> 
 
 
 async def test_killed_api_and_worker_processes_lose_and_double_nothing(
-    deployment: tuple[int, psutil.Process, psutil.Process], fault_db: str
+    deployment: tuple[int, psutil.Process, psutil.Process], fault_db: str, stream: Stream | None
 ) -> None:
     port, api, workers = deployment
     seen = Acknowledged()
@@ -173,6 +206,9 @@ async def test_killed_api_and_worker_processes_lose_and_double_nothing(
         pending = "SELECT count(*) = 0 FROM tickets.outbox_messages WHERE status <> 'processed'"
         await eventually(lambda: connection.fetchval(pending), within=30, every=0.1)
         written = await connection.fetchval("SELECT count(*) FROM tickets.tickets")
+        outbox = {
+            str(r["id"]) for r in await connection.fetch("SELECT id FROM tickets.outbox_messages")
+        }
         rows = await connection.fetch(
             "SELECT ticket_id, version, jsonb_array_length(comments) AS comments, "
             "jsonb_array_length(history) AS history FROM read.ticket_details"
@@ -189,6 +225,18 @@ async def test_killed_api_and_worker_processes_lose_and_double_nothing(
         assert row["version"] == versions[-1]
         assert row["history"] == versions[-1], "an event projected twice or lost"
         assert row["comments"] == (1 if versions[-1] >= 2 else 0)
+
+    if stream is not None:
+        # Every outbox message is processed, so each was confirmed: the queue holds it.
+        published = first_seen(await take_all(stream.queue))
+        assert {m.message_id for m in published} == outbox, "an event missing from the broker"
+        by_ticket: dict[uuid.UUID, list[int]] = {}
+        for m in published:
+            assert m.body["event_id"] == m.message_id
+            by_ticket.setdefault(uuid.UUID(m.body["ticket_id"]), []).append(
+                m.body["ticket_version"]
+            )
+        assert by_ticket == seen.versions, "a ticket's events out of order on the broker"
 
 
 async def _async(value: bool) -> bool:

@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aio_pika
-from aio_pika.abc import AbstractIncomingMessage
+from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
+
+from tickets.infrastructure.broker.consumer import Deduplicator
 
 
 @dataclass
@@ -29,32 +31,33 @@ class Consumer:
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def on_message(self, message: AbstractIncomingMessage) -> None:
-        self.messages.append(
-            Received(
-                message.routing_key or "",
-                message.message_id or "",
-                {
-                    "content_type": message.content_type,
-                    "delivery_mode": int(message.delivery_mode or 0),
-                    "correlation_id": message.correlation_id,
-                    "type": message.type,
-                },
-                dict(message.headers),
-                json.loads(message.body),
-            )
-        )
+        self.messages.append(received(message))
         self.arrived.set()
         await message.ack()
 
     def first_seen(self) -> list[Received]:
-        """Deduplicated by message_id, as a consumer must: the first copy of each."""
-        seen: set[str] = set()
-        unique = []
-        for m in self.messages:
-            if m.message_id not in seen:
-                seen.add(m.message_id)
-                unique.append(m)
-        return unique
+        return first_seen(self.messages)
+
+
+def received(message: AbstractIncomingMessage) -> Received:
+    return Received(
+        message.routing_key or "",
+        message.message_id or "",
+        {
+            "content_type": message.content_type,
+            "delivery_mode": int(message.delivery_mode or 0),
+            "correlation_id": message.correlation_id,
+            "type": message.type,
+        },
+        dict(message.headers),
+        json.loads(message.body),
+    )
+
+
+def first_seen(messages: list[Received]) -> list[Received]:
+    """Deduplicated by message_id as the reference consumer does: the first copy of each."""
+    dedupe = Deduplicator()
+    return [m for m in messages if dedupe.first_time(m.message_id)]
 
 
 def unique_exchange() -> str:
@@ -72,7 +75,7 @@ async def delete_exchange(url: str, exchange: str) -> None:
 
 
 @asynccontextmanager
-async def consuming(url: str, exchange: str) -> AsyncIterator[Consumer]:
+async def bound_queue(url: str, exchange: str) -> AsyncIterator[AbstractQueue]:
     """Declare ``exchange`` and a queue bound to all of it; delete both afterwards."""
     connection = await aio_pika.connect(url)
     try:
@@ -80,13 +83,30 @@ async def consuming(url: str, exchange: str) -> AsyncIterator[Consumer]:
         ex = await channel.declare_exchange(exchange, aio_pika.ExchangeType.TOPIC, durable=True)
         queue = await channel.declare_queue(f"{exchange}.q", exclusive=True)
         await queue.bind(ex, "#")
+        try:
+            yield queue
+        finally:
+            await queue.delete(if_unused=False, if_empty=False)
+            await ex.delete()
+    finally:
+        await connection.close()
+
+
+@asynccontextmanager
+async def consuming(url: str, exchange: str) -> AsyncIterator[Consumer]:
+    """A consumer on ``bound_queue(url, exchange)`` for as long as the block runs."""
+    async with bound_queue(url, exchange) as queue:
         consumer = Consumer()
         tag = await queue.consume(consumer.on_message)
         try:
             yield consumer
         finally:
             await queue.cancel(tag)
-            await queue.delete(if_unused=False, if_empty=False)
-            await ex.delete()
-    finally:
-        await connection.close()
+
+
+async def take_all(queue: AbstractQueue) -> list[Received]:
+    """Every message the queue holds now, in queue order (acknowledged as taken)."""
+    taken = []
+    while (message := await queue.get(no_ack=True, fail=False)) is not None:
+        taken.append(received(message))
+    return taken

@@ -15,7 +15,7 @@ from tickets.bench.databases import scratch_runtime
 from tickets.bench.outbox_delivery import EVENTS_PER_TICKET, drain_time, fill
 from tickets.bench.report import Report, scaled
 from tickets.infrastructure.broker.integration import IntegrationMessage, integration_messages
-from tickets.infrastructure.broker.link import BrokerLink, amqp_message
+from tickets.infrastructure.broker.link import BrokerLink
 from tickets.infrastructure.broker.publisher import BrokerPublisher
 from tickets.infrastructure.outbox.dispatcher import Dispatcher
 from tickets.infrastructure.outbox.subscriptions import Subscription
@@ -54,6 +54,21 @@ def sample_messages(count: int) -> list[IntegrationMessage]:
         for event in ticket_events(uuid.uuid4(), EVENTS_PER_TICKET)
         for m in integration_messages(uuid.uuid4(), "bench", event)
     ]
+
+
+def amqp_message(message: IntegrationMessage) -> aio_pika.Message:
+    """The message as aio-pika publishes it (the outbox sends the same frames: wire.py)."""
+    return aio_pika.Message(
+        message.body,
+        message_id=message.message_id,
+        correlation_id=message.correlation_id,
+        content_type="application/json",
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        timestamp=message.timestamp,
+        type=message.routing_key,
+        app_id="tickets",
+        headers=message.headers,
+    )
 
 
 async def bare(url: str, count: int) -> float:

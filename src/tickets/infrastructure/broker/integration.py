@@ -87,14 +87,18 @@ def published_types() -> list[str]:
     return sorted(key for mappers in PUBLISHED.values() for key, _ in mappers)
 
 
+# One encoder for every body: json.dumps with options builds a new one per call.
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
+
+
 def body_of(
-    event_type: str, message_id: UUID, event: DomainEvent, data: dict[str, Any]
+    event_type: str, event_id: str, ticket_id: str, event: DomainEvent, data: dict[str, Any]
 ) -> dict[str, Any]:
     return {
-        "event_id": str(message_id),
+        "event_id": event_id,
         "event_type": event_type,
         "source": SCHEMA_SOURCE,
-        "ticket_id": str(event.ticket_id),
+        "ticket_id": ticket_id,
         "ticket_version": event.version,
         "occurred_at": event.occurred_at.isoformat(),
         "actor": {"id": str(event.actor_id), "name": event.actor_name},
@@ -106,22 +110,23 @@ def integration_messages(
     message_id: UUID, correlation_id: str | None, event: DomainEvent
 ) -> list[IntegrationMessage]:
     """The messages one committed event is published as (KeyError: not mapped)."""
+    event_id, ticket_id = str(message_id), str(event.ticket_id)
     messages = []
     for event_type, mapper in PUBLISHED[type(event)]:
-        body = body_of(event_type, message_id, event, mapper(event))
+        body = body_of(event_type, event_id, ticket_id, event, mapper(event))
         messages.append(
             IntegrationMessage(
                 routing_key=event_type,
-                message_id=str(message_id),
+                message_id=event_id,
                 correlation_id=correlation_id,
                 timestamp=event.occurred_at,
                 headers={
-                    "ticket_id": str(event.ticket_id),
+                    "ticket_id": ticket_id,
                     "ticket_version": event.version,
                     "correlation_id": correlation_id or "",
                     "event_type": event_type,
                 },
-                body=json.dumps(body, separators=(",", ":")).encode(),
+                body=_COMPACT_JSON.encode(body).encode(),
             )
         )
     return messages

@@ -16,10 +16,12 @@ import time
 from collections.abc import Sequence
 
 import aio_pika
-from aio_pika.abc import AbstractConnection, AbstractExchange
+from aio_pika.abc import AbstractConnection
+from aiormq import Channel
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from tickets.infrastructure.backoff import Backoff
+from tickets.infrastructure.broker import wire
 from tickets.infrastructure.broker.integration import IntegrationMessage
 from tickets.infrastructure.outbox.subscriptions import HandlerUnavailable
 
@@ -70,7 +72,7 @@ class BrokerLink:
         self._pause = backoff_base  # how long the current outage waits between tries
         self._next_try = 0.0
         self._connection: AbstractConnection | None = None
-        self._exchange: AbstractExchange | None = None
+        self._channel: Channel | None = None  # aio-pika's protocol layer: see wire.py
         self._lock = asyncio.Lock()
         quiet_client_logs()
 
@@ -85,22 +87,15 @@ class BrokerLink:
         """Publish in order on one channel; return once the broker confirmed them all."""
         if not messages:
             return
-        exchange = await self._exchange_or_raise()
+        channel = await self._channel_or_raise()
+        # Outside the try: a message that cannot be encoded is poison, not an outage.
+        payload = wire.encode_batch(channel, self.exchange_name, messages)
         try:
             async with asyncio.timeout(self.confirm_timeout):
-                # Pipelined: all are sent, in order, before the first confirm is awaited.
-                # One channel keeps them in order on the broker, so a ticket's versions
-                # reach every queue in version order.
-                results = await asyncio.gather(
-                    *(
-                        exchange.publish(amqp_message(m), m.routing_key, mandatory=False)
-                        for m in messages
-                    ),
-                    return_exceptions=True,
-                )
-            refused = [r for r in results if isinstance(r, BaseException)]
-            if refused:  # a nack, or the channel closed under the publish
-                raise refused[0]
+                # One channel keeps the batch in order on the broker, so a ticket's
+                # versions reach every queue in version order.
+                confirmations = await wire.send(channel, payload, len(messages))
+                await wire.confirmed(channel, confirmations)  # raises: a nack, a lost channel
         except Exception as error:  # any failure here is the broker's, not the message's
             await self._lost(error)
             raise HandlerUnavailable(f"publish failed: {self.last_error}", self._pause) from error
@@ -108,24 +103,23 @@ class BrokerLink:
             self.metrics.published.inc(len(messages))
 
     async def close(self) -> None:
-        connection, self._connection, self._exchange = self._connection, None, None
+        connection, self._connection, self._channel = self._connection, None, None
         if connection is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(connection.close(), 5)
 
-    async def declare(self) -> AbstractExchange:
-        """Connect (if needed) and return the durable topic exchange."""
-        return await self._exchange_or_raise()
+    async def declare(self) -> None:
+        """Connect (if needed) and declare the durable topic exchange."""
+        await self._channel_or_raise()
 
-    async def _exchange_or_raise(self) -> AbstractExchange:
-        exchange = self._exchange
-        if exchange is not None and self._connection is not None and not self._connection.is_closed:
-            return exchange
+    async def _channel_or_raise(self) -> Channel:
+        if (channel := self._open_channel()) is not None:
+            return channel
         async with self._lock:  # concurrent claim loops share one connection
-            if self._exchange is not None and self._connection is not None:
-                if not self._connection.is_closed:
-                    return self._exchange
-                await self._lost(ConnectionError("connection closed"))
+            if (channel := self._open_channel()) is not None:
+                return channel
+            if self._channel is not None:
+                await self._lost(ConnectionError("connection or channel closed"))
             wait = self._next_try - time.monotonic()
             if wait > 0:
                 raise HandlerUnavailable(f"broker unreachable: {self.last_error}", wait)
@@ -133,10 +127,13 @@ class BrokerLink:
             try:
                 async with asyncio.timeout(self.confirm_timeout):
                     connection = await aio_pika.connect(self.url)
-                    channel = await connection.channel(publisher_confirms=True)
-                    exchange = await channel.declare_exchange(
+                    opened = await connection.channel(publisher_confirms=True)
+                    await opened.declare_exchange(
                         self.exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
                     )
+                    underlay = await opened.get_underlay_channel()
+                    assert isinstance(underlay, Channel)  # what wire.py is written against
+                    channel = underlay
             except Exception as error:
                 if connection is not None:  # connected, but no channel or exchange
                     with contextlib.suppress(Exception):
@@ -145,9 +142,16 @@ class BrokerLink:
                 raise HandlerUnavailable(
                     f"broker unreachable: {self.last_error}", self._pause
                 ) from error
-            self._connection, self._exchange = connection, exchange
+            self._connection, self._channel = connection, channel
             self._connected()
-            return exchange
+            return channel
+
+    def _open_channel(self) -> Channel | None:
+        """The publishing channel while it and its connection are open."""
+        connection, channel = self._connection, self._channel
+        if connection is None or connection.is_closed or channel is None or channel.is_closed:
+            return None
+        return channel
 
     def _connected(self) -> None:
         if self.state == "unreachable":
@@ -169,17 +173,3 @@ class BrokerLink:
             self.metrics.connected.set(0)
             self.metrics.failures.inc()
         await self.close()
-
-
-def amqp_message(message: IntegrationMessage) -> aio_pika.Message:
-    return aio_pika.Message(
-        message.body,
-        message_id=message.message_id,
-        correlation_id=message.correlation_id,
-        content_type="application/json",
-        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-        timestamp=message.timestamp,
-        type=message.routing_key,
-        app_id="tickets",
-        headers=message.headers,
-    )
