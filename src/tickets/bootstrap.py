@@ -210,12 +210,14 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             server_settings=COMMAND_SESSION,
         )
         stack.push_async_callback(command_pool.close)
-        pool = await create_pool(url, max_size=settings.db_pool_size, timeouts=timeouts)
+        pool = await create_pool(
+            url, max_size=settings.db_pool_size, timeouts=timeouts, reset=nothing_to_reset
+        )
         stack.push_async_callback(pool.close)
         read_pool = pool
         if read_url != url:
             read_pool = await create_pool(
-                read_url, max_size=settings.db_pool_size, timeouts=timeouts
+                read_url, max_size=settings.db_pool_size, timeouts=timeouts, reset=nothing_to_reset
             )
             stack.push_async_callback(read_pool.close)
         registry = CollectorRegistry()
