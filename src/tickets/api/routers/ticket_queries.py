@@ -6,6 +6,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, Response
 
 from tickets.api.auth.dependencies import CurrentUser, services_of
+from tickets.api.direct_route import DirectRoute
 from tickets.api.query_schemas import StatsOut, TicketDetailsOut, TicketPageOut
 from tickets.api.schemas import ProblemOut
 from tickets.application.queries import (
@@ -26,6 +27,7 @@ from tickets.domain.status import TicketStatus
 router = APIRouter(
     prefix="/tickets",
     tags=["queries"],
+    route_class=DirectRoute,
     responses={
         401: {"model": ProblemOut, "description": "missing or invalid token"},
         422: {"model": ProblemOut, "description": "a filter, sort, limit or cursor not allowed"},

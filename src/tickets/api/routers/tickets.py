@@ -6,6 +6,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request, Response
 
 from tickets.api.auth.dependencies import CurrentUser
+from tickets.api.direct_route import DirectRoute
 from tickets.api.dispatch import (
     command_headers,
     expected_version,
@@ -47,7 +48,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     }.items()
 }
 
-router = APIRouter(prefix="/tickets", tags=["tickets"], responses=ERRORS)
+router = APIRouter(prefix="/tickets", tags=["tickets"], responses=ERRORS, route_class=DirectRoute)
 # If-Match and Idempotency-Key are read from the request by dispatch; see command_headers.
 POST_COMMAND = command_headers()
 
