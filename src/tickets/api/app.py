@@ -47,10 +47,9 @@ def create_app(services: ServicesFactory) -> FastAPI:
         generate_unique_id_function=operation_id,
     )
     install_problem_handlers(app)
-    install_openapi(app)
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(RequestContextMiddleware)  # added last: outermost
-    routers = (
+    documented = (
         auth.router,
         tickets.router,
         ticket_queries.router,
@@ -58,10 +57,14 @@ def create_app(services: ServicesFactory) -> FastAPI:
         users.router,
         ops.router,
     )
-    for router in routers:
+    # FastAPI tries the routes one after the other, each try a measurable cost on every
+    # request (bench profile): the hot paths, reads then commands, are tried first. The
+    # order changes no answer: no two routes serve the same method and path.
+    matching = (ticket_queries.router, tickets.router, auth.router, *documented[3:])
+    for router in matching:
         app.include_router(router)
+    api_routes = [route for r in documented for route in r.routes if isinstance(route, APIRoute)]
     # What a 405's Allow header lists; see problems.allowed_methods.
-    app.state.api_routes = [
-        route for router in routers for route in router.routes if isinstance(route, APIRoute)
-    ]
+    app.state.api_routes = api_routes
+    install_openapi(app, api_routes)
     return app

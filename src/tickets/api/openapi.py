@@ -1,7 +1,7 @@
 """The OpenAPI document as served: what FastAPI generates, corrected where it would
 describe the errors differently from how they are answered."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import FastAPI
@@ -31,14 +31,16 @@ def operation_id(route: APIRoute) -> str:
     return route.name
 
 
-def install_openapi(app: FastAPI) -> None:
-    """Serve the corrected document at /openapi.json (built once, on first request)."""
+def install_openapi(app: FastAPI, documented: Sequence[APIRoute]) -> None:
+    """Serve the corrected document at /openapi.json (built once, on first request),
+    its operations in the order of ``documented`` (the app may try routes in another)."""
     generate: Callable[[], dict[str, Any]] = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             document = generate()  # FastAPI caches it in app.openapi_schema
             _correct(document)
+            document["paths"] = _in_order(document.get("paths", {}), documented)
         return app.openapi_schema or {}
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -56,6 +58,16 @@ def _correct(document: dict[str, Any]) -> None:
     schemas = document.get("components", {}).get("schemas", {})
     for name in UNUSED_SCHEMAS:
         schemas.pop(name, None)
+
+
+def _in_order(paths: dict[str, Any], routes: Sequence[APIRoute]) -> dict[str, Any]:
+    ordered: dict[str, Any] = {}
+    for route in routes:
+        for method in sorted(route.methods or ()):
+            operation = paths.get(route.path_format, {}).get(method.lower())
+            if operation is not None:
+                ordered.setdefault(route.path_format, {})[method.lower()] = operation
+    return ordered
 
 
 def _implied(path: str, method: str, operation: dict[str, Any]) -> dict[str, str]:

@@ -91,18 +91,26 @@ async def service_pools(
             server_settings=COMMAND_SESSION,
         )
         stack.push_async_callback(command.close)
-        write = await create_pool(url, max_size=size, timeouts=timeouts)
+        write = await create_pool(url, max_size=size, timeouts=timeouts, reset=nothing_to_reset)
         stack.push_async_callback(write.close)
         read = write
         if read_url != url:
-            read = await create_pool(read_url, max_size=size, timeouts=timeouts)
+            read = await create_pool(
+                read_url, max_size=size, timeouts=timeouts, reset=nothing_to_reset
+            )
             stack.push_async_callback(read.close)
-        worker = await create_pool(url, min_size=0, max_size=size, timeouts=worker_timeouts)
+        worker = await create_pool(
+            url, min_size=0, max_size=size, timeouts=worker_timeouts, reset=nothing_to_reset
+        )
         stack.push_async_callback(worker.close)
         worker_read = worker
         if read_url != url:
             worker_read = await create_pool(
-                read_url, min_size=0, max_size=size, timeouts=worker_timeouts
+                read_url,
+                min_size=0,
+                max_size=size,
+                timeouts=worker_timeouts,
+                reset=nothing_to_reset,
             )
             stack.push_async_callback(worker_read.close)
         yield ServicePools(command, write, read, worker, worker_read)

@@ -98,7 +98,8 @@ COMMAND_SESSION = {"plan_cache_mode": "force_generic_plan"}
 
 
 async def nothing_to_reset(connection: asyncpg.Connection) -> None:
-    """The pool's reset for unit-of-work connections. The default runs a reset query
-    (a round trip) on every release; a unit of work leaves no session state behind
-    (no SET, LISTEN, cursor or advisory lock), and the pool itself rolls back a
-    transaction left open."""
+    """The reset of the app's pools on release. The default runs a reset query (a
+    round trip) on every release; a unit of work, a read-model query, the worker and
+    the admin operations leave no session state behind (no SET, LISTEN, open cursor or
+    advisory lock: the worker listens on a connection of its own, cursors live inside
+    a transaction), and the pool itself rolls back a transaction left open."""

@@ -3,9 +3,10 @@
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
-from tickets.api.auth.dependencies import CurrentUser, Services
+from tickets.api.auth.dependencies import CurrentUser, services_of
+from tickets.api.direct_route import DirectRoute
 from tickets.api.query_schemas import StatsOut, TicketDetailsOut, TicketPageOut
 from tickets.api.schemas import ProblemOut
 from tickets.application.queries import (
@@ -16,13 +17,17 @@ from tickets.application.queries import (
     GetTicketDetails,
     GetTicketStats,
     ListTickets,
+    TicketDetails,
+    TicketPage,
     TicketSort,
+    TicketStats,
 )
 from tickets.domain.status import TicketStatus
 
 router = APIRouter(
     prefix="/tickets",
     tags=["queries"],
+    route_class=DirectRoute,
     responses={
         422: {"model": ProblemOut, "description": "a filter, sort, limit or cursor not allowed"},
     },
@@ -43,10 +48,13 @@ def text(description: str, limit: int = TEXT_FILTER_MAX) -> Any:
 
 
 @router.get(
-    "", name="list_tickets", summary="List visible tickets: filters, sort, keyset pagination"
+    "",
+    name="list_tickets",
+    summary="List visible tickets: filters, sort, keyset pagination",
+    response_model=TicketPageOut,
 )
 async def list_(
-    services: Services,
+    request: Request,
     user: CurrentUser,
     status: TicketStatus | None = None,
     author: Annotated[str | None, text("user id or name")] = None,
@@ -54,14 +62,19 @@ async def list_(
     sort: TicketSort = TicketSort.NEWEST,
     limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 20,
     cursor: Annotated[str | None, text("next_cursor of the page before", CURSOR_MAX)] = None,
-) -> TicketPageOut:
+) -> TicketPage:
     query = ListTickets(user, status, author, q, sort, limit, cursor)
-    return TicketPageOut.of(await services.queries.list(query))
+    return await services_of(request).queries.list(query)
 
 
-@router.get("/stats", name="ticket_stats", summary="Counts by status over the tickets you can see")
-async def stats(services: Services, user: CurrentUser) -> StatsOut:
-    return StatsOut.of(await services.queries.stats(GetTicketStats(user)))
+@router.get(
+    "/stats",
+    name="ticket_stats",
+    summary="Counts by status over the tickets you can see",
+    response_model=StatsOut,
+)
+async def stats(request: Request, user: CurrentUser) -> TicketStats:
+    return await services_of(request).queries.stats(GetTicketStats(user))
 
 
 @router.get(
@@ -76,14 +89,16 @@ async def stats(services: Services, user: CurrentUser) -> StatsOut:
         "the read model does not show yet, is 404 at once: nothing is waited for."
     ),
     responses=DETAILS_RESPONSES,
+    response_model=TicketDetailsOut,
 )
 async def details(
     ticket_id: UUID,
+    request: Request,
     response: Response,
-    services: Services,
     user: CurrentUser,
     min_version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-) -> TicketDetailsOut:
-    ticket = await services.queries.details(GetTicketDetails(user, ticket_id, min_version))
+) -> TicketDetails:
+    query = GetTicketDetails(user, ticket_id, min_version)
+    ticket = await services_of(request).queries.details(query)
     response.headers["ETag"] = f'"{ticket.version}"'
-    return TicketDetailsOut.of(ticket)
+    return ticket

@@ -12,6 +12,7 @@ from tickets.api.command_route import (
     run_command,
     set_command_headers,
 )
+from tickets.api.direct_route import DirectRoute
 from tickets.api.paths import TICKET_ID
 from tickets.api.schemas import (
     CommentBody,
@@ -46,7 +47,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     }.items()
 }
 
-router = APIRouter(prefix="/tickets", tags=["tickets"], responses=ERRORS)
+router = APIRouter(prefix="/tickets", tags=["tickets"], responses=ERRORS, route_class=DirectRoute)
 # If-Match and Idempotency-Key are read from the request by command_route; see command_headers.
 POST_COMMAND = command_headers()
 
