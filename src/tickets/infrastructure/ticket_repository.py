@@ -8,7 +8,7 @@ from asyncpg.pool import PoolConnectionProxy
 
 from tickets.domain.status import TicketStatus
 from tickets.domain.ticket import Ticket
-from tickets.infrastructure.command_writes import TicketChange
+from tickets.infrastructure.ticket_changes import TicketChange
 
 # Comments are never loaded: no rule reads them (see Ticket).
 LOAD = """
