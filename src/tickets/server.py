@@ -17,11 +17,11 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import uvicorn
-from uvicorn.supervisors.multiprocess import Multiprocess
 
 from tickets.config import Settings
 from tickets.http_protocol import BoundedHttpToolsProtocol
 from tickets.logging_setup import configure_logging
+from tickets.shared_port import serve_processes
 from tickets.supervisor import Supervisor
 
 log = logging.getLogger("tickets")
@@ -104,12 +104,7 @@ def run_api(settings: Settings, host: str, port: int, workers: int) -> None:
     # The API processes inherit the environment: none of them runs the in-process worker.
     os.environ["TICKETS_RUN_WORKER"] = "false"
     try:
-        config = uvicorn.Config(
-            "tickets.server:app_from_env", factory=True, workers=workers, **options
-        )
-        supervisor = _Supervisor(config, sockets=[config.bind_socket()])
-        supervisor.run()
-        if not supervisor.signalled:
+        if not serve_processes("tickets.server:app_from_env", options, workers):
             # uvicorn stops every process when a restarted one fails to start (say, the
             # database refused it): exit non-zero so a service manager restarts us.
             raise SystemExit("an API process failed to start; all were stopped")
@@ -118,20 +113,6 @@ def run_api(settings: Settings, host: str, port: int, workers: int) -> None:
             worker.stop()
         if embedded is not None:
             embedded.stop()
-
-
-class _Supervisor(Multiprocess):
-    """uvicorn's supervisor, remembering whether a signal (not a failure) stopped it."""
-
-    signalled = False
-
-    def handle_int(self) -> None:
-        self.signalled = True
-        super().handle_int()
-
-    def handle_term(self) -> None:
-        self.signalled = True
-        super().handle_term()
 
 
 def _hold_embedded(settings: Settings) -> Any:

@@ -16,9 +16,11 @@ the rest of the test still runs.
 import asyncio
 import os
 import signal
+import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -31,6 +33,7 @@ from tests.conftest import TEST_SECRET
 from tests.faults.processes import free_port, start_tickets, stop_gracefully
 from tests.faults.waiting import eventually
 from tests.support.broker import bound_queue, first_seen, take_all, unique_exchange
+from tickets.shared_port import SPREADS_CONNECTIONS
 
 CLIENTS, KILLS = 4, 3
 RETRYABLE = (httpx.TransportError, httpx.TimeoutException)
@@ -241,3 +244,41 @@ async def test_killed_api_and_worker_processes_lose_and_double_nothing(
 
 async def _async(value: bool) -> bool:
     return value
+
+
+def _listening_sockets(port: int) -> int:
+    """Sockets listening on ``port``: rows of the kernel's table in state 0A (LISTEN)."""
+    rows = [row.split() for row in Path("/proc/net/tcp").read_text().splitlines()[1:]]
+    return sum(int(r[1].split(":")[1], 16) == port and r[3] == "0A" for r in rows)
+
+
+def _accepted(api: psutil.Process, port: int) -> dict[int, int]:
+    """Per API process: the client connections it accepted on ``port``, by pid."""
+    accepted = {}
+    for child in api.children():
+        try:
+            connections = child.net_connections("tcp")
+        except psutil.NoSuchProcess:
+            continue
+        established = [c for c in connections if c.status == psutil.CONN_ESTABLISHED]
+        if count := sum(1 for c in established if c.laddr.port == port):
+            accepted[child.pid] = count
+    return accepted
+
+
+@pytest.mark.skipif(not SPREADS_CONNECTIONS, reason="SO_REUSEPORT spreads connections on Linux")
+async def test_new_connections_are_spread_over_the_api_processes(
+    deployment: tuple[int, psutil.Process, psutil.Process],
+) -> None:
+    """Each API process listens on a socket of its own (tickets.shared_port). With one
+    shared socket, the process that woke first accepted a whole burst of connections."""
+    port, api, _ = deployment
+    await eventually(lambda: _async(_listening_sockets(port) == 2), within=30)
+    clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(32)]
+    try:
+        # All 32 on one process by chance: probability 2 ** -31.
+        await eventually(lambda: _async(sum(_accepted(api, port).values()) == 32), within=30)
+        assert len(_accepted(api, port)) == 2, _accepted(api, port)
+    finally:
+        for client in clients:
+            client.close()

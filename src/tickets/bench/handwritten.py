@@ -1,6 +1,6 @@
 """The HTTP baseline: what a FastAPI user would write by hand for the same rows, on a raw
 asyncpg pool of its own (not the app's), served by the same server settings as
-`tickets serve` (one process).
+`tickets serve`, in one process or, like `tickets serve --workers N`, in N.
 
 - ``POST /tickets``: BEGIN, INSERT the ticket, INSERT its outbox row (and the idempotency
   row when the request carries ``Idempotency-Key``), COMMIT.
@@ -10,11 +10,12 @@ asyncpg pool of its own (not the app's), served by the same server settings as
 - ``GET /tickets?limit&cursor``: one keyset page of the read model's list, newest first.
 
 No auth, domain or problem details: the gap to the app is what those and the app's
-layering cost. Run: python -m tickets.bench.handwritten DATABASE_URL PORT
+layering cost. Run: python -m tickets.bench.handwritten DATABASE_URL PORT [PROCESSES]
 """
 
 import base64
 import json
+import os
 import sys
 import uuid
 from collections.abc import AsyncIterator
@@ -29,6 +30,7 @@ from pydantic import BaseModel
 
 from tickets.readmodel.ticket_read_model import DETAILS  # the very statement the app runs
 from tickets.server import server_options
+from tickets.shared_port import serve_processes
 
 CREATE = """INSERT INTO tickets.tickets (id, title, description, author_id, author_name,
             status, version, created_at, updated_at)
@@ -118,6 +120,20 @@ def build(url: str) -> FastAPI:
     return app
 
 
+URL_VARIABLE = "HANDWRITTEN_DATABASE_URL"
+
+
+def app_from_env() -> FastAPI:
+    """The app for one of N processes (their factory, as for `tickets serve --workers N`)."""
+    return build(os.environ[URL_VARIABLE])
+
+
 if __name__ == "__main__":
-    options = {**server_options(), "log_level": "warning"}
-    uvicorn.run(build(sys.argv[1]), host="127.0.0.1", port=int(sys.argv[2]), **options)
+    url, port = sys.argv[1], int(sys.argv[2])
+    processes = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    options = {**server_options(), "log_level": "warning", "host": "127.0.0.1", "port": port}
+    if processes == 1:
+        uvicorn.run(build(url), **options)
+    else:
+        os.environ[URL_VARIABLE] = url  # the processes inherit it
+        serve_processes("tickets.bench.handwritten:app_from_env", options, processes)

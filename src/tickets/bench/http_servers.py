@@ -20,6 +20,8 @@ SERVERS = {
     "app_own_worker": "tickets serve with TICKETS_RUN_WORKER=false + a tickets worker process",
     "app_2_processes": "tickets serve --workers 2 (its outbox worker in a process beside them)",
     "handwritten": "hand-written FastAPI + asyncpg pool (tickets.bench.handwritten)",
+    "handwritten_2_processes": "the hand-written endpoint in 2 processes, served like "
+    "tickets serve --workers 2",
 }
 
 
@@ -58,6 +60,30 @@ async def _start(
     raise RuntimeError(f"server {args} did not start")
 
 
+async def _listening(pid: int, port: int, processes: int) -> None:
+    """Wait until ``processes`` children of ``pid`` listen on ``port``: the first one to
+    answer is not enough, or the load generator's connections would all go to it (each
+    API process listens on a socket of its own; see tickets.shared_port)."""
+    for _ in range(600):
+        listening = {
+            child.pid
+            for child in psutil.Process(pid).children()
+            for c in _connections(child)
+            if c.status == psutil.CONN_LISTEN and c.laddr.port == port
+        }
+        if len(listening) >= processes:
+            return
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"not all {processes} processes of {pid} listen on {port}")
+
+
+def _connections(process: psutil.Process) -> list[Any]:
+    try:
+        return list(process.net_connections("tcp"))
+    except psutil.Error:  # a child that just exited, or is not ours to inspect
+        return []
+
+
 async def _stop(process: asyncio.subprocess.Process) -> None:
     if process.returncode is None:
         process.terminate()
@@ -70,8 +96,9 @@ async def serving(kind: str, url: str) -> AsyncIterator[tuple[int, int]]:
     port = free_port()
     serve = ["-m", "tickets", "serve", "--port", str(port)]
     extra: list[asyncio.subprocess.Process] = []
-    if kind == "handwritten":
+    if kind.startswith("handwritten"):
         handwritten = ["-m", "tickets.bench.handwritten", url, str(port)]
+        handwritten += ["2"] if kind == "handwritten_2_processes" else []
         process = await _start(handwritten, {**os.environ}, port)
     elif kind == "app_own_worker":
         extra.append(await _start(["-m", "tickets", "worker"], environment(url), None))
@@ -80,6 +107,8 @@ async def serving(kind: str, url: str) -> AsyncIterator[tuple[int, int]]:
         process = await _start([*serve, "--workers", "2"], environment(url), port)
     else:
         process = await _start(serve, environment(url), port)
+    if kind.endswith("_2_processes"):
+        await _listening(process.pid, port, 2)
     try:
         yield port, process.pid
     finally:

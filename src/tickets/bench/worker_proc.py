@@ -4,6 +4,7 @@ import asyncio
 import signal
 import sys
 
+from tickets import event_loop
 from tickets.bench.databases import bench_settings
 from tickets.bench.handler_sets import subscriptions_for
 from tickets.bootstrap import open_runtime
@@ -23,4 +24,4 @@ async def run(url: str, handlers: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(run(sys.argv[1], sys.argv[2]))
+    event_loop.run(run(sys.argv[1], sys.argv[2]))

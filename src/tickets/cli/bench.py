@@ -1,6 +1,5 @@
 """`tickets bench`: run the benchmark suite and write results.json, plots and a report."""
 
-import asyncio
 import sys
 import time
 from collections.abc import Callable, Coroutine
@@ -10,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from tickets import event_loop
 from tickets.cli.core import app, settings_from_env
 from tickets.logging_setup import configure_logging
 
@@ -78,7 +78,7 @@ def bench(
             if only and name not in only:
                 continue
             console.print(f"[bold]{name}[/] …")
-            asyncio.run(steps[name](report, server_url, quick))
+            event_loop.run(steps[name](report, server_url, quick))
     for path in (
         plots.lag_over_time(lag_samples, out),
         plots.bars(

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from tickets import event_loop
 from tickets.cli.errors import StartupRefused, enable_debug, reported_errors
 from tickets.config import Settings
 from tickets.domain.users import Role
@@ -118,7 +119,7 @@ def serve(
 
     settings = settings_from_env()
     check_port(host, port)
-    asyncio.run(preflight(settings))
+    event_loop.run(preflight(settings))
     data_dir = usable_data_dir(settings.data_dir, settings.data_dir_is_explicit)
     where = describe_database(settings, data_dir)
     url = f"http://{host}:{port}"
@@ -140,7 +141,7 @@ def migrate() -> None:
             url = _redact(runtime.database_url)
             announce(settings, f"migrated: {url}", "migrated", database=url)
 
-    asyncio.run(run())
+    event_loop.run(run())
 
 
 @app.command()
@@ -165,7 +166,7 @@ def token(
             return issue_token(outcome.result.user(), runtime.auth)
 
     try:
-        issued = asyncio.run(run())
+        issued = event_loop.run(run())
     except RoleMismatch as refused:  # a short answer, not a traceback
         err.print(f"[red]{refused}[/]")
         raise typer.Exit(1) from None

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from tickets import event_loop
 from tickets.cli.core import app, err, settings_from_env, stop_on_signals
 
 out = Console(highlight=False)
@@ -63,7 +64,7 @@ def tail_command(
                 following.result()  # a lost broker connection: say so, do not hang
 
     try:
-        asyncio.run(run())
+        event_loop.run(run())
     except OSError as error:
         err.print(f"[red]cannot reach the broker:[/] {error}")
         raise typer.Exit(1) from None

@@ -1,6 +1,5 @@
 """Outbox commands: the standalone worker, dead letters and queue status."""
 
-import asyncio
 import getpass
 import sys
 from collections.abc import Awaitable, Callable
@@ -11,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from tickets import event_loop
 from tickets.application.dead_letter_admin import DeadLetterAdministration
 from tickets.application.dead_letters import (
     DeadLetter,
@@ -49,7 +49,7 @@ def with_admin(action: Callable[[DeadLetterAdministration], Awaitable[R]]) -> R:
             return await action(DeadLetterAdministration(runtime.dead_letters))
 
     try:
-        return asyncio.run(run())
+        return event_loop.run(run())
     except DeadLetterNotFound as error:
         out.print(f"[red]{error}[/]")
         raise typer.Exit(1) from None
@@ -86,7 +86,7 @@ def worker(
                 text = "stopping: finishing the current batch"
                 announce(settings, text, "worker.stopping", out, worker=running.name)
 
-    asyncio.run(run())
+    event_loop.run(run())
 
 
 def _supervise(processes: int, concurrency: int, metrics_port: int | None) -> int:

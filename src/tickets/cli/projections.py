@@ -1,6 +1,5 @@
 """`tickets projections rebuild [NAME]` and `tickets projections status`."""
 
-import asyncio
 from typing import Annotated
 
 import typer
@@ -8,6 +7,7 @@ from rich.console import Console
 from rich.progress import TaskID
 from rich.table import Table
 
+from tickets import event_loop
 from tickets.cli.core import app, progress_bar, settings_from_env
 from tickets.readmodel.catalog import REBUILDABLE, live_projections
 
@@ -44,7 +44,7 @@ def rebuild_command(
                     )
                 out.print(f"{each}: {applied} events replayed, tables swapped in")
 
-    asyncio.run(run())
+    event_loop.run(run())
 
 
 @projections.command("status")
@@ -68,4 +68,4 @@ def status_command() -> None:
                     table.add_row(lag.projection, str(lag.events), f"{lag.seconds:.3f}")
             return table
 
-    out.print(asyncio.run(run()))
+    out.print(event_loop.run(run()))

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from tickets import event_loop
 from tickets.cli.core import app, progress_bar, settings_from_env
 from tickets.logging_setup import configure_logging, quieter
 
@@ -34,7 +35,7 @@ def seed(
     """Create users and N tickets in every status, with comments, through the message
     bus (one RunBatch command, so one unit of work, per batch), then wait until they are
     projected."""
-    asyncio.run(_seed(tickets, batch, workers, random_seed, verbose))
+    event_loop.run(_seed(tickets, batch, workers, random_seed, verbose))
 
 
 async def _seed(count: int, batch: int, workers: int, random_seed: int, verbose: bool) -> None:

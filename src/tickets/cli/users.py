@@ -1,12 +1,12 @@
 """User administration: `tickets users set-role USER --role ROLE`."""
 
-import asyncio
 from typing import Annotated
 from uuid import UUID
 
 import typer
 from rich.console import Console
 
+from tickets import event_loop
 from tickets.cli.core import app, settings_from_env
 from tickets.cli.outbox import operator
 from tickets.domain.users import Role
@@ -41,7 +41,7 @@ def set_role(
             return outcome.result
 
     try:
-        result = asyncio.run(run())
+        result = event_loop.run(run())
     except (ApplicationError, DomainError) as error:
         out.print(f"[red]{error}[/]")
         raise typer.Exit(1) from None

@@ -4,8 +4,8 @@ from asyncpg.pool import PoolConnectionProxy
 
 from tickets.application.ports import IdempotencyRequest, StoredResponse
 from tickets.application.results import Result
-from tickets.infrastructure.command_writes import IdempotencyRecord
 from tickets.infrastructure.stored_results import result_from_json, result_to_json
+from tickets.infrastructure.ticket_changes import IdempotencyRecord
 
 _GET = "SELECT fingerprint, response FROM tickets.idempotency_keys WHERE scope = $1 AND key = $2"
 

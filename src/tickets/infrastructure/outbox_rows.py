@@ -1,6 +1,7 @@
 """Domain events as outbox rows, and the channel the outbox notifies on. The rows are
 written with the command's other rows (see command_writes)."""
 
+import json
 from collections.abc import Sequence
 from typing import Any
 from uuid import uuid4
@@ -33,4 +34,21 @@ def outbox_rows(events: Sequence[DomainEvent], context: MessageContext) -> list[
             "occurred_at": event.occurred_at,
         }
         for event in events
+    ]
+
+
+def outbox_values(events: Sequence[DomainEvent], context: MessageContext) -> list[tuple[Any, ...]]:
+    """The rows as the write statements take them: id, aggregate_id, aggregate_version,
+    event_type, payload and metadata (JSON text), occurred_at."""
+    return [
+        (
+            o["id"],
+            o["aggregate_id"],
+            o["aggregate_version"],
+            o["event_type"],
+            json.dumps(o["payload"]),
+            json.dumps(o["metadata"]),
+            o["occurred_at"],
+        )
+        for o in outbox_rows(events, context)
     ]

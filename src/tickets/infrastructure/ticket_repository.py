@@ -8,10 +8,10 @@ from asyncpg.pool import PoolConnectionProxy
 
 from tickets.domain.status import TicketStatus
 from tickets.domain.ticket import Ticket
-from tickets.infrastructure.command_writes import TicketChange
+from tickets.infrastructure.ticket_changes import TicketChange
 
 # Comments are never loaded: no rule reads them (see Ticket).
-_LOAD = """
+LOAD = """
 SELECT id, title, description, author_id, author_name, status, version, created_at,
        updated_at
   FROM tickets.tickets
@@ -39,7 +39,7 @@ class SqlTicketRepository:
     async def get(self, ticket_id: UUID) -> Ticket | None:
         if ticket_id in self._tracked:  # already in this unit of work (batched commands)
             return self._tracked[ticket_id].ticket
-        row = await self._connection.fetchrow(_LOAD, ticket_id)
+        row = await self._connection.fetchrow(LOAD, ticket_id)
         if row is None:
             return None
         ticket = Ticket(

@@ -1,0 +1,24 @@
+"""The event loop every tickets process runs on: uvloop where it is installed (a
+dependency everywhere but Windows), asyncio's own otherwise.
+
+`tickets serve` gets the same choice from uvicorn (``loop="auto"``, see server.py); the
+worker, the seeder, the other commands and the benchmark's in-process scenarios run
+through ``run`` here, so every process runs its coroutines on the same loop. uvloop does
+an event loop's work (polling, callbacks, socket reads and writes) in C: 20% fewer
+instructions per command through the message bus (docs/benchmarks.md).
+"""
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def run(main: Coroutine[Any, Any, T]) -> T:
+    """Run ``main`` to completion on a new event loop, like ``asyncio.run``."""
+    try:
+        import uvloop
+    except ImportError:  # Windows, or an install without it
+        return asyncio.run(main)
+    return uvloop.run(main)
