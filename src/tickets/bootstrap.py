@@ -41,6 +41,7 @@ from tickets.infrastructure.outbox.retry import RetryPolicy
 from tickets.infrastructure.outbox.store import OutboxStore
 from tickets.infrastructure.outbox.subscriptions import Subscription
 from tickets.infrastructure.outbox.worker import OutboxWorker, WorkerConfig
+from tickets.infrastructure.outbox_wake_ups import OutboxWakeUps
 from tickets.infrastructure.pools import Connections, Timeouts, connect, service_pools
 from tickets.infrastructure.reachability import check_reachable, describe
 from tickets.infrastructure.unit_of_work import SqlUnitOfWorkFactory
@@ -84,6 +85,7 @@ class Runtime:
             batch_size=s.outbox_batch_size,
             lease_seconds=s.outbox_lease_seconds,
             poll_seconds=s.outbox_poll_seconds,
+            linger_seconds=s.outbox_linger_seconds,
         )
         if concurrency is not None:
             config = dataclasses.replace(config, concurrency=concurrency)
@@ -222,7 +224,9 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         )
         command_pool, pool, read_pool = pools.command, pools.write, pools.read
         registry = CollectorRegistry()
-        uow_factory = SqlUnitOfWorkFactory(command_pool)
+        wake_ups = OutboxWakeUps(pool)
+        stack.push_async_callback(wake_ups.aclose)  # before the pools close
+        uow_factory = SqlUnitOfWorkFactory(command_pool, wake_ups)
         bus = MessageBus(
             uow_factory,
             ClockAndIds(clock=SystemClock(), ids=RandomIds()),

@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     outbox_batch_size: int = Field(500, ge=1, le=5000)
     outbox_lease_seconds: float = Field(30.0, gt=0)
     outbox_poll_seconds: float = Field(2.0, gt=0)
+    outbox_linger_seconds: float = Field(0.01, ge=0, le=1)
     outbox_retry_base_seconds: float = Field(0.5, gt=0)
     outbox_retry_cap_seconds: float = Field(60.0, gt=0)
     outbox_max_attempts: int = Field(8, ge=1)

@@ -10,10 +10,9 @@ from tickets.application.ports import MessageContext
 from tickets.domain.events import DomainEvent
 from tickets.infrastructure.serialization import event_to_payload
 
-# Listeners wake on this channel. A trigger on outbox_messages (migration 0003) sends
-# the NOTIFY for every INSERT, so writers need no statement of their own for it. A
-# NOTIFY is delivered only if and when its transaction commits, so a listener never
-# wakes for rows it cannot see, and a rollback wakes nobody.
+# Listeners wake on this channel. The unit of work asks for the NOTIFY after its commit
+# (outbox_wake_ups), so a listener never wakes for rows it cannot see yet, and a
+# rollback wakes nobody.
 NOTIFY_CHANNEL = "tickets_outbox"
 
 

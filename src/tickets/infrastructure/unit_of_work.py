@@ -17,6 +17,7 @@ from tickets.application.ports import MessageContext
 from tickets.infrastructure.command_writes import write
 from tickets.infrastructure.database import as_unavailable
 from tickets.infrastructure.idempotency import SqlIdempotencyStore
+from tickets.infrastructure.outbox_wake_ups import OutboxWakeUps
 from tickets.infrastructure.ticket_repository import SqlTicketRepository
 from tickets.infrastructure.user_repository import SqlUserRepository
 
@@ -31,9 +32,12 @@ class SqlUnitOfWork:
     idempotency: SqlIdempotencyStore
     _connection: PoolConnectionProxy
 
-    def __init__(self, pool: asyncpg.Pool, context: MessageContext) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, context: MessageContext, wake_ups: OutboxWakeUps | None
+    ) -> None:
         self._pool = pool
         self._context = context
+        self._wake_ups = wake_ups
 
     async def __aenter__(self) -> Self:
         try:
@@ -72,8 +76,9 @@ class SqlUnitOfWork:
         a ticket after this one loaded it; IdempotencyRace if another request stored
         this idempotency key first. Either way nothing of this unit of work is stored."""
         record = self.idempotency.pull_record()
+        changes = self.tickets.pull_changes()
         try:
-            await write(self._connection, self.tickets.pull_changes(), self._context, record)
+            await write(self._connection, changes, self._context, record)
         except ConcurrencyConflict:
             # A retried request racing its first attempt loses the version guard (both
             # changed the same ticket), not the key: if the key is stored now, the
@@ -81,14 +86,17 @@ class SqlUnitOfWork:
             if record is not None and await self.idempotency.get(record.scope, record.key):
                 raise IdempotencyRace() from None
             raise
+        if self._wake_ups is not None and any(change.events for change in changes):
+            self._wake_ups.after_commit()  # the outbox rows are committed: wake a worker
 
 
 class SqlUnitOfWorkFactory:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, wake_ups: OutboxWakeUps | None = None) -> None:
         self._pool = pool
+        self._wake_ups = wake_ups
 
     def __call__(self, context: MessageContext) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._pool, context)
+        return SqlUnitOfWork(self._pool, context, self._wake_ups)
 
 
 # The pool's session settings. Plan every statement once per connection: the write's

@@ -32,6 +32,11 @@ class WorkerConfig:
     # Per-ticket order does not depend on it: a ticket's events are claimed only as
     # its head, under one lease (see store.py).
     concurrency: int = 2
+    # After a batch smaller than batch_size, each loop waits this long before claiming
+    # again, so that under load the commits of that moment come as one batch: a claim,
+    # the projections' statements and the settle cost PostgreSQL about as much for one
+    # event as for fifty (tickets bench). An idle worker still wakes at once.
+    linger_seconds: float = 0.0
     stats_seconds: float = 5.0
     max_backoff_seconds: float = 30.0
 
@@ -128,6 +133,8 @@ class OutboxWorker:
             if batch:
                 # Even when asked to stop, a claimed batch is finished and settled.
                 await self.dispatcher.process(batch, self.name)
+                if len(batch) < config.batch_size and config.linger_seconds > 0:
+                    await _first_of(stop, lost, timeout=config.linger_seconds)
                 continue
             await _first_of(wake, stop, lost, timeout=config.poll_seconds)
 
