@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 
-from tickets.api.middleware import BodyLimitMiddleware, RequestContextMiddleware, request_latency
+from tickets.api.middleware import BodyLimitMiddleware, RequestContextMiddleware, RequestLatency
 from tickets.api.openapi import install_openapi, operation_id
 from tickets.api.problems import install_problem_handlers
 from tickets.api.routers import admin, auth, ops, ticket_queries, tickets, users
@@ -31,7 +31,7 @@ def create_app(services: ServicesFactory) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with services() as running:
             app.state.services = running
-            app.state.request_latency = request_latency(running.registry)
+            app.state.request_latency = RequestLatency(running.registry)
             yield
 
     app: FastAPI = FastAPIOffline(
