@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from tickets.api.auth.dependencies import CurrentUser, services_of
 from tickets.api.direct_route import DirectRoute
-from tickets.api.query_schemas import StatsOut, TicketDetailsOut, TicketPageOut
+from tickets.api.query_schemas import StatsOut, TicketDetailsOut, TicketPageOut, page_response
 from tickets.api.schemas import ProblemOut
 from tickets.application.queries import (
     CURSOR_MAX,
@@ -18,7 +18,6 @@ from tickets.application.queries import (
     GetTicketStats,
     ListTickets,
     TicketDetails,
-    TicketPage,
     TicketSort,
     TicketStats,
 )
@@ -62,9 +61,9 @@ async def list_(
     sort: TicketSort = TicketSort.NEWEST,
     limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 20,
     cursor: Annotated[str | None, text("next_cursor of the page before", CURSOR_MAX)] = None,
-) -> TicketPage:
+) -> Response:
     query = ListTickets(user, status, author, q, sort, limit, cursor)
-    return await services_of(request).queries.list(query)
+    return page_response(await services_of(request).queries.list(query))
 
 
 @router.get(
