@@ -38,7 +38,7 @@ class BrokerPublisher:
             out
             for message, event in messages
             for out in integration_messages(
-                message.id, message.metadata.get("correlation_id"), event
+                message.id, message.correlation_id, event
             )
         ]
         await self.link.publish(outgoing)
