@@ -37,8 +37,6 @@ class BrokerPublisher:
         outgoing = [
             out
             for message, event in messages
-            for out in integration_messages(
-                message.id, message.correlation_id, event
-            )
+            for out in integration_messages(message.id, message.correlation_id, event)
         ]
         await self.link.publish(outgoing)
