@@ -13,7 +13,7 @@ from fastapi import Response
 from pydantic import BaseModel, TypeAdapter
 
 from tickets.api.schemas import AuthorOut
-from tickets.application.queries import TicketPage
+from tickets.application.queries import TicketDetails, TicketPage
 from tickets.domain.status import TicketStatus
 
 
@@ -33,15 +33,23 @@ class TicketPageOut(BaseModel):
     next_cursor: str | None
 
 
+# The list page and the details are written as JSON straight from the application's
+# views, the bodies TicketPageOut and TicketDetailsOut describe (they stay the routes'
+# response models, for the OpenAPI document). Validating a view into its model first
+# cost as much again as writing it (bench profile). tests/unit/test_query_schemas.py
+# checks that both ways give the same JSON; the contract tests check the bodies.
 _PAGE_JSON = TypeAdapter(TicketPage)
+_DETAILS_JSON = TypeAdapter(TicketDetails)
 
 
 def page_response(page: TicketPage) -> Response:
-    """A list page written as JSON straight from the view, the body TicketPageOut
-    describes. Validating a page's items into TicketPageOut first cost as much again as
-    writing them (bench profile); tests/unit/test_query_schemas.py checks that both ways
-    give the same JSON, and the OpenAPI contract tests check the bodies against it."""
     return Response(_PAGE_JSON.dump_json(page), media_type="application/json")
+
+
+def details_response(details: TicketDetails) -> Response:
+    response = Response(_DETAILS_JSON.dump_json(details), media_type="application/json")
+    response.headers["ETag"] = f'"{details.version}"'
+    return response
 
 
 class DecisionOut(BaseModel):

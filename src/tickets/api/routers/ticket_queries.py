@@ -7,7 +7,13 @@ from fastapi import APIRouter, Query, Request, Response
 
 from tickets.api.auth.dependencies import CurrentUser, services_of
 from tickets.api.direct_route import DirectRoute
-from tickets.api.query_schemas import StatsOut, TicketDetailsOut, TicketPageOut, page_response
+from tickets.api.query_schemas import (
+    StatsOut,
+    TicketDetailsOut,
+    TicketPageOut,
+    details_response,
+    page_response,
+)
 from tickets.api.schemas import ProblemOut
 from tickets.application.queries import (
     CURSOR_MAX,
@@ -17,7 +23,6 @@ from tickets.application.queries import (
     GetTicketDetails,
     GetTicketStats,
     ListTickets,
-    TicketDetails,
     TicketSort,
     TicketStats,
 )
@@ -93,11 +98,8 @@ async def stats(request: Request, user: CurrentUser) -> TicketStats:
 async def details(
     ticket_id: UUID,
     request: Request,
-    response: Response,
     user: CurrentUser,
     min_version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-) -> TicketDetails:
+) -> Response:
     query = GetTicketDetails(user, ticket_id, min_version)
-    ticket = await services_of(request).queries.details(query)
-    response.headers["ETag"] = f'"{ticket.version}"'
-    return ticket
+    return details_response(await services_of(request).queries.details(query))
