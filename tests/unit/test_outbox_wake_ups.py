@@ -26,10 +26,6 @@ class GatedPool:
         return "SELECT 1"
 
 
-async def settled(wake_ups: OutboxWakeUps) -> None:
-    await wake_ups.aclose()
-
-
 async def test_commits_during_a_notify_share_one_more() -> None:
     pool = GatedPool()
     wake_ups = OutboxWakeUps(pool)  # type: ignore[arg-type]
@@ -38,7 +34,7 @@ async def test_commits_during_a_notify_share_one_more() -> None:
     for _ in range(5):  # commits while the first NOTIFY is on its way
         wake_ups.after_commit()
     pool.gate.set()
-    await settled(wake_ups)
+    await wake_ups.aclose()
     assert wake_ups.sent == 2
     assert all(call[1] == NOTIFY_CHANNEL for call in pool.calls)
 
@@ -48,10 +44,10 @@ async def test_a_quiet_commit_sends_one() -> None:
     pool.gate.set()
     wake_ups = OutboxWakeUps(pool)  # type: ignore[arg-type]
     wake_ups.after_commit()
-    await settled(wake_ups)
+    await wake_ups.aclose()
     assert wake_ups.sent == 1
     wake_ups.after_commit()  # a later commit, after that NOTIFY was done: its own
-    await settled(wake_ups)
+    await wake_ups.aclose()
     assert wake_ups.sent == 2
 
 
@@ -61,9 +57,9 @@ async def test_a_failed_notify_is_dropped_and_the_next_commit_sends_again() -> N
     pool.gate.set()
     wake_ups = OutboxWakeUps(pool)  # type: ignore[arg-type]
     wake_ups.after_commit()
-    await settled(wake_ups)  # no exception escapes: the workers' poll covers it
+    await wake_ups.aclose()  # no exception escapes: the workers' poll covers it
     assert wake_ups.sent == 0
     pool.fail_with = None
     wake_ups.after_commit()
-    await settled(wake_ups)
+    await wake_ups.aclose()
     assert wake_ups.sent == 1

@@ -1,10 +1,9 @@
 """Response bodies of the query endpoints (read model).
 
-The routes return the application's views (TicketPage, TicketDetails, TicketStats) and
-declare these models as their response_model: FastAPI validates a view into its model by
-attribute names in one call into pydantic's core, where building the models field by
-field in Python cost a measurable share of a list page (bench profile). So each model's
-fields carry the names of the view's attributes."""
+Each model's fields carry the names of the application view it describes (TicketPage,
+TicketDetails, TicketStats). The stats route returns its view and FastAPI validates it
+into StatsOut by attribute names; list pages and details are written as JSON straight
+from their views (``page_response``, ``details_response``, see below)."""
 
 from datetime import datetime
 from uuid import UUID

@@ -5,8 +5,8 @@ Why not inside the command's transaction (a trigger did that until migration 000
 PostgreSQL serializes every transaction that notifies on one lock for the whole server,
 held until its commit is flushed. With a NOTIFY in every command, commands committed
 one at a time, without group commit, and that lock was the command path's ceiling
-(docs/benchmarks.md, "One NOTIFY per command"). Here the command's transaction takes
-no such lock; one small transaction per wake-up does.
+(docs/benchmarks.md, "This round: where the commands' time went"). Here the command's
+transaction takes no such lock; one small transaction per wake-up does.
 
 Why no wake-up is lost: a worker claims with a snapshot taken after the NOTIFY it woke
 for committed, and that NOTIFY is sent only after the commits it stands for. A commit

@@ -156,7 +156,7 @@ class Lent:
     async def __aexit__(self, kind: object, error: BaseException | None, tb: object) -> None:
         connection = self._connection
         try:
-            unavailable = as_unavailable(error) if isinstance(error, Exception) else None
+            unavailable = as_unavailable(error)
             if unavailable is not None:
                 # Not handed back for reuse: a connection whose statement timed out may
                 # still wait for its cancellation, which a silent server never answers.

@@ -18,6 +18,7 @@ from tickets.infrastructure.database import as_unavailable
 from tickets.infrastructure.outbox.messages import TABLE as T
 from tickets.infrastructure.outbox.store import OutboxStore
 from tickets.infrastructure.outbox_rows import NOTIFY_CHANNEL
+from tickets.infrastructure.outbox_wake_ups import NOTIFY
 from tickets.infrastructure.pools import Connections
 
 LETTER_COLUMNS = f"""d.id, d.position, d.aggregate_id, d.aggregate_version, d.event_type,
@@ -88,7 +89,7 @@ class SqlDeadLetterStore:
             if await connection.fetchval(sql, message_id) is None:
                 return False
             await connection.execute(AUDIT_INSERT, message_id, action, actor.id, actor.name)
-            await connection.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+            await connection.execute(NOTIFY, NOTIFY_CHANNEL)
         return True
 
     async def status(self) -> OutboxStatus:
