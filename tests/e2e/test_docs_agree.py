@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import httpx
+from pydantic import BaseModel
 
 from tickets.api.problems import HTTP_CODES
 
@@ -174,14 +175,46 @@ def test_every_cited_test_exists() -> None:
 
 
 def test_every_setting_is_documented() -> None:
-    """.env.example and the README's configuration table name every setting."""
+    """.env.example and the configuration table of docs/operations.md name every setting,
+    the table each in a row of its own with the default config.py gives it."""
     from tickets.config import Settings
 
     names = {f"TICKETS_{field.upper()}" for field in Settings.model_fields}
     example = (ROOT / ".env.example").read_text()
     assert {n for n in names if f"# {n}=" not in example} == set(), ".env.example"
-    readme = _text("README.md")
-    assert {n for n in names if f"`{n}`" not in readme} == set(), "README.md"
+    rows = dict(re.findall(r"^\| `(TICKETS_\w+)` \| .* \| (.+) \|$", _settings_table(), re.M))
+    assert names - rows.keys() == set(), "docs/operations.md#configuration lacks a row"
+    assert rows.keys() - names == set(), "docs/operations.md#configuration names no setting"
+    wrong = {
+        name: (rows[name], expected)
+        for name, expected in _plain_defaults(Settings).items()
+        if f"`{expected}`" not in rows[name]
+    }
+    assert wrong == {}, "a default in docs/operations.md is not config.py's"
+
+
+def _settings_table() -> str:
+    """The table of docs/operations.md's Configuration section: variable, meaning, default."""
+    section = _text("docs/operations.md").split("\n## Configuration\n", 1)[1]
+    table = section[section.index("| variable | meaning | default |") :]
+    return table.split("\n\n", 1)[0]
+
+
+def _plain_defaults(settings: type[BaseModel]) -> dict[str, str]:
+    """Each setting with a plain default (not None, not computed), as .env would spell it."""
+    defaults = {}
+    for field, info in settings.model_fields.items():
+        value = info.default
+        if value is None or info.default_factory is not None:
+            continue
+        if isinstance(value, bool):
+            text = str(value).lower()
+        elif isinstance(value, float) and value.is_integer():
+            text = str(int(value))
+        else:
+            text = str(value)
+        defaults[f"TICKETS_{field.upper()}"] = text
+    return defaults
 
 
 def test_mermaid_labels_do_not_end_statements_early() -> None:
