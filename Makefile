@@ -6,7 +6,7 @@ PIP    := $(BIN)/python -m pip install --quiet --constraint constraints.txt
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: install install-dev run test lint unit typecheck contracts diagrams lock clean
+.PHONY: install install-dev run test lint unit typecheck contracts diagrams asyncapi lock clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed; set PYTHON=python3.11 (or newer)")'
@@ -50,6 +50,10 @@ unit: $(DEV_STAMP)
 ## Render every Mermaid diagram of the docs (needs node/npm; installs chromium as root).
 diagrams:
 	scripts/check_diagrams.sh
+
+## Validate docs/asyncapi.yaml with the official AsyncAPI CLI (needs node/npm; npx fetches it).
+asyncapi:
+	scripts/check_asyncapi.sh
 
 ## Re-pin every dependency (runtime, dev and bench) to what a fresh resolve picks today.
 lock:

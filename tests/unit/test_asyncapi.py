@@ -11,6 +11,7 @@ import pytest
 
 from tests.support.asyncapi import document, message_schemas, messages, resolve
 from tickets.domain.events import EVENT_TYPES, DomainEvent
+from tickets.infrastructure.broker import wire
 from tickets.infrastructure.broker.integration import (
     PUBLISHED,
     integration_messages,
@@ -55,6 +56,17 @@ def test_each_published_body_and_headers_match_the_document(cls: type[DomainEven
         jsonschema_rs.validate(message["payload"], json.loads(out.body))
         jsonschema_rs.validate(message["headers"], out.headers)
         assert message["bindings"]["amqp"]["messageType"] == out.routing_key
+
+
+def test_the_operation_binding_says_what_the_publisher_sets() -> None:
+    """AMQP properties of a publish belong to the operation's binding (AsyncAPI 3)."""
+    operation = document()["operations"]["publishTicketEvents"]
+    amqp = operation["bindings"]["amqp"]
+    assert amqp["deliveryMode"] == wire.PERSISTENT[0] == 2
+    assert amqp["timestamp"] is True  # wire.encode always sets the timestamp property
+    assert amqp["mandatory"] is False  # and publishes with the mandatory bit off
+    for message in messages().values():
+        assert set(message["bindings"]["amqp"]) <= {"messageType", "bindingVersion"}
 
 
 def _objects(schema: Any) -> list[dict[str, Any]]:

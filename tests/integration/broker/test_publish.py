@@ -53,14 +53,13 @@ async def test_every_committed_event_is_published_with_its_envelope(
     )
     assert len(outbox) == 4
 
-    await eventually(lambda: _at_least(consumer, len(outbox) + 1), within=10)
+    await eventually(lambda: _at_least(consumer, len(outbox)), within=10)
     raw = [m for m in consumer.messages if m.headers.get("ticket_id") == str(ticket)]
     assert [m.routing_key for m in raw] == [
-        "ticket.created.v1",
+        "ticket.created.v2",
         "ticket.submitted.v1",
-        "ticket.rejected.v2",
-        "ticket.rejected.v1",  # deprecated, published next to v2 with the same message_id
-        "comment.added.v1",
+        "ticket.rejected.v3",
+        "comment.added.v2",
     ]
     got = [m for m in consumer.first_seen() if m.headers.get("ticket_id") == str(ticket)]
     assert [m.message_id for m in got] == [str(r["id"]) for r in outbox]  # each once, in order
@@ -75,8 +74,9 @@ async def test_every_committed_event_is_published_with_its_envelope(
         assert m.headers["correlation_id"] == "corr-broker-1"
         jsonschema_rs.validate(schemas[m.routing_key], m.body)  # the documented schema
         assert m.body["event_id"] == m.message_id
-    assert raw[2].body["data"] == {"reason": "too dear", "reason_code": "budget"}
-    assert raw[3].body["data"] == {"reason": "too dear"}
+    assert raw[0].body["data"] == {}  # the draft's title stays behind HTTP
+    assert raw[2].body["data"] == {"reason_code": "budget"}  # the code, not the reason
+    assert list(raw[3].body["data"]) == ["comment_id"]  # the id, not the body
     tracked = await broker_runtime.pool.fetchval(
         "SELECT count(*) FROM tickets.processed_messages WHERE handler = 'broker'"
         " AND message_id = ANY($1::uuid[])",
@@ -114,17 +114,14 @@ async def _has(consumer: Consumer, predicate: object) -> bool:
     return any(predicate(m) for m in consumer.messages)
 
 
-async def test_an_old_v1_row_is_published_upcast_as_v2_and_as_v1(
+async def test_an_old_v1_row_is_published_upcast_as_the_current_message(
     broker_runtime: Runtime, consumer: Consumer
 ) -> None:
     ticket = await lifecycle(broker_runtime, "old-row")
     assert await downgrade_rejections_to_v1(broker_runtime.pool, ticket) == 1
     await drain(broker_runtime.dispatcher)
-    await eventually(lambda: _at_least(consumer, 5), within=10)
+    await eventually(lambda: _at_least(consumer, 4), within=10)
     rejections = {
         m.routing_key: m.body["data"] for m in consumer.messages if "rejected" in m.routing_key
     }
-    assert rejections == {
-        "ticket.rejected.v2": {"reason": "too dear", "reason_code": "unspecified"},
-        "ticket.rejected.v1": {"reason": "too dear"},
-    }
+    assert rejections == {"ticket.rejected.v3": {"reason_code": "unspecified"}}

@@ -8,6 +8,14 @@ internal rename cannot leak out by accident.
 Every body has the same envelope (event id and type, ticket id and version, time,
 actor) and a ``data`` object specific to the event type. The routing key is the
 versioned integration event type, e.g. ``ticket.approved.v1``.
+
+What a body may carry (argued in docs/integration-events.md): identifiers, the event
+type (which is the status change), actors, versions, times and closed codes. Free
+text a user wrote (a title, a description, a comment body, a rejection reason) never
+leaves: every queue bound to the exchange receives every message, with no check of
+who may see the ticket, while over HTTP only its author, approvers and admins may.
+A consumer that needs the text reads it over HTTP with credentials of its own
+(``GET /tickets/{id}?min_version=N``), where those rules apply.
 """
 
 import json
@@ -50,35 +58,30 @@ def _no_data(_event: DomainEvent) -> dict[str, Any]:
     return {}
 
 
-def _title(event: TicketCreated | TicketEdited) -> dict[str, Any]:
-    return {"title": event.title, "description": event.description}
-
-
-def _rejected_v1(event: TicketRejected) -> dict[str, Any]:
-    return {"reason": event.reason}
-
-
-def _rejected_v2(event: TicketRejected) -> dict[str, Any]:
-    return {"reason": event.reason, "reason_code": event.reason_code.value}
+def _rejected(event: TicketRejected) -> dict[str, Any]:
+    # The code is a closed set (budget, duplicate, ...) that cannot carry what someone
+    # wrote; the free-text reason stays behind HTTP's visibility rules.
+    return {"reason_code": event.reason_code.value}
 
 
 def _comment(event: CommentAdded) -> dict[str, Any]:
-    return {"comment_id": str(event.comment_id), "body": event.body}
+    return {"comment_id": str(event.comment_id)}
 
 
 # Internal event class -> the integration event types it is published as, each with
 # its ``data`` mapper. Several entries for one class publish an old version next to
-# its successor during the deprecation window (policy: docs/integration-events.md);
+# its successor during a deprecation window (policy: docs/integration-events.md);
 # they share the message_id, so a consumer bound to both handles the event once.
+# Every event is published, drafts' too (as identifiers only), so a ticket's versions
+# reach consumers without gaps.
 PUBLISHED: dict[type[DomainEvent], tuple[tuple[str, DataMapper], ...]] = {
-    TicketCreated: (("ticket.created.v1", _title),),
-    TicketEdited: (("ticket.edited.v1", _title),),
+    TicketCreated: (("ticket.created.v2", _no_data),),
+    TicketEdited: (("ticket.edited.v2", _no_data),),
     TicketSubmitted: (("ticket.submitted.v1", _no_data),),
     TicketApproved: (("ticket.approved.v1", _no_data),),
-    # v2 (with reason_code) first; v1 is deprecated and published until 2027-03-01.
-    TicketRejected: (("ticket.rejected.v2", _rejected_v2), ("ticket.rejected.v1", _rejected_v1)),
+    TicketRejected: (("ticket.rejected.v3", _rejected),),
     TicketReopened: (("ticket.reopened.v1", _no_data),),
-    CommentAdded: (("comment.added.v1", _comment),),
+    CommentAdded: (("comment.added.v2", _comment),),
 }
 
 
