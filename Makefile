@@ -58,7 +58,8 @@ openapi: $(RUN_STAMP)
 	@mkdir -p build
 	$(BIN)/python scripts/dump_openapi.py > build/openapi.json
 	@command -v npx >/dev/null || { echo "make openapi: needs node and npm" >&2; exit 1; }
-	npx --yes $(REDOCLY) lint --config tools/openapi/redocly.yaml build/openapi.json
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
+	  npx --yes $(REDOCLY) lint --config tools/openapi/redocly.yaml build/openapi.json
 
 ## Re-pin every dependency (runtime, dev and bench) to what a fresh resolve picks today.
 lock:

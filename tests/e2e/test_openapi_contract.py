@@ -1,13 +1,18 @@
 """The OpenAPI document describes errors as they are served: problem+json, every
 status an operation can answer, readable operation ids."""
 
+import asyncio
+import json
 import re
+import sys
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 PROBLEM_REF = "#/components/schemas/ProblemOut"
+DUMP_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "dump_openapi.py"
 
 
 @pytest.fixture
@@ -162,3 +167,13 @@ async def test_header_descriptions_are_in_their_schemas(document: dict[str, Any]
     assert "retried POST" in headers["Idempotency-Key"]["description"]
     assert not re.fullmatch(headers["If-Match"]["pattern"], '"0"')
     assert re.fullmatch(headers["If-Match"]["pattern"], 'W/"2147483647"')
+
+
+async def test_the_dumped_document_is_the_served_one(document: dict[str, Any]) -> None:
+    """`make openapi` lints what scripts/dump_openapi.py prints, built without a server."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(DUMP_SCRIPT), stdout=asyncio.subprocess.PIPE
+    )
+    stdout, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0
+    assert json.loads(stdout) == document
