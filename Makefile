@@ -6,7 +6,7 @@ PIP    := $(BIN)/python -m pip install --quiet --constraint constraints.txt
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: install install-dev run test lint unit typecheck contracts diagrams asyncapi lock clean
+.PHONY: install install-dev run test lint unit typecheck contracts diagrams asyncapi openapi lock clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed; set PYTHON=python3.11 (or newer)")'
@@ -54,6 +54,16 @@ diagrams:
 ## Validate docs/asyncapi.yaml with the official AsyncAPI CLI (needs node/npm; npx fetches it).
 asyncapi:
 	scripts/check_asyncapi.sh
+
+## Dump the OpenAPI document the service serves (no server started) to build/openapi.json
+## and lint it with Redocly's recommended rules, warnings as errors (needs node/npm).
+REDOCLY := @redocly/cli@2.77.0
+openapi: $(RUN_STAMP)
+	@mkdir -p build
+	$(BIN)/python scripts/dump_openapi.py > build/openapi.json
+	@command -v npx >/dev/null || { echo "make openapi: needs node and npm" >&2; exit 1; }
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
+	  npx --yes $(REDOCLY) lint --config tools/openapi/redocly.yaml build/openapi.json
 
 ## Re-pin every dependency (runtime, dev and bench) to what a fresh resolve picks today.
 lock:

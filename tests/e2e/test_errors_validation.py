@@ -123,6 +123,34 @@ async def test_empty_object_on_submit_is_accepted(client: httpx.AsyncClient, log
     assert_etag(response, 2)
 
 
+@pytest.mark.parametrize("path", ["", "/{id}/submit", "/{id}/approve", "/{id}/reopen"])
+async def test_a_null_body_is_refused_where_the_body_is_optional(
+    client: httpx.AsyncClient, login: Login, path: str
+) -> None:
+    """The document allows an object or no body; JSON null is neither (it used to be
+    read as "no body"). Nothing is created or changed."""
+    author = await login("nullbody", "requester")
+    ticket = await create_ticket(client, author)
+    url = "/tickets" + path.format(id=ticket["id"])
+    headers = {**author, "Content-Type": "application/json"}
+    response = await client.post(url, content=b" null ", headers=headers)
+    assert_problem(response, 422, "request.invalid")
+    unchanged = await client.patch(
+        f"/tickets/{ticket['id']}", json={"title": "y"}, headers={**author, **if_match(1)}
+    )
+    assert_etag(unchanged, 2)
+
+
+async def test_a_cursor_outside_its_alphabet_is_refused(
+    client: httpx.AsyncClient, login: Login
+) -> None:
+    """The document gives a cursor's alphabet (base64url); the server enforces it."""
+    author = await login("cursor", "requester")
+    response = await client.get("/tickets", params={"cursor": "a+b/c="}, headers=author)
+    body = assert_problem(response, 422, "request.invalid")
+    assert body["errors"][0]["field"] == "query.cursor", body
+
+
 # -- length limits --------------------------------------------------------------------
 
 

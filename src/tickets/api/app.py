@@ -45,6 +45,9 @@ def create_app(services: ServicesFactory) -> FastAPI:
         # share of a command's CPU in the bench profile.
         telemetry={"tracing": False, "metrics": False, "logs": False},
         generate_unique_id_function=operation_id,
+        # Relative: the origin the document was fetched from.
+        servers=[{"url": "/", "description": "this server"}],
+        license_info={"name": "MIT", "identifier": "MIT"},
     )
     install_problem_handlers(app)
     app.add_middleware(BodyLimitMiddleware)

@@ -25,8 +25,9 @@ R = TypeVar("R", bound=Result)
 
 
 def _header(name: str, description: str, pattern: str) -> dict[str, Any]:
-    """An optional string header, as an OpenAPI parameter."""
-    schema = {"type": "string", "pattern": pattern}
+    """An optional string header, as an OpenAPI parameter. The description is in the
+    schema too: generators document a parameter from its schema."""
+    schema = {"type": "string", "pattern": pattern, "description": description}
     return {
         "name": name,
         "in": "header",
@@ -38,9 +39,10 @@ def _header(name: str, description: str, pattern: str) -> dict[str, Any]:
 
 _IF_MATCH = _header(
     "If-Match",
-    'Expected ticket version, as returned in ETag: "3" (or *). Another well-formed entity '
-    "tag is a 412, a malformed one a 422.",
-    r'^(\*|(W/)?"[0-9]{1,10}")$',
+    'Expected ticket version, as returned in ETag: "3" (or *): a version N >= 1, quoted. '
+    "A version other than the ticket's is a 412; another well-formed entity tag, which "
+    "can match no version, is a 412 too; a malformed one a 422.",
+    r'^(\*|(W/)?"[1-9][0-9]{0,9}")$',
 )
 _IDEMPOTENCY_KEY = _header(
     "Idempotency-Key",
@@ -74,6 +76,13 @@ def expected_version(request: Request) -> int | None:
     if not VERSION_TAG.fullmatch(tag) or int(tag) > MAX_VERSION:
         raise HTTPException(412, "If-Match names no version this ticket can have")
     return int(tag)
+
+
+async def refuse_null_body(request: Request) -> None:
+    """422 for a JSON ``null`` body, which FastAPI reads as the absent optional body:
+    the document allows an object or no body at all."""
+    if (await request.body()).strip():
+        raise HTTPException(422, "the body must be a JSON object, or no body at all")
 
 
 async def run_command(

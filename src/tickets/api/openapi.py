@@ -7,15 +7,19 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
+from tickets.api.openapi_headers import declare_headers
+from tickets.api.openapi_schemas import correct_schemas
 from tickets.api.problems import PROBLEM_JSON
 
 PROBLEM_REF = {"$ref": "#/components/schemas/ProblemOut"}
 # FastAPI's default 422 schema; every error here is a problem instead.
 UNUSED_SCHEMAS = ("HTTPValidationError", "ValidationError")
 # Answers any operation of a kind may give, documented once here rather than per route.
+# BodyLimitMiddleware refuses a declared Content-Length over the limit on any request.
+ANY = {"413": "`request.too_large`: body over 1 MiB"}
 WITH_BODY = {
     "400": "`request.bad`: a body that cannot be decoded at all",
-    "413": "`request.too_large`: body over 1 MiB",
+    **ANY,
     "422": "`request.invalid`: the body, a parameter or a header does not match the schema",
 }
 WITH_PARAMETERS = {"422": WITH_BODY["422"]}
@@ -49,6 +53,9 @@ def install_openapi(app: FastAPI, documented: Sequence[APIRoute]) -> None:
 def _correct(document: dict[str, Any]) -> None:
     for path, operations in document.get("paths", {}).items():
         for method, operation in operations.items():
+            # A route without the bearer scheme is public; saying so explicitly tells
+            # linters and generators it was not forgotten.
+            operation.setdefault("security", [])
             responses = operation.setdefault("responses", {})
             for status, text in _implied(path, method, operation).items():
                 responses.setdefault(status, {"description": text})
@@ -58,6 +65,8 @@ def _correct(document: dict[str, Any]) -> None:
     schemas = document.get("components", {}).get("schemas", {})
     for name in UNUSED_SCHEMAS:
         schemas.pop(name, None)
+    correct_schemas(document)
+    declare_headers(document)
 
 
 def _in_order(paths: dict[str, Any], routes: Sequence[APIRoute]) -> dict[str, Any]:
@@ -71,7 +80,7 @@ def _in_order(paths: dict[str, Any], routes: Sequence[APIRoute]) -> dict[str, An
 
 
 def _implied(path: str, method: str, operation: dict[str, Any]) -> dict[str, str]:
-    implied: dict[str, str] = {}
+    implied: dict[str, str] = dict(ANY)
     if operation.get("parameters"):
         implied |= WITH_PARAMETERS
     if "requestBody" in operation:

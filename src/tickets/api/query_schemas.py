@@ -6,6 +6,7 @@ into StatsOut by attribute names; list pages and details are written as JSON str
 from their views (``page_response``, ``details_response``, see below)."""
 
 from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
 from fastapi import Response
@@ -52,7 +53,7 @@ def details_response(details: TicketDetails) -> Response:
 
 
 class DecisionOut(BaseModel):
-    outcome: TicketStatus
+    outcome: Literal[TicketStatus.APPROVED, TicketStatus.REJECTED]
     by: AuthorOut
     at: datetime
     reason: str | None

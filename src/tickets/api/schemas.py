@@ -1,6 +1,7 @@
 """Request and response bodies. Requests reject unknown fields."""
 
 from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -35,8 +36,8 @@ class TokenRequest(StrictBody):
 
 class TokenResponse(BaseModel):
     access_token: str
-    token_type: str = "bearer"
-    expires_in: int
+    token_type: Literal["bearer"]
+    expires_in: int = Field(description="seconds until the token expires")
 
 
 class TicketFields(StrictBody):

@@ -19,6 +19,8 @@ TEXT_FILTER_MAX = 200
 CURSOR_MAX = 500
 PAGE_MAX = 100
 NO_NUL = r"^[^\x00]*$"
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]*$"
+"""A cursor's alphabet: base64url without padding (the read model's cursors are that)."""
 """A pattern for text parameters: anything but NUL (the OpenAPI documents it too)."""
 
 

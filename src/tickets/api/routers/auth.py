@@ -31,5 +31,6 @@ async def token(body: TokenRequest, request: Request, services: Services) -> Tok
     outcome = await run_command(request, command, idempotent=False)
     return TokenResponse(
         access_token=issue_token(outcome.result.user(), services.auth),
+        token_type="bearer",
         expires_in=services.auth.ttl_seconds,
     )

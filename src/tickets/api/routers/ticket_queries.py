@@ -17,6 +17,7 @@ from tickets.api.query_schemas import (
 from tickets.api.schemas import ProblemOut
 from tickets.application.queries import (
     CURSOR_MAX,
+    CURSOR_PATTERN,
     NO_NUL,
     PAGE_MAX,
     TEXT_FILTER_MAX,
@@ -28,16 +29,20 @@ from tickets.application.queries import (
 )
 from tickets.domain.status import TicketStatus
 
-router = APIRouter(
-    prefix="/tickets",
-    tags=["queries"],
-    route_class=DirectRoute,
-    responses={
-        422: {"model": ProblemOut, "description": "a filter, sort, limit or cursor not allowed"},
+router = APIRouter(prefix="/tickets", tags=["queries"], route_class=DirectRoute)
+LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
+    422: {
+        "model": ProblemOut,
+        "description": "a filter, sort, limit or cursor not allowed, or a cursor this "
+        "service did not issue for this sort",
     },
-)
+}
 DETAILS_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"model": ProblemOut, "description": "no such ticket, or not visible to you"},
+    422: {
+        "model": ProblemOut,
+        "description": "a ticket id that is not a UUID, or a min_version out of range",
+    },
     503: {
         "model": ProblemOut,
         "description": "`readmodel.behind`: min_version not reached in time; or "
@@ -46,15 +51,19 @@ DETAILS_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def text(description: str, limit: int = TEXT_FILTER_MAX) -> Any:
+CURSOR_TEXT = "next_cursor of the page before, as it was given (base64url, no padding)"
+
+
+def text(description: str, limit: int = TEXT_FILTER_MAX, pattern: str = NO_NUL) -> Any:
     """A text query parameter: bounded length, no NUL (PostgreSQL cannot hold one)."""
-    return Query(max_length=limit, pattern=NO_NUL, description=description)
+    return Query(max_length=limit, pattern=pattern, description=description)
 
 
 @router.get(
     "",
     name="list_tickets",
     summary="List visible tickets: filters, sort, keyset pagination",
+    responses=LIST_RESPONSES,
     response_model=TicketPageOut,
 )
 async def list_(
@@ -65,7 +74,7 @@ async def list_(
     q: Annotated[str | None, text("words in the title")] = None,
     sort: TicketSort = TicketSort.NEWEST,
     limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 20,
-    cursor: Annotated[str | None, text("next_cursor of the page before", CURSOR_MAX)] = None,
+    cursor: Annotated[str | None, text(CURSOR_TEXT, CURSOR_MAX, CURSOR_PATTERN)] = None,
 ) -> Response:
     query = ListTickets(user, status, author, q, sort, limit, cursor)
     return page_response(await services_of(request).queries.list(query))
@@ -99,7 +108,9 @@ async def details(
     ticket_id: UUID,
     request: Request,
     user: CurrentUser,
-    min_version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    min_version: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="wait for this version or later")
+    ] = None,
 ) -> Response:
     query = GetTicketDetails(user, ticket_id, min_version)
     return details_response(await services_of(request).queries.details(query))

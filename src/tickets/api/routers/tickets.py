@@ -9,6 +9,7 @@ from tickets.api.auth.dependencies import CurrentUser
 from tickets.api.command_route import (
     command_headers,
     expected_version,
+    refuse_null_body,
     run_command,
     set_command_headers,
 )
@@ -77,6 +78,8 @@ async def create_ticket(
     user: CurrentUser,
     body: TicketFields | None = None,
 ) -> TicketOut:
+    if body is None:
+        await refuse_null_body(request)
     fields = body or TicketFields()
     command = CreateTicket(
         actor=user, title=fields.title or "", description=fields.description or ""
@@ -119,8 +122,10 @@ def _bodiless_transition(
         request: Request,
         response: Response,
         user: CurrentUser,
-        body: NoBody | None = None,  # noqa: ARG001 (declared so that a body is refused)
+        body: NoBody | None = None,  # declared so that a body is refused
     ) -> TicketOut:
+        if body is None:
+            await refuse_null_body(request)
         version = expected_version(request)
         command = command_type(actor=user, ticket_id=ticket_id, expected_version=version)
         return await _transition(request, response, command)
