@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from tickets.api.auth.tokens import InvalidToken
+from tickets.api.json_limits import BodyRefused
 from tickets.application.errors import (
     ApplicationError,
     ConcurrencyConflict,
@@ -46,6 +47,11 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int, str]] = [
     (ServiceUnavailable, 503, "Service unavailable"),
     (ReadModelBehind, 503, "Read model behind"),
 ]
+
+MAX_LISTED_ERRORS = 20
+"""A 422 lists at most this many errors (and counts them all in ``error_count``): the
+answer to a body with thousands of wrong members stays small."""
+MAX_FIELD_CHARS = 200  # a field's name comes from the client (an unknown member's key)
 
 HTTP_CODES = {
     400: "request.bad",
@@ -100,21 +106,31 @@ def _invalid_token(_: Request, error: Exception) -> JSONResponse:
 
 def _validation(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
+    found = error.errors()
     errors = [
         {
-            "field": ".".join(str(p) for p in e.get("loc", ())),
+            "field": ".".join(str(p) for p in e.get("loc", ()))[:MAX_FIELD_CHARS],
             "message": e.get("msg", ""),
             "type": e.get("type", ""),
         }
-        for e in error.errors()
+        for e in found[:MAX_LISTED_ERRORS]
     ]
+    detail = "the request does not match the schema"
+    if len(found) > MAX_LISTED_ERRORS:
+        detail += f" ({len(found)} errors, the first {MAX_LISTED_ERRORS} listed)"
     return problem(
         422,
         "request.invalid",
         "Invalid request",
-        "the request does not match the schema",
+        detail,
         errors=errors,
+        error_count=len(found),
     )
+
+
+def _body_refused(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, BodyRefused)
+    return problem(400, error.code, "Request body refused", str(error.detail))
 
 
 def _http(request: Request, error: Exception) -> Response:
@@ -158,5 +174,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApplicationError, _known_error)
     app.add_exception_handler(InvalidToken, _invalid_token)
     app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(BodyRefused, _body_refused)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(Exception, _unexpected)
