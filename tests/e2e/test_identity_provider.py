@@ -70,7 +70,25 @@ async def test_a_providers_token_works_and_its_user_is_recorded(
 
 async def test_dev_login_is_off(idp_client: httpx.AsyncClient) -> None:
     response = await idp_client.post("/auth/token", json={"username": "x", "role": "admin"})
-    assert_problem(response, 404)
+    problem = assert_problem(response, 404, "auth.dev_login_disabled")
+    assert "TICKETS_DEV_LOGIN" in problem["detail"]
+
+
+async def test_a_nul_in_preferred_username_is_removed_before_the_user_is_stored(
+    idp_client: httpx.AsyncClient,
+) -> None:
+    subject = f"nul-{time.time_ns()}"
+    token = RSA_KEY.sign(access_claims(subject, preferred_username=f"ev\x00il-{subject}\ud800"))
+    created = await idp_client.post("/tickets", json={"title": "t"}, headers=bearer(token))
+    assert created.status_code == 201, created.text
+    assert created.json()["author"]["name"] == f"evil-{subject}"
+
+
+async def test_a_subject_with_a_lone_surrogate_is_refused(idp_client: httpx.AsyncClient) -> None:
+    token = RSA_KEY.sign(access_claims("kc-\udfff"))
+    response = await idp_client.post("/tickets", json={"title": "t"}, headers=bearer(token))
+    problem = assert_problem(response, 401, "auth.invalid_token")
+    assert "sub claim" in problem["detail"]
 
 
 async def test_hs256_tokens_are_refused(idp_client: httpx.AsyncClient) -> None:

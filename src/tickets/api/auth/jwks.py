@@ -10,6 +10,7 @@ The fetch is blocking I/O, so it runs in a worker thread, bounded by a timeout.
 """
 
 import asyncio
+import re
 from dataclasses import dataclass
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -24,6 +25,10 @@ from tickets.domain.users import Role, User
 ALGORITHMS = ("RS256", "ES256")
 REQUIRED_CLAIMS = ["sub", "exp", "iss", "aud"]
 _ROLES = {role.value: role for role in Role}
+# What a display name taken from a claim may not keep: PostgreSQL's text refuses NUL,
+# UTF-8 cannot encode a lone surrogate (JSON's "\ud800" decodes to one), and control
+# characters have no business in a name shown to people.
+_NOT_IN_A_NAME = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class NoKnownRole(PermissionDenied):
@@ -86,9 +91,11 @@ class JwksVerifier:
         subject = claims["sub"]
         if not isinstance(subject, str) or not subject:
             raise InvalidToken()
-        name = claims.get("preferred_username")
-        if not isinstance(name, str) or not name.strip():
-            name = subject
+        if _NOT_IN_A_NAME.search(subject):
+            # The subject names the user for good (their id derives from it): it is
+            # refused, not changed, so two different subjects never become one user.
+            raise InvalidToken("the token's sub claim holds characters that are not allowed")
+        name = _display_name(claims.get("preferred_username")) or _display_name(subject)
         roles = roles_in(claims, self._config.roles_claim)
         if not roles:
             raise NoKnownRole(
@@ -96,6 +103,13 @@ class JwksVerifier:
                 f"in its {self._config.roles_claim!r} claim"
             )
         return User(user_id_for(self._config.issuer, subject), name[:200], roles)
+
+
+def _display_name(claim: Any) -> str:
+    """A claim made fit to store and show: unstorable characters removed, trimmed."""
+    if not isinstance(claim, str):
+        return ""
+    return _NOT_IN_A_NAME.sub("", claim).strip()
 
 
 def user_id_for(issuer: str, subject: str) -> UUID:
