@@ -137,3 +137,43 @@ async def test_the_issuer_must_be_configured(database_url: str) -> None:
     with pytest.raises(ConfigurationError, match="TICKETS_JWT_ISSUER"):
         async with app.router.lifespan_context(app):
             pass
+
+
+async def test_a_jwks_that_is_not_json_is_503_not_500(database_url: str) -> None:
+    with serving_jwks(RSA_KEY) as broken:
+        broken.mode = "not-json"
+        settings = settings_for(
+            database_url,
+            jwt_jwks_url=broken.url,
+            jwt_issuer=ISSUER,
+            jwt_audience=AUDIENCE,
+            jwt_roles_claim="realm_access.roles",
+            dev_login=None,
+        )
+        app = build_app(settings)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://tickets") as http:
+                token = SigningKey.ec("rotated-in").sign(access_claims())
+                response = await http.get("/tickets", headers=bearer(token))
+                assert_problem(response, 503, "service.unavailable")
+                assert response.headers["retry-after"] == "1"
+
+
+async def test_an_identity_provider_users_role_cannot_be_changed_here(
+    idp_client: httpx.AsyncClient,
+) -> None:
+    suffix = time.time_ns()
+    admin = bearer(RSA_KEY.sign(access_claims(f"adm-{suffix}", realm_access={"roles": ["admin"]})))
+    carol_token = bearer(EC_KEY.sign(access_claims(f"carol-{suffix}")))
+    created = await idp_client.post("/tickets", json={"title": "t"}, headers=carol_token)
+    carol_id = created.json()["author"]["id"]
+    response = await idp_client.put(
+        f"/admin/users/{carol_id}/role", json={"role": "requester"}, headers=admin
+    )
+    problem = assert_problem(response, 409, "user.role_managed_by_identity_provider")
+    assert "identity provider" in problem["detail"]
+    again = await idp_client.put(
+        f"/admin/users/{carol_id}/role", json={"role": "approver"}, headers=admin
+    )
+    assert_problem(again, 409, "user.role_managed_by_identity_provider")

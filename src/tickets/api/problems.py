@@ -25,7 +25,7 @@ from tickets.application.errors import (
 )
 from tickets.application.users import UserNameTaken, UserNotFound
 from tickets.domain.errors import DomainError, InvalidValue, PermissionDenied, RuleViolation
-from tickets.domain.users import RoleMismatch
+from tickets.domain.users import RoleManagedByIdentityProvider, RoleMismatch
 
 PROBLEM_JSON = "application/problem+json"
 log = structlog.get_logger("tickets.api")
@@ -33,6 +33,7 @@ log = structlog.get_logger("tickets.api")
 STATUS_BY_ERROR: list[tuple[type[Exception], int, str]] = [
     (PermissionDenied, 403, "Forbidden"),
     (RoleMismatch, 409, "Conflict with the user's role"),
+    (RoleManagedByIdentityProvider, 409, "Role managed by the identity provider"),
     (RuleViolation, 409, "Conflict with the ticket's state"),
     (InvalidValue, 422, "Invalid value"),
     (TicketNotFound, 404, "Not found"),
