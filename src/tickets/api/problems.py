@@ -22,6 +22,7 @@ from tickets.application.errors import (
     ServiceUnavailable,
     TicketNotFound,
     VersionMismatch,
+    VersionNotWritten,
 )
 from tickets.application.users import UserNameTaken, UserNotFound
 from tickets.domain.errors import DomainError, InvalidValue, PermissionDenied, RuleViolation
@@ -42,6 +43,7 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int, str]] = [
     (UserNameTaken, 409, "User name taken"),
     (VersionMismatch, 412, "Precondition failed"),
     (ConcurrencyConflict, 409, "Concurrent modification"),
+    (VersionNotWritten, 409, "Version not written"),
     (IdempotencyKeyReused, 422, "Idempotency key reused"),
     (InvalidCommand, 422, "Invalid request"),
     (InvalidQuery, 422, "Invalid request"),
