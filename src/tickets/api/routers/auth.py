@@ -13,9 +13,10 @@ from tickets.api.problems import problem
 from tickets.api.schemas import ProblemOut, TokenRequest, TokenResponse
 from tickets.application.commands import RegisterUser
 
+# Says what the route needs and nothing about how the server is configured otherwise.
 DEV_LOGIN_DISABLED = (
-    "dev login is disabled on this server: set TICKETS_DEV_LOGIN=true to enable it "
-    "(development only), or use a token of the configured identity provider"
+    "dev login is disabled on this server; it is enabled with TICKETS_DEV_LOGIN=true "
+    "(for development only)"
 )
 
 
