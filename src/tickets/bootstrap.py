@@ -334,6 +334,8 @@ async def api_services(settings: Settings) -> AsyncIterator[ApiServices]:
         worker = None
         if settings.run_worker:
             worker = await stack.enter_async_context(running_worker(runtime))
+        if external is not None:
+            stack.push_async_callback(external.aclose)
 
         async def readiness() -> list[str]:
             return await runtime.readiness(worker)

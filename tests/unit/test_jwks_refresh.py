@@ -152,3 +152,13 @@ async def test_a_dripping_jwks_is_cut_at_the_deadline_and_healthy_again_works(
     clock.now += 5
     user, _ = await checker.verify(KNOWN.sign(access_claims("after")))
     assert user.name == "user-after"
+
+
+async def test_closing_stops_a_refresh_in_flight(provider: IdentityProvider) -> None:
+    checker = verifier(provider, Clock(), fetch_timeout_seconds=GENEROUS * 2)
+    provider.mode = "hold"
+    waiting = asyncio.create_task(checker.verify(unknown_kid_token()))
+    await held(provider)
+    await asyncio.wait_for(checker.aclose(), GENEROUS)
+    with pytest.raises(ServiceUnavailable):  # the refresh ended as a failed one
+        await asyncio.wait_for(waiting, GENEROUS)

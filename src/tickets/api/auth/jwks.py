@@ -59,6 +59,9 @@ class JwksVerifier:
             cooldown_seconds=config.refetch_cooldown_seconds,
         )
 
+    async def aclose(self) -> None:
+        await self._keys.aclose()
+
     async def verify(self, token: str) -> tuple[User, float]:
         """The user the token speaks for and its expiry; InvalidToken if not valid,
         NoKnownRole if valid but without a role of ours, ServiceUnavailable if the

@@ -70,15 +70,23 @@ class JwksKeys:
             return key
         refresh = self._start_refresh(now)
         if refresh is not None:
-            # Shielded: a request that gives up (client gone) does not cancel the
-            # refresh others wait on. The refresh ends by its own deadline.
-            await asyncio.shield(refresh)
+            # asyncio.wait, not awaiting the task: a request that gives up (client
+            # gone) does not cancel the refresh others wait on, and the refresh's own
+            # end (it ends by its deadline) is read from the state below.
+            await asyncio.wait((refresh,))
             key = self._keys.get(kid)
             if key is not None:
                 return key
         if self._failed:
             raise ServiceUnavailable("the identity provider's keys cannot be fetched")
         raise InvalidToken()
+
+    async def aclose(self) -> None:
+        """Stop a refresh in flight (at shutdown)."""
+        refresh = self._refresh
+        if refresh is not None:
+            refresh.cancel()
+            await asyncio.gather(refresh, return_exceptions=True)
 
     def _start_refresh(self, now: float) -> "asyncio.Task[None] | None":
         """The running refresh, or a new one if the cooldown allows; None otherwise."""
@@ -98,6 +106,9 @@ class JwksKeys:
         except Exception as error:  # whatever the provider did, it is one failed refresh
             self._failed = True
             log.warning("auth.jwks_refresh_failed", url=self._url, error=repr(error))
+        except asyncio.CancelledError:  # shutting down (aclose)
+            self._failed = True
+            raise
         else:
             self._keys = keys
             self._fresh_until = self._clock() + self._cache
