@@ -55,7 +55,8 @@ class BodyShape:
 
     def check(self) -> None:
         """BodyRefused if the body nests deeper than MAX_DEPTH or has more than
-        MAX_MEMBERS members (a body that is not JSON at all is left to the parser)."""
+        MAX_MEMBERS members. Whether it is JSON at all is left to the parser: a body
+        whose brackets close more than they open fails there before it nests further."""
         if self.openers <= MAX_DEPTH and self.separators <= MAX_MEMBERS:
             return
         check_body(b"".join(self.chunks))
