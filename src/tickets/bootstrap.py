@@ -46,6 +46,7 @@ from tickets.infrastructure.pools import Connections, Timeouts, connect, service
 from tickets.infrastructure.reachability import check_reachable, describe
 from tickets.infrastructure.unit_of_work import SqlUnitOfWorkFactory
 from tickets.infrastructure.user_repository import SqlUserRoles
+from tickets.infrastructure.written_tickets import SqlWrittenTickets
 from tickets.readmodel.catalog import TRACKING, TRACKING_NAME_COLUMN, live_projections
 from tickets.readmodel.freshness import VersionWaiter
 from tickets.readmodel.ticket_read_model import SqlTicketReadModel
@@ -333,6 +334,8 @@ async def api_services(settings: Settings) -> AsyncIterator[ApiServices]:
         worker = None
         if settings.run_worker:
             worker = await stack.enter_async_context(running_worker(runtime))
+        if external is not None:
+            stack.push_async_callback(external.aclose)
 
         async def readiness() -> list[str]:
             return await runtime.readiness(worker)
@@ -352,7 +355,11 @@ async def api_services(settings: Settings) -> AsyncIterator[ApiServices]:
             ),
             registry=runtime.registry,
             readiness=readiness,
-            queries=TicketQueries(read_model, settings.read_wait_seconds),
+            queries=TicketQueries(
+                read_model,
+                settings.read_wait_seconds,
+                SqlWrittenTickets(Connections(runtime.pool, runtime.timeouts)),
+            ),
             dead_letters=DeadLetterAdministration(runtime.dead_letters),
         )
 

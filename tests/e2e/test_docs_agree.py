@@ -22,7 +22,7 @@ CODE_MENTION = re.compile(r"`([a-z_]+\.[a-z_]+)`")
 TODO_BLOCK = re.compile(r"<!--.*?-->", re.S)
 # Calls whose string arguments are problem codes: problem(status, "code", ...) and
 # InvalidToken(message, "code"); InvalidToken's default code is collected with them.
-CODE_ARGUMENT_CALLS = {"problem", "InvalidToken"}
+CODE_ARGUMENT_CALLS = {"problem", "InvalidToken", "BodyRefused"}
 A_CODE = re.compile(r"^[a-z_]+\.[a-z_]+$")
 
 

@@ -70,7 +70,25 @@ async def test_a_providers_token_works_and_its_user_is_recorded(
 
 async def test_dev_login_is_off(idp_client: httpx.AsyncClient) -> None:
     response = await idp_client.post("/auth/token", json={"username": "x", "role": "admin"})
-    assert_problem(response, 404)
+    problem = assert_problem(response, 404, "auth.dev_login_disabled")
+    assert "TICKETS_DEV_LOGIN" in problem["detail"]
+
+
+async def test_a_nul_in_preferred_username_is_removed_before_the_user_is_stored(
+    idp_client: httpx.AsyncClient,
+) -> None:
+    subject = f"nul-{time.time_ns()}"
+    token = RSA_KEY.sign(access_claims(subject, preferred_username=f"ev\x00il-{subject}\ud800"))
+    created = await idp_client.post("/tickets", json={"title": "t"}, headers=bearer(token))
+    assert created.status_code == 201, created.text
+    assert created.json()["author"]["name"] == f"evil-{subject}"
+
+
+async def test_a_subject_with_a_lone_surrogate_is_refused(idp_client: httpx.AsyncClient) -> None:
+    token = RSA_KEY.sign(access_claims("kc-\udfff"))
+    response = await idp_client.post("/tickets", json={"title": "t"}, headers=bearer(token))
+    problem = assert_problem(response, 401, "auth.invalid_token")
+    assert "sub claim" in problem["detail"]
 
 
 async def test_hs256_tokens_are_refused(idp_client: httpx.AsyncClient) -> None:
@@ -119,3 +137,43 @@ async def test_the_issuer_must_be_configured(database_url: str) -> None:
     with pytest.raises(ConfigurationError, match="TICKETS_JWT_ISSUER"):
         async with app.router.lifespan_context(app):
             pass
+
+
+async def test_a_jwks_that_is_not_json_is_503_not_500(database_url: str) -> None:
+    with serving_jwks(RSA_KEY) as broken:
+        broken.mode = "not-json"
+        settings = settings_for(
+            database_url,
+            jwt_jwks_url=broken.url,
+            jwt_issuer=ISSUER,
+            jwt_audience=AUDIENCE,
+            jwt_roles_claim="realm_access.roles",
+            dev_login=None,
+        )
+        app = build_app(settings)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://tickets") as http:
+                token = SigningKey.ec("rotated-in").sign(access_claims())
+                response = await http.get("/tickets", headers=bearer(token))
+                assert_problem(response, 503, "service.unavailable")
+                assert response.headers["retry-after"] == "1"
+
+
+async def test_an_identity_provider_users_role_cannot_be_changed_here(
+    idp_client: httpx.AsyncClient,
+) -> None:
+    suffix = time.time_ns()
+    admin = bearer(RSA_KEY.sign(access_claims(f"adm-{suffix}", realm_access={"roles": ["admin"]})))
+    carol_token = bearer(EC_KEY.sign(access_claims(f"carol-{suffix}")))
+    created = await idp_client.post("/tickets", json={"title": "t"}, headers=carol_token)
+    carol_id = created.json()["author"]["id"]
+    response = await idp_client.put(
+        f"/admin/users/{carol_id}/role", json={"role": "requester"}, headers=admin
+    )
+    problem = assert_problem(response, 409, "user.role_managed_by_identity_provider")
+    assert "identity provider" in problem["detail"]
+    again = await idp_client.put(
+        f"/admin/users/{carol_id}/role", json={"role": "approver"}, headers=admin
+    )
+    assert_problem(again, 409, "user.role_managed_by_identity_provider")

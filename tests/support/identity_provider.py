@@ -1,6 +1,7 @@
 """A stand-in identity provider for tests: keys generated here, their public halves served
 as a JWKS by a tiny HTTP server on 127.0.0.1, and access tokens signed with them."""
 
+import contextlib
 import json
 import threading
 import time
@@ -48,6 +49,13 @@ class IdentityProvider:
     url: str
     keys: list[SigningKey] = field(default_factory=list)
     fetches: int = 0
+    mode: str = "ok"
+    """How the JWKS URL answers: ok; error (HTTP 500); not-json (200, HTML); hold (waits
+    for ``release`` before answering); drip (one byte of the answer per 0.1 s until
+    ``release``)."""
+    holding: threading.Event = field(default_factory=threading.Event)
+    """Set once a request is being held or dripped."""
+    release: threading.Event = field(default_factory=threading.Event)
 
 
 def access_claims(subject: str = "u-1", **changes: Any) -> dict[str, Any]:
@@ -73,12 +81,33 @@ def serving_jwks(*keys: SigningKey) -> Iterator[IdentityProvider]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            with contextlib.suppress(OSError):  # the client gave up (a deadline), as it should
+                self._answer()
+
+        def _answer(self) -> None:
             provider.fetches += 1
+            mode = provider.mode
+            if mode == "error":
+                self.send_error(500)
+                return
             body = json.dumps({"keys": [k.jwk() for k in provider.keys]}).encode()
+            if mode == "not-json":
+                body = b"<html>maintenance</html>"
+            if mode == "hold":
+                provider.holding.set()
+                provider.release.wait(60)
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
+            if mode == "drip":
+                provider.holding.set()
+                for byte in body:
+                    if provider.release.wait(0.1):
+                        return
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                return
             self.wfile.write(body)
 
         def log_message(self, format: str, *args: Any) -> None:
@@ -91,6 +120,7 @@ def serving_jwks(*keys: SigningKey) -> Iterator[IdentityProvider]:
     try:
         yield provider
     finally:
+        provider.release.set()  # a held or dripping answer ends, so its thread does
         server.shutdown()
         server.server_close()
         thread.join()

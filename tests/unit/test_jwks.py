@@ -90,6 +90,40 @@ async def test_without_preferred_username_the_subject_names_the_user(
     assert user.name == "auth0|abc"
 
 
+@pytest.mark.parametrize(
+    ("claimed", "stored"),
+    [
+        ("ali\x00ce", "alice"),
+        ("\x00bob\ud800\n", "bob"),
+        ("caf\u00e9\x7f", "caf\u00e9"),
+    ],
+    ids=["nul", "nul-surrogate-newline", "delete"],
+)
+async def test_a_names_unstorable_characters_are_removed(
+    provider: IdentityProvider, claimed: str, stored: str
+) -> None:
+    token = RSA_KEY.sign(access_claims("kc-7", preferred_username=claimed))
+    user, _ = await verifier_for(provider).verify(token)
+    assert user.name == stored
+
+
+async def test_a_name_of_nothing_but_unstorable_characters_falls_back_to_the_subject(
+    provider: IdentityProvider,
+) -> None:
+    token = RSA_KEY.sign(access_claims("kc-8", preferred_username="\x00\x00"))
+    user, _ = await verifier_for(provider).verify(token)
+    assert user.name == "kc-8"
+
+
+@pytest.mark.parametrize("subject", ["kc\x00-9", "kc-\udc00"], ids=["nul", "surrogate"])
+async def test_a_subject_with_unstorable_characters_is_refused(
+    provider: IdentityProvider, subject: str
+) -> None:
+    with pytest.raises(InvalidToken) as raised:
+        await verifier_for(provider).verify(RSA_KEY.sign(access_claims(subject)))
+    assert "sub claim" in str(raised.value)
+
+
 async def test_a_rotated_in_key_is_accepted_after_a_refetch(provider: IdentityProvider) -> None:
     verifier = verifier_for(provider)
     await verifier.verify(RSA_KEY.sign(access_claims()))

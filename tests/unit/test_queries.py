@@ -7,7 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tickets.application.errors import InvalidQuery, ReadModelBehind, TicketNotFound
+from tickets.application.errors import (
+    InvalidQuery,
+    ReadModelBehind,
+    TicketNotFound,
+    VersionNotWritten,
+)
+from tickets.application.ports import WrittenTicket
 from tickets.application.queries import (
     TEXT_FILTER_MAX,
     GetTicketDetails,
@@ -52,6 +58,26 @@ class FakeReadModel:
 
     async def stats(self, viewer: User) -> TicketStats:
         return TicketStats(dict.fromkeys(TicketStatus, 0))
+
+
+class FakeWritten:
+    """The write side: the read model's ticket, at ``version`` (default: as delivered)."""
+
+    def __init__(self, read: FakeReadModel, version: int | None = None) -> None:
+        self.read = read
+        self.version = version
+        self.asked: list[uuid.UUID] = []
+
+    async def head(self, ticket_id: uuid.UUID) -> WrittenTicket | None:
+        self.asked.append(ticket_id)
+        if ticket_id != self.read.ticket.id:
+            return None
+        version = self.version or self.read.delivered or self.read.ticket.version
+        return WrittenTicket(version, self.read.ticket.author.id)
+
+
+def queries_over(read: FakeReadModel, written_version: int | None = None) -> TicketQueries:
+    return TicketQueries(read, wait_seconds=5, written=FakeWritten(read, written_version))
 
 
 def ticket_of(author: User, version: int = 2) -> TicketDetails:
@@ -104,7 +130,7 @@ async def test_a_ticket_the_viewer_may_not_see_is_not_found_without_waiting(
 ) -> None:
     author = user(Role.REQUESTER)
     read = FakeReadModel(ticket_of(author), delivered=99)
-    queries = TicketQueries(read, wait_seconds=5)
+    queries = queries_over(read)
 
     for target in (read.ticket.id, uuid.uuid4()):
         with pytest.raises(TicketNotFound):
@@ -118,7 +144,7 @@ async def test_the_author_and_approvers_wait_for_a_version_not_yet_shown() -> No
     author = user(Role.REQUESTER)
     for viewer in (author, user(Role.APPROVER), user(Role.ADMIN)):
         read = FakeReadModel(ticket_of(author, version=2), delivered=3)
-        queries = TicketQueries(read, wait_seconds=5)
+        queries = queries_over(read)
 
         shown = await queries.details(GetTicketDetails(viewer, read.ticket.id, 2))
         assert (shown.version, read.waits) == (2, [])
@@ -129,8 +155,73 @@ async def test_the_author_and_approvers_wait_for_a_version_not_yet_shown() -> No
 async def test_a_version_not_shown_in_time_is_read_model_behind() -> None:
     author = user(Role.REQUESTER)
     read = FakeReadModel(ticket_of(author, version=2))
-    queries = TicketQueries(read, wait_seconds=5)
+    queries = queries_over(read, written_version=4)
 
     with pytest.raises(ReadModelBehind) as raised:
         await queries.details(GetTicketDetails(author, read.ticket.id, 4))
     assert "version 2, not yet 4" in str(raised.value)
+
+
+@pytest.mark.parametrize("wanted", [4, 2**31 - 1])
+async def test_a_version_never_written_is_refused_at_once(wanted: int) -> None:
+    author = user(Role.REQUESTER)
+    read = FakeReadModel(ticket_of(author, version=2))
+    queries = queries_over(read, written_version=3)
+
+    for viewer in (author, user(Role.APPROVER)):
+        with pytest.raises(VersionNotWritten) as raised:
+            await queries.details(GetTicketDetails(viewer, read.ticket.id, wanted))
+        assert raised.value.code == "ticket.version_not_written"
+        assert f"at version 3; version {wanted}" in str(raised.value)
+    assert read.waits == []
+
+
+class NotYetShown(FakeReadModel):
+    """The read model does not show the ticket until a wait delivers it."""
+
+    def __init__(self, ticket: TicketDetails) -> None:
+        super().__init__(ticket)
+        self.shown = False
+
+    async def details(self, ticket_id: uuid.UUID) -> TicketDetails | None:
+        return await super().details(ticket_id) if self.shown else None
+
+    async def wait_for_version(
+        self, ticket_id: uuid.UUID, version: int, within: float
+    ) -> int | None:
+        self.waits.append((ticket_id, version))
+        self.shown = True
+        return self.ticket.version
+
+
+async def test_a_ticket_just_created_is_waited_for_by_those_who_may_see_it() -> None:
+    author = user(Role.REQUESTER)
+    for viewer in (author, user(Role.APPROVER)):
+        read = NotYetShown(ticket_of(author, version=1))
+        shown = await queries_over(read).details(GetTicketDetails(viewer, read.ticket.id, 1))
+        assert (shown.id, read.waits) == (read.ticket.id, [(read.ticket.id, 1)])
+
+
+async def test_a_ticket_just_created_is_404_at_once_for_others_and_without_min_version() -> None:
+    author = user(Role.REQUESTER)
+    read = NotYetShown(ticket_of(author, version=1))
+    queries = queries_over(read)
+    for viewer, wanted in ((user(Role.REQUESTER), 1), (author, None)):
+        with pytest.raises(TicketNotFound):
+            await queries.details(GetTicketDetails(viewer, read.ticket.id, wanted))
+    assert read.waits == []
+
+
+async def test_a_ticket_never_shown_in_time_is_read_model_behind() -> None:
+    author = user(Role.REQUESTER)
+
+    class NeverShown(NotYetShown):
+        async def wait_for_version(
+            self, ticket_id: uuid.UUID, version: int, within: float
+        ) -> int | None:
+            return None
+
+    read = NeverShown(ticket_of(author, version=1))
+    with pytest.raises(ReadModelBehind) as raised:
+        await queries_over(read).details(GetTicketDetails(author, read.ticket.id, 1))
+    assert "does not show the ticket yet" in str(raised.value)

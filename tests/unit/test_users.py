@@ -12,7 +12,14 @@ from tickets.application.ports import MessageContext
 from tickets.application.results import UserResult
 from tickets.application.users import ChangeUserRole, ProvisionUser, UserNotFound
 from tickets.domain.errors import PermissionDenied
-from tickets.domain.users import OwnRoleChange, Role, RoleMismatch, User
+from tickets.domain.users import (
+    OwnRoleChange,
+    Role,
+    RoleManagedByIdentityProvider,
+    RoleMismatch,
+    User,
+    provider_user_id,
+)
 
 ADMIN = User(uuid4(), "root", frozenset({Role.ADMIN}))
 
@@ -51,6 +58,19 @@ def test_an_admin_cannot_change_their_own_role() -> None:
     with pytest.raises(OwnRoleChange) as raised:
         ADMIN.with_role(Role.REQUESTER, by=ADMIN)
     assert raised.value.code == "user.own_role"
+
+
+def test_an_identity_provider_users_role_is_not_changed_here() -> None:
+    carol = User(provider_user_id("https://idp.test", "kc-1"), "carol", frozenset({Role.ADMIN}))
+    assert carol.from_identity_provider
+    with pytest.raises(RoleManagedByIdentityProvider) as raised:
+        carol.with_role(Role.REQUESTER, by=ADMIN)
+    assert raised.value.code == "user.role_managed_by_identity_provider"
+    assert "identity provider" in str(raised.value)
+
+
+def test_this_services_own_users_are_not_from_an_identity_provider() -> None:
+    assert not ADMIN.from_identity_provider
 
 
 def test_a_login_with_another_role_is_a_role_mismatch() -> None:

@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry, Histogram
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tickets.api.json_limits import BodyShape
 from tickets.api.problems import internal_error, problem
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -124,7 +125,8 @@ def _over(digits: bytes, limit: int) -> bool:
 
 
 class BodyLimitMiddleware:
-    """Refuses request bodies over ``limit`` bytes with 413, declared or streamed."""
+    """Refuses request bodies over ``limit`` bytes with 413, declared or streamed, and
+    JSON bodies nested too deep or with too many members with 400 (json_limits)."""
 
     def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
         self.app = app
@@ -149,16 +151,22 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)  # no route of these reads a body
             return
         received = 0
+        shape = BodyShape()
 
         # A streamed body is counted as it is read, inside the route, where the raised
-        # HTTPException reaches the problem handlers.
+        # HTTPException (or BodyRefused) reaches the problem handlers. Every route that
+        # parses a body reads it through here, before parsing it.
         async def limited_receive() -> Message:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
+                chunk = message.get("body", b"")
+                received += len(chunk)
                 if received > self.limit:
                     raise HTTPException(413, f"request body exceeds {self.limit} bytes")
+                shape.feed(chunk)
+                if not message.get("more_body", False):
+                    shape.check()
             return message
 
         await self.app(scope, limited_receive, send)

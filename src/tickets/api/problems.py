@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from tickets.api.auth.tokens import InvalidToken
+from tickets.api.json_limits import BodyRefused
 from tickets.application.errors import (
     ApplicationError,
     ConcurrencyConflict,
@@ -21,10 +22,11 @@ from tickets.application.errors import (
     ServiceUnavailable,
     TicketNotFound,
     VersionMismatch,
+    VersionNotWritten,
 )
 from tickets.application.users import UserNameTaken, UserNotFound
 from tickets.domain.errors import DomainError, InvalidValue, PermissionDenied, RuleViolation
-from tickets.domain.users import RoleMismatch
+from tickets.domain.users import RoleManagedByIdentityProvider, RoleMismatch
 
 PROBLEM_JSON = "application/problem+json"
 log = structlog.get_logger("tickets.api")
@@ -32,6 +34,7 @@ log = structlog.get_logger("tickets.api")
 STATUS_BY_ERROR: list[tuple[type[Exception], int, str]] = [
     (PermissionDenied, 403, "Forbidden"),
     (RoleMismatch, 409, "Conflict with the user's role"),
+    (RoleManagedByIdentityProvider, 409, "Role managed by the identity provider"),
     (RuleViolation, 409, "Conflict with the ticket's state"),
     (InvalidValue, 422, "Invalid value"),
     (TicketNotFound, 404, "Not found"),
@@ -40,12 +43,18 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int, str]] = [
     (UserNameTaken, 409, "User name taken"),
     (VersionMismatch, 412, "Precondition failed"),
     (ConcurrencyConflict, 409, "Concurrent modification"),
+    (VersionNotWritten, 409, "Version not written"),
     (IdempotencyKeyReused, 422, "Idempotency key reused"),
     (InvalidCommand, 422, "Invalid request"),
     (InvalidQuery, 422, "Invalid request"),
     (ServiceUnavailable, 503, "Service unavailable"),
     (ReadModelBehind, 503, "Read model behind"),
 ]
+
+MAX_LISTED_ERRORS = 20
+"""A 422 lists at most this many errors (and counts them all in ``error_count``): the
+answer to a body with thousands of wrong members stays small."""
+MAX_FIELD_CHARS = 200  # a field's name comes from the client (an unknown member's key)
 
 HTTP_CODES = {
     400: "request.bad",
@@ -100,21 +109,31 @@ def _invalid_token(_: Request, error: Exception) -> JSONResponse:
 
 def _validation(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
+    found = error.errors()
     errors = [
         {
-            "field": ".".join(str(p) for p in e.get("loc", ())),
+            "field": ".".join(str(p) for p in e.get("loc", ()))[:MAX_FIELD_CHARS],
             "message": e.get("msg", ""),
             "type": e.get("type", ""),
         }
-        for e in error.errors()
+        for e in found[:MAX_LISTED_ERRORS]
     ]
+    detail = "the request does not match the schema"
+    if len(found) > MAX_LISTED_ERRORS:
+        detail += f" ({len(found)} errors, the first {MAX_LISTED_ERRORS} listed)"
     return problem(
         422,
         "request.invalid",
         "Invalid request",
-        "the request does not match the schema",
+        detail,
         errors=errors,
+        error_count=len(found),
     )
+
+
+def _body_refused(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, BodyRefused)
+    return problem(400, error.code, "Request body refused", str(error.detail))
 
 
 def _http(request: Request, error: Exception) -> Response:
@@ -158,5 +177,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApplicationError, _known_error)
     app.add_exception_handler(InvalidToken, _invalid_token)
     app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(BodyRefused, _body_refused)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(Exception, _unexpected)

@@ -137,5 +137,8 @@ class ProblemOut(BaseModel):
     detail: str
     code: str = Field(description="stable machine-readable code, e.g. ticket.title_required")
     errors: list[FieldErrorOut] | None = Field(
-        None, description="422 only: each field that is wrong"
+        None, description="422 only: each field that is wrong (at most the first 20)"
+    )
+    error_count: int | None = Field(
+        None, description="422 only: how many errors were found (more than listed if > 20)"
     )

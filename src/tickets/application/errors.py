@@ -56,8 +56,22 @@ class ReadModelBehind(ApplicationError):
 
     code = "readmodel.behind"
 
-    def __init__(self, seen: int, wanted: int) -> None:
-        super().__init__(f"the read model shows version {seen}, not yet {wanted}; retry shortly")
+    def __init__(self, seen: int | None, wanted: int) -> None:
+        shown = "does not show the ticket yet" if seen is None else f"shows version {seen}"
+        super().__init__(f"the read model {shown}, not yet {wanted}; retry shortly")
+
+
+class VersionNotWritten(ApplicationError):
+    """A reader waits for a version no command has written: waiting could never end."""
+
+    code = "ticket.version_not_written"
+
+    def __init__(self, current: int, wanted: int) -> None:
+        super().__init__(
+            f"the ticket is at version {current}; version {wanted} has not been written, "
+            "so there is nothing to wait for"
+        )
+        self.current = current
 
 
 class ServiceUnavailable(ApplicationError):

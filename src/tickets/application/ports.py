@@ -116,6 +116,21 @@ class TicketReadModel(Protocol):
     async def stats(self, viewer: User) -> TicketStats: ...
 
 
+@dataclass(frozen=True)
+class WrittenTicket:
+    """A ticket as the write side has it now: what read-your-writes needs to know."""
+
+    version: int
+    author_id: UUID
+
+
+class WrittenTickets(Protocol):
+    """The write side's current head of a ticket (one indexed read, no lock)."""
+
+    async def head(self, ticket_id: UUID) -> WrittenTicket | None:
+        """None if no such ticket was ever written."""
+
+
 class DeadLetterStore(Protocol):
     """The outbox's dead letters and queue figures."""
 

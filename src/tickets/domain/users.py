@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from tickets.domain.errors import PermissionDenied, RuleViolation
 
@@ -25,6 +25,21 @@ class OwnRoleChange(PermissionDenied):
     code = "user.own_role"
 
 
+class RoleManagedByIdentityProvider(RuleViolation):
+    """An admin tried to change the role of a user whose roles an identity provider's
+    tokens carry: the provider is authoritative, a stored role would change nothing."""
+
+    code = "user.role_managed_by_identity_provider"
+
+
+def provider_user_id(issuer: str, subject: str) -> UUID:
+    """The id of an identity provider's user: subjects are unique per issuer, not UUIDs.
+
+    A name-based (version 5) UUID, while this service's own users get random (version 4)
+    ids: the version tells the two kinds apart without a column to keep in step."""
+    return uuid5(NAMESPACE_URL, f"{issuer}#{subject}")
+
+
 @dataclass(frozen=True, slots=True)
 class User:
     """Someone acting on tickets; roles decide what they may do."""
@@ -41,6 +56,12 @@ class User:
         """Approvers and admins see every ticket; requesters see their own."""
         return Role.APPROVER in self.roles or Role.ADMIN in self.roles
 
+    @property
+    def from_identity_provider(self) -> bool:
+        """Whether an identity provider vouches for this user and their roles (see
+        provider_user_id)."""
+        return self.id.version == 5
+
     def check_login_as(self, role: Role) -> None:
         """A login never changes a role: asking for one the user lacks is refused."""
         if role not in self.roles:
@@ -56,4 +77,9 @@ class User:
             raise PermissionDenied("only admins change roles")
         if by.id == self.id:
             raise OwnRoleChange("admins cannot change their own role; ask another admin")
+        if self.from_identity_provider:
+            raise RoleManagedByIdentityProvider(
+                f"the roles of {self.name} come from the identity provider's tokens; "
+                "change them in the identity provider"
+            )
         return replace(self, roles=frozenset({role}))

@@ -3,27 +3,31 @@ the public keys it publishes as a JWKS.
 
 Only asymmetric algorithms are accepted, and a token's ``alg`` must be the one of the
 key its ``kid`` names: an HS256 token "signed" with a public key, ``alg: none`` or a
-key of another type are refused. Keys are cached by PyJWT's ``PyJWKClient``; a token
-naming an unknown ``kid`` triggers one refetch (at most one per cooldown, so a flood of
-made-up kids cannot flood the provider), which is how a rotated-in key is picked up.
-The fetch is blocking I/O, so it runs in a worker thread, bounded by a timeout.
+key of another type are refused. Keys are kept by JwksKeys (jwks_keys): a token naming
+an unknown ``kid`` triggers one refetch (at most one per cooldown, so a flood of
+made-up kids cannot flood the provider), which is how a rotated-in key is picked up,
+and no token whose key is known ever waits on a fetch.
 """
 
-import asyncio
+import re
 from dataclasses import dataclass
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 import jwt
 
+from tickets.api.auth.jwks_keys import JwksKeys
 from tickets.api.auth.tokens import InvalidToken, decode_claims
-from tickets.application.errors import ServiceUnavailable
 from tickets.domain.errors import PermissionDenied
-from tickets.domain.users import Role, User
+from tickets.domain.users import Role, User, provider_user_id
 
 ALGORITHMS = ("RS256", "ES256")
 REQUIRED_CLAIMS = ["sub", "exp", "iss", "aud"]
 _ROLES = {role.value: role for role in Role}
+# What a display name taken from a claim may not keep: PostgreSQL's text refuses NUL,
+# UTF-8 cannot encode a lone surrogate (JSON's "\ud800" decodes to one), and control
+# characters have no business in a name shown to people.
+_NOT_IN_A_NAME = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class NoKnownRole(PermissionDenied):
@@ -40,55 +44,51 @@ class JwksConfig:
     roles_claim: str = "roles"
     """Where the roles are: a claim name, or a dotted path such as realm_access.roles."""
     fetch_timeout_seconds: float = 5.0
+    """The deadline of a whole JWKS fetch: connect, answer and body."""
     cache_seconds: float = 300.0
     refetch_cooldown_seconds: float = 5.0
 
 
 class JwksVerifier:
-    def __init__(self, config: JwksConfig) -> None:
+    def __init__(self, config: JwksConfig, keys: JwksKeys | None = None) -> None:
         self._config = config
-        self._client = jwt.PyJWKClient(
+        self._keys = keys or JwksKeys(
             config.url,
-            cache_jwk_set=True,
-            lifespan=config.cache_seconds,
-            timeout=config.fetch_timeout_seconds,
-            cooldown_duration=config.refetch_cooldown_seconds,
+            deadline_seconds=config.fetch_timeout_seconds,
+            cache_seconds=config.cache_seconds,
+            cooldown_seconds=config.refetch_cooldown_seconds,
         )
+
+    async def aclose(self) -> None:
+        await self._keys.aclose()
 
     async def verify(self, token: str) -> tuple[User, float]:
         """The user the token speaks for and its expiry; InvalidToken if not valid,
         NoKnownRole if valid but without a role of ours, ServiceUnavailable if the
         provider's keys cannot be fetched."""
         try:
-            algorithm = jwt.get_unverified_header(token).get("alg")
+            header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
             raise InvalidToken() from None
-        if algorithm not in ALGORITHMS:
+        algorithm, kid = header.get("alg"), header.get("kid")
+        if algorithm not in ALGORITHMS or not isinstance(kid, str) or not kid:
             raise InvalidToken()
-        key = await self._signing_key(token)
+        key = await self._keys.key_for(kid)
         if key.algorithm_name != algorithm:
             raise InvalidToken()
         c = self._config
         claims = decode_claims(token, key, algorithm, c.audience, c.issuer, REQUIRED_CLAIMS)
         return self._user_from(claims), float(claims["exp"])
 
-    async def _signing_key(self, token: str) -> jwt.PyJWK:
-        timeout = self._config.fetch_timeout_seconds + 1  # the client's own timeout, plus
-        try:
-            async with asyncio.timeout(timeout):
-                return await asyncio.to_thread(self._client.get_signing_key_from_jwt, token)
-        except (jwt.PyJWKClientConnectionError, TimeoutError):
-            raise ServiceUnavailable("the identity provider's keys cannot be fetched") from None
-        except jwt.PyJWTError:  # no such kid (after a refetch), or a malformed key set
-            raise InvalidToken() from None
-
     def _user_from(self, claims: dict[str, Any]) -> User:
         subject = claims["sub"]
         if not isinstance(subject, str) or not subject:
             raise InvalidToken()
-        name = claims.get("preferred_username")
-        if not isinstance(name, str) or not name.strip():
-            name = subject
+        if _NOT_IN_A_NAME.search(subject):
+            # The subject names the user for good (their id derives from it): it is
+            # refused, not changed, so two different subjects never become one user.
+            raise InvalidToken("the token's sub claim holds characters that are not allowed")
+        name = _display_name(claims.get("preferred_username")) or _display_name(subject)
         roles = roles_in(claims, self._config.roles_claim)
         if not roles:
             raise NoKnownRole(
@@ -98,9 +98,16 @@ class JwksVerifier:
         return User(user_id_for(self._config.issuer, subject), name[:200], roles)
 
 
+def _display_name(claim: Any) -> str:
+    """A claim made fit to store and show: unstorable characters removed, trimmed."""
+    if not isinstance(claim, str):
+        return ""
+    return _NOT_IN_A_NAME.sub("", claim).strip()
+
+
 def user_id_for(issuer: str, subject: str) -> UUID:
-    """A stable id for a provider's subject: subjects are unique per issuer, not UUIDs."""
-    return uuid5(NAMESPACE_URL, f"{issuer}#{subject}")
+    """A stable id for a provider's subject (the domain's rule, provider_user_id)."""
+    return provider_user_id(issuer, subject)
 
 
 def roles_in(claims: dict[str, Any], path: str) -> frozenset[Role]:

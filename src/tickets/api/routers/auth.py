@@ -1,15 +1,43 @@
 """Dev login: exchange a username and role for a real JWT."""
 
-from fastapi import APIRouter, Request
-from starlette.exceptions import HTTPException
+from collections.abc import Callable, Coroutine
+from typing import Any
 
-from tickets.api.auth.dependencies import Services
+from fastapi import APIRouter, Request, Response
+from fastapi.routing import APIRoute
+
+from tickets.api.auth.dependencies import Services, services_of
 from tickets.api.auth.tokens import issue_token
 from tickets.api.command_route import run_command
+from tickets.api.problems import problem
 from tickets.api.schemas import ProblemOut, TokenRequest, TokenResponse
 from tickets.application.commands import RegisterUser
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+# Says what the route needs and nothing about how the server is configured otherwise.
+DEV_LOGIN_DISABLED = (
+    "dev login is disabled on this server; it is enabled with TICKETS_DEV_LOGIN=true "
+    "(for development only)"
+)
+
+
+class DevLoginRoute(APIRoute):
+    """Answers a disabled dev login before the body is read, so the answer is the same
+    404 whatever was sent: no body is parsed or validated for a route that is off."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def gated(request: Request) -> Response:
+            if not services_of(request).auth.dev_login:
+                return problem(
+                    404, "auth.dev_login_disabled", "Dev login disabled", DEV_LOGIN_DISABLED
+                )
+            return await handler(request)
+
+        return gated
+
+
+router = APIRouter(prefix="/auth", tags=["auth"], route_class=DevLoginRoute)
 
 
 @router.post(
@@ -19,14 +47,16 @@ router = APIRouter(prefix="/auth", tags=["auth"])
     "than the user holds is 409 `user.role_mismatch` (an admin changes roles with "
     "`PUT /admin/users/{id}/role`).",
     responses={
-        404: {"model": ProblemOut, "description": "dev login is disabled"},
+        404: {
+            "model": ProblemOut,
+            "description": "dev login is disabled (`auth.dev_login_disabled`)",
+        },
         409: {"model": ProblemOut, "description": "the user exists with another role"},
         422: {"model": ProblemOut, "description": "malformed request"},
     },
 )
 async def token(body: TokenRequest, request: Request, services: Services) -> TokenResponse:
-    if not services.auth.dev_login:
-        raise HTTPException(404, "dev login is disabled")
+    # A disabled dev login never reaches here: DevLoginRoute answers it.
     command = RegisterUser(name=body.username, role=body.role)
     outcome = await run_command(request, command, idempotent=False)
     return TokenResponse(

@@ -43,6 +43,11 @@ DETAILS_RESPONSES: dict[int | str, dict[str, Any]] = {
         "model": ProblemOut,
         "description": "a ticket id that is not a UUID, or a min_version out of range",
     },
+    409: {
+        "model": ProblemOut,
+        "description": "`ticket.version_not_written`: min_version is beyond the ticket's "
+        "current version, so no wait could reach it",
+    },
     503: {
         "model": ProblemOut,
         "description": "`readmodel.behind`: min_version not reached in time; or "
@@ -98,8 +103,11 @@ async def stats(request: Request, user: CurrentUser) -> TicketStats:
         "With `min_version=N` the request waits, at most `TICKETS_READ_WAIT_SECONDS` "
         "(default 5), until the read model shows version N or later: a client reads its "
         "own write without polling. If the version is not reached in time the answer is "
-        "503 `readmodel.behind` with `Retry-After: 1`. A ticket you may not see, or one "
-        "the read model does not show yet, is 404 at once: nothing is waited for."
+        "503 `readmodel.behind` with `Retry-After: 1`; a version beyond the ticket's "
+        "current one (no command wrote it) is 409 `ticket.version_not_written` at once. "
+        "A ticket you may not see is 404 at once: nothing is waited for. A ticket just "
+        "created is waited for like any other version; without `min_version` it is 404 "
+        "until the read model shows it."
     ),
     responses=DETAILS_RESPONSES,
     response_model=TicketDetailsOut,
