@@ -17,6 +17,7 @@ import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from tickets.domain.events import DomainEvent
@@ -26,6 +27,10 @@ from tickets.infrastructure.outbox.metrics import OutboxMetrics
 from tickets.infrastructure.outbox.store import Failure, OutboxStore
 from tickets.infrastructure.outbox.subscriptions import HandlerUnavailable, Subscription
 from tickets.infrastructure.serialization import event_from_payload
+from tickets.tracing import state as tracing
+
+if TYPE_CHECKING:
+    from tickets.tracing.delivery import Deliveries
 
 
 @dataclass
@@ -53,19 +58,22 @@ class Dispatcher:
         failures: dict[UUID, Failure] = {}
         events = self._decode(ordered, failures)
         decoded_failures = dict(failures)
+        traces = _deliveries() if tracing.TRACER is not None else None
+        if traces is not None:  # the broker publisher continues its delivery spans
+            tracing.DELIVERIES.set(traces)  # this task's context, inherited by gather's tasks
         # Handlers are independent (own tables, own tracking rows): deliver to them
         # concurrently. Each keeps its own per-ticket order; a message is settled as
         # delivered only if every handler succeeded with it.
         per_handler = await asyncio.gather(
             *(
-                self._deliver(subscription, ordered, events, dict(decoded_failures))
+                self._deliver(subscription, ordered, events, dict(decoded_failures), traces)
                 for subscription in self.subscriptions
             )
         )
         for handler_failures in per_handler:
             for message_id, failure in handler_failures.items():
                 failures.setdefault(message_id, failure)
-        return await self._settle(ordered, failures, worker)
+        return await self._settle(ordered, failures, worker, traces)
 
     def _decode(
         self, messages: list[OutboxMessage], failures: dict[UUID, Failure]
@@ -84,6 +92,7 @@ class Dispatcher:
         messages: list[OutboxMessage],
         events: dict[UUID, DomainEvent],
         failures: dict[UUID, Failure],
+        traces: "Deliveries | None" = None,
     ) -> dict[UUID, Failure]:
         """Deliver to one handler; returns ``failures`` with this handler's added."""
         blocked = {failures[m.id].message.aggregate_id for m in messages if m.id in failures}
@@ -96,12 +105,14 @@ class Dispatcher:
         ]
         if not todo:
             return failures
+        if traces is not None:
+            traces.open(subscription.name, todo)
         if len(todo) > 1:  # the fast path: the whole batch in one transaction
             try:
-                await self._apply(subscription, todo, events)
+                await self._apply(subscription, todo, events, traces)
                 return failures
             except HandlerUnavailable as outage:
-                return _postpone(todo, subscription.name, outage, failures)
+                return _postpone(todo, subscription.name, outage, failures, traces)
             except Exception as error:
                 if is_connection_error(error):
                     raise  # the database is gone, not the message: the worker backs off
@@ -109,9 +120,9 @@ class Dispatcher:
             if m.aggregate_id in blocked:
                 continue
             try:
-                await self._apply(subscription, [m], events)
+                await self._apply(subscription, [m], events, traces)
             except HandlerUnavailable as outage:
-                return _postpone(todo[i:], subscription.name, outage, failures)
+                return _postpone(todo[i:], subscription.name, outage, failures, traces)
             except Exception as error:
                 if is_connection_error(error):
                     raise
@@ -120,6 +131,19 @@ class Dispatcher:
         return failures
 
     async def _apply(
+        self,
+        subscription: Subscription,
+        messages: list[OutboxMessage],
+        events: dict[UUID, DomainEvent],
+        traces: "Deliveries | None" = None,
+    ) -> None:
+        work = self._run(subscription, messages, events)
+        if traces is None:
+            await work
+        else:  # records the outcome on the messages' delivery spans
+            await traces.observe(subscription.name, messages, work, HandlerUnavailable)
+
+    async def _run(
         self,
         subscription: Subscription,
         messages: list[OutboxMessage],
@@ -150,7 +174,11 @@ class Dispatcher:
             self.metrics.handled(subscription.name, time.perf_counter() - started)
 
     async def _settle(
-        self, messages: list[OutboxMessage], failures: dict[UUID, Failure], worker: str
+        self,
+        messages: list[OutboxMessage],
+        failures: dict[UUID, Failure],
+        worker: str,
+        traces: "Deliveries | None" = None,
     ) -> BatchReport:
         report = BatchReport()
         failed_at: dict[UUID, int] = {}
@@ -171,9 +199,14 @@ class Dispatcher:
                 report.delivered.append(m.id)
         await self.store.mark_processed(report.delivered)
         await self.store.postpone(report.postponed)
+        dead = []
         for failure in report.failed:
-            report.dead += await self.store.record_failure(failure)
+            if await self.store.record_failure(failure):
+                dead.append(failure.message.id)
+        report.dead = len(dead)
         await self.store.release(report.released, worker)
+        if traces is not None:
+            traces.settle([f.message.id for f in report.failed], dead)
         if self.metrics is not None:
             self.metrics.settled(report)
         return report
@@ -184,11 +217,20 @@ def _postpone(
     handler: str,
     outage: HandlerUnavailable,
     failures: dict[UUID, Failure],
+    traces: "Deliveries | None" = None,
 ) -> dict[UUID, Failure]:
     """Record an outage for these messages: retried later, no attempt charged."""
+    if traces is not None:
+        traces.postponed(handler, messages, _describe(outage))
     for m in messages:
         failures[m.id] = Failure(m, handler, _describe(outage), outage.retry_after)
     return failures
+
+
+def _deliveries() -> "Deliveries":
+    from tickets.tracing.delivery import Deliveries
+
+    return Deliveries()
 
 
 def _describe(error: BaseException) -> str:
