@@ -138,3 +138,13 @@ class Deliveries:
                     span.add_event("retry scheduled")
             span.end()
         self.spans.clear()
+
+    def abandon(self, error: BaseException) -> None:
+        """The batch was not settled (the worker lost its database): the spans end
+        failed; the messages' leases expire and another delivery will follow."""
+        for span in self.spans.values():
+            span.set_attribute("tickets.delivery.outcome", "abandoned")
+            span.record_exception(error)
+            span.set_status(Status(StatusCode.ERROR, type(error).__name__))
+            span.end()
+        self.spans.clear()

@@ -55,12 +55,24 @@ class Dispatcher:
 
     async def process(self, batch: list[OutboxMessage], worker: str) -> BatchReport:
         ordered = sorted(batch, key=lambda m: (m.aggregate_id, m.aggregate_version))
+        if tracing.TRACER is None:
+            return await self._process(ordered, worker, None)
+        traces = _deliveries()
+        tracing.DELIVERIES.set(
+            traces
+        )  # for the broker publisher's spans (gather's tasks inherit it)
+        try:
+            return await self._process(ordered, worker, traces)
+        except BaseException as error:  # a lost database: the leases expire, the spans end
+            traces.abandon(error)
+            raise
+
+    async def _process(
+        self, ordered: list[OutboxMessage], worker: str, traces: "Deliveries | None"
+    ) -> BatchReport:
         failures: dict[UUID, Failure] = {}
         events = self._decode(ordered, failures)
         decoded_failures = dict(failures)
-        traces = _deliveries() if tracing.TRACER is not None else None
-        if traces is not None:  # the broker publisher continues its delivery spans
-            tracing.DELIVERIES.set(traces)  # this task's context, inherited by gather's tasks
         # Handlers are independent (own tables, own tracking rows): deliver to them
         # concurrently. Each keeps its own per-ticket order; a message is settled as
         # delivered only if every handler succeeded with it.
