@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tickets.bench.http_load import ticket_ids, busy_seconds
+from tickets.bench.http_load import busy_seconds, ticket_ids
 from tickets.bench.http_servers import drive, serving
 from tickets.bench.otlp_sink import otlp_sink
 from tickets.bench.report import Report, scaled
