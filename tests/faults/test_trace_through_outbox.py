@@ -17,7 +17,10 @@ from tickets.application.messagebus import MessageBus
 from tickets.bootstrap import Runtime
 from tickets.infrastructure.clock_and_ids import RandomIds, SystemClock
 from tickets.infrastructure.outbox.drain import drain
+from tickets.infrastructure.outbox.event_log import EventLog
 from tickets.infrastructure.outbox.messages import OutboxMessage
+from tickets.readmodel.catalog import REBUILDABLE
+from tickets.readmodel.rebuild import rebuild
 from tickets.tracing.commands import tracing_behaviour
 
 
@@ -108,3 +111,16 @@ async def test_untraced_events_get_no_delivery_spans(runtime: Runtime, spans: Sp
     await runtime.bus.handle(CreateTicket(title="plain", description="", actor=author), context())
     await drain(dispatcher_for(runtime, Recorder()))
     assert spans.named("process") == []
+
+
+async def test_a_rebuild_is_one_span_with_progress_events(runtime: Runtime, spans: Spans) -> None:
+    await create_traced(runtime)
+    await drain(runtime.dispatcher)
+    applied = await rebuild(REBUILDABLE["ticket_list"], runtime.read_pool, EventLog(runtime.pool))
+    [span] = spans.named("rebuild ticket_list")
+    assert span.attributes["tickets.projection"] == "ticket_list"
+    names = [e.name for e in span.events]
+    assert names[0] == "replay started"
+    assert "replayed" in names
+    assert names[-1] == "tables swapped in"
+    assert span.events[-1].attributes["tickets.rebuild.applied"] == applied

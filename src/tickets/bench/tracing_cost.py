@@ -6,7 +6,9 @@ connections: commands, then details reads, per variant, alternated per round.
   source folder (``src`` of a checkout before tracing; it runs on this environment's
   packages), else not measured;
 - ``on_100`` and ``on_10``: OTLP export to a sink that discards the spans (so the
-  figure is the service's cost, not a collector's), sampling every trace, or 10 %.
+  figure is the service's cost, not a collector's), sampling every trace, or 10 %;
+- ``unreachable``: every trace sampled, the collector's port closed (export fails and
+  is retried in the background: requests must not wait on it).
 """
 
 import asyncio
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tickets.bench.http_load import busy_seconds, ticket_ids
-from tickets.bench.http_servers import drive, serving
+from tickets.bench.http_servers import drive, free_port, serving
 from tickets.bench.otlp_sink import otlp_sink
 from tickets.bench.report import Report, scaled
 from tickets.infrastructure.migrate import upgrade_to_head
@@ -27,7 +29,7 @@ CLIENTS = 16
 BASELINE = "TICKETS_BENCH_BASELINE_SRC"
 
 
-def variants(endpoint: str) -> dict[str, dict[str, str]]:
+def variants(endpoint: str, closed: str) -> dict[str, dict[str, str]]:
     on = {"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "OTEL_SERVICE_NAME": "tickets-bench"}
     found = {
         "off": {},
@@ -37,6 +39,7 @@ def variants(endpoint: str) -> dict[str, dict[str, str]]:
             "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
             "OTEL_TRACES_SAMPLER_ARG": "0.1",
         },
+        "unreachable": {**on, "OTEL_EXPORTER_OTLP_ENDPOINT": closed},
     }
     baseline = os.environ.get(BASELINE)
     if baseline:
@@ -59,7 +62,7 @@ async def run(report: Report, server_url: str, quick: bool) -> None:
     seconds = scaled(seconds, 0.5)
     measured: list[dict[str, Any]] = []
     with otlp_sink() as endpoint, tempfile.TemporaryDirectory() as folder:
-        kinds = variants(endpoint)
+        kinds = variants(endpoint, f"http://127.0.0.1:{free_port()}")
         async with scratch_database(server_url) as url:
             await asyncio.to_thread(upgrade_to_head, url)
             for _ in range(rounds):
@@ -77,11 +80,17 @@ async def run(report: Report, server_url: str, quick: bool) -> None:
     def ratio(key: str, base: str) -> float:
         return round(median_rate(key) / max(median_rate(base), 0.001), 3)
 
+    def p99(key: str) -> float:
+        return statistics.median(float(r[key]["p99_ms"]) for r in measured)
+
     ratios = {
         "commands_on_100": ratio("commands_on_100", "commands_off"),
         "commands_on_10": ratio("commands_on_10", "commands_off"),
         "details_on_100": ratio("details_on_100", "details_off"),
         "details_on_10": ratio("details_on_10", "details_off"),
+        "p99_commands_unreachable": round(
+            p99("commands_unreachable") / max(p99("commands_on_100"), 0.001), 3
+        ),
     }
     if "without" in kinds:
         ratios["commands_off"] = ratio("commands_off", "commands_without")
@@ -100,6 +109,12 @@ async def run(report: Report, server_url: str, quick: bool) -> None:
         )
     report.check(
         "tracing on, 10 % sampled / off, commands", ratios["commands_on_10"], "ratio", minimum=0.9
+    )
+    report.check(
+        "p99 of commands, collector unreachable / reachable (100 % sampled)",
+        ratios["p99_commands_unreachable"],
+        "x",
+        maximum=1.1,
     )
     report.figures["tracing"] = {
         "connections": CLIENTS,

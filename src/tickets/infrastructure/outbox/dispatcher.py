@@ -16,7 +16,6 @@ the other handlers' effects of the same batch commit and are tracked as usual.
 import asyncio
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -24,6 +23,7 @@ from tickets.domain.events import DomainEvent
 from tickets.infrastructure.database import is_connection_error
 from tickets.infrastructure.outbox.messages import OutboxMessage
 from tickets.infrastructure.outbox.metrics import OutboxMetrics
+from tickets.infrastructure.outbox.settlement import BatchReport, settle
 from tickets.infrastructure.outbox.store import Failure, OutboxStore
 from tickets.infrastructure.outbox.subscriptions import HandlerUnavailable, Subscription
 from tickets.infrastructure.serialization import event_from_payload
@@ -31,15 +31,6 @@ from tickets.tracing import state as tracing
 
 if TYPE_CHECKING:
     from tickets.tracing.delivery import Deliveries
-
-
-@dataclass
-class BatchReport:
-    delivered: list[UUID] = field(default_factory=list)
-    failed: list[Failure] = field(default_factory=list)
-    released: list[UUID] = field(default_factory=list)
-    postponed: list[Failure] = field(default_factory=list)
-    dead: int = 0
 
 
 class Dispatcher:
@@ -85,7 +76,12 @@ class Dispatcher:
         for handler_failures in per_handler:
             for message_id, failure in handler_failures.items():
                 failures.setdefault(message_id, failure)
-        return await self._settle(ordered, failures, worker, traces)
+        report = await settle(self.store, ordered, failures, worker)
+        if traces is not None:
+            traces.settle([f.message.id for f in report.failed], report.dead_ids)
+        if self.metrics is not None:
+            self.metrics.settled(report)
+        return report
 
     def _decode(
         self, messages: list[OutboxMessage], failures: dict[UUID, Failure]
@@ -184,44 +180,6 @@ class Dispatcher:
                         await handler.apply(connection, events[m.id])  # type: ignore[union-attr]
         if self.metrics is not None:
             self.metrics.handled(subscription.name, time.perf_counter() - started)
-
-    async def _settle(
-        self,
-        messages: list[OutboxMessage],
-        failures: dict[UUID, Failure],
-        worker: str,
-        traces: "Deliveries | None" = None,
-    ) -> BatchReport:
-        report = BatchReport()
-        failed_at: dict[UUID, int] = {}
-        for failure in failures.values():
-            m = failure.message
-            failed_at[m.aggregate_id] = min(
-                failed_at.get(m.aggregate_id, m.aggregate_version), m.aggregate_version
-            )
-        for m in messages:
-            first_failure = failed_at.get(m.aggregate_id)
-            if first_failure is not None and m.aggregate_version > first_failure:
-                report.released.append(m.id)  # waits, uncharged, behind its ticket's failure
-            elif m.id in failures and failures[m.id].retry_after is not None:
-                report.postponed.append(failures[m.id])
-            elif m.id in failures:
-                report.failed.append(failures[m.id])
-            else:
-                report.delivered.append(m.id)
-        await self.store.mark_processed(report.delivered)
-        await self.store.postpone(report.postponed)
-        dead = []
-        for failure in report.failed:
-            if await self.store.record_failure(failure):
-                dead.append(failure.message.id)
-        report.dead = len(dead)
-        await self.store.release(report.released, worker)
-        if traces is not None:
-            traces.settle([f.message.id for f in report.failed], dead)
-        if self.metrics is not None:
-            self.metrics.settled(report)
-        return report
 
 
 def _postpone(

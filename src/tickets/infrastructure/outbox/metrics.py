@@ -9,8 +9,8 @@ from tickets.infrastructure.outbox.store import PENDING_COUNT_CAP
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from tickets.infrastructure.outbox.dispatcher import BatchReport
     from tickets.infrastructure.outbox.lag import SubscriptionLag
+    from tickets.infrastructure.outbox.settlement import BatchReport
     from tickets.infrastructure.outbox.store import QueueStats
 
 
