@@ -1,6 +1,7 @@
 """Tracing's configuration from the OTEL_* variables: off unless an endpoint is set, and
 a one-line TracingConfigError for what can be seen wrong at start."""
 
+import logging
 import sys
 
 import pytest
@@ -63,3 +64,11 @@ def test_trace_ids_are_read_from_a_traceparent_without_opentelemetry() -> None:
     assert trace_id_of("00-" + "0" * 32 + "-00f067aa0ba902b7-01") is None
     assert trace_id_of("garbage") is None
     assert trace_id_of(None) is None
+
+
+def test_export_failures_are_logged_at_most_once_a_minute() -> None:
+    from tickets.tracing.provider import OncePerMinute
+
+    limit = OncePerMinute(seconds=3600)
+    record = logging.LogRecord("otel", logging.WARNING, __file__, 1, "failed", None, None)
+    assert [limit.filter(record) for _ in range(3)] == [True, False, False]

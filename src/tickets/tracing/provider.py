@@ -1,8 +1,10 @@
 """The OpenTelemetry SDK's tracer provider, as ``setup.configure`` starts it (imported
 only then: the SDK is an optional extra)."""
 
+import logging
 import os
 import socket
+import time
 
 from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -18,6 +20,25 @@ from opentelemetry.sdk.trace.sampling import (
 )
 
 from tickets.tracing import state
+
+EXPORTER_LOGGER = "opentelemetry.exporter.otlp.proto.http.trace_exporter"
+
+
+class OncePerMinute(logging.Filter):
+    """The exporter logs every failed try of every batch while a collector is away; an
+    operator needs to know it is away, once in a while, not a line per second."""
+
+    def __init__(self, seconds: float = 60.0) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self.last = -seconds
+
+    def filter(self, record: logging.LogRecord) -> bool:  # noqa: ARG002 (any record)
+        now = time.monotonic()
+        if now - self.last < self.seconds:
+            return False
+        self.last = now
+        return True
 
 
 def sampler(name: str, ratio: float) -> Sampler:
@@ -44,4 +65,5 @@ def start(role: str, sampler_name: str, ratio: float) -> trace.Tracer:
     resource = Resource.create(defaults)
     provider = TracerProvider(resource=resource, sampler=sampler(sampler_name, ratio))
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    logging.getLogger(EXPORTER_LOGGER).addFilter(OncePerMinute())
     return provider.get_tracer(state.SCOPE)
