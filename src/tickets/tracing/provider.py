@@ -21,12 +21,17 @@ from opentelemetry.sdk.trace.sampling import (
 
 from tickets.tracing import state
 
-EXPORTER_LOGGER = "opentelemetry.exporter.otlp.proto.http.trace_exporter"
+# The exporter (a line per failed try of every batch) and the span queue (a line per
+# span dropped when it is full, on the request's own path).
+NOISY_LOGGERS = (
+    "opentelemetry.exporter.otlp.proto.http.trace_exporter",
+    "opentelemetry.sdk._shared_internal",
+)
 
 
 class OncePerMinute(logging.Filter):
-    """The exporter logs every failed try of every batch while a collector is away; an
-    operator needs to know it is away, once in a while, not a line per second."""
+    """While a collector is away an operator needs to know it, once in a while, not in
+    a line per failed try or per dropped span."""
 
     def __init__(self, seconds: float = 60.0) -> None:
         super().__init__()
@@ -65,5 +70,6 @@ def start(role: str, sampler_name: str, ratio: float) -> trace.Tracer:
     resource = Resource.create(defaults)
     provider = TracerProvider(resource=resource, sampler=sampler(sampler_name, ratio))
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-    logging.getLogger(EXPORTER_LOGGER).addFilter(OncePerMinute())
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).addFilter(OncePerMinute())
     return provider.get_tracer(state.SCOPE)
