@@ -12,7 +12,8 @@ from tests.faults.waiting import eventually
 from tests.integration.conftest import context, register
 from tests.support.tracing import Spans, traced
 from tickets.application.command_handlers import ClockAndIds
-from tickets.application.commands import CreateTicket
+from tickets.application.commands import CreateTicket, SubmitTicket
+from tickets.application.errors import ApplicationError
 from tickets.application.messagebus import MessageBus
 from tickets.bootstrap import Runtime
 from tickets.infrastructure.clock_and_ids import RandomIds, SystemClock
@@ -124,3 +125,15 @@ async def test_a_rebuild_is_one_span_with_progress_events(runtime: Runtime, span
     assert "replayed" in names
     assert names[-1] == "tables swapped in"
     assert span.events[-1].attributes["tickets.rebuild.applied"] == applied
+
+
+async def test_a_refused_command_is_an_outcome_not_an_error(runtime: Runtime, spans: Spans) -> None:
+    bus = MessageBus(
+        runtime.uow_factory, ClockAndIds(SystemClock(), RandomIds()), [tracing_behaviour()]
+    )
+    author = await register(runtime)
+    with pytest.raises(ApplicationError):  # no such ticket: a 404
+        await bus.handle(SubmitTicket(actor=author, ticket_id=uuid.uuid4()), context())
+    [command] = spans.named("command SubmitTicket")
+    assert command.attributes["tickets.command.outcome"] == "ticket.not_found"
+    assert command.status.status_code.name == "UNSET"

@@ -38,8 +38,12 @@ def tracing_behaviour() -> Behaviour:
             carried = dataclasses.replace(context, trace=carrier_of(span) or None)
             outcome = await nxt(command, carried)
         except BaseException as error:
-            span.set_status(Status(StatusCode.ERROR, type(error).__name__))
-            span.set_attribute("error.type", getattr(error, "code", type(error).__qualname__))
+            code = getattr(error, "code", None)
+            if isinstance(code, str):  # refused by a rule (a 4xx): the outcome, not a fault
+                span.set_attribute("tickets.command.outcome", code)
+            else:
+                span.set_status(Status(StatusCode.ERROR, type(error).__name__))
+                span.set_attribute("error.type", type(error).__qualname__)
             raise
         else:
             result = outcome.result
@@ -47,6 +51,7 @@ def tracing_behaviour() -> Behaviour:
                 ticket = result.id if isinstance(result, TicketResult) else result.ticket_id
                 span.set_attribute("tickets.ticket.id", str(ticket))
                 span.set_attribute("tickets.ticket.version", result.version)
+            span.set_attribute("tickets.command.outcome", "ok")
             span.set_attribute("tickets.command.replayed", outcome.replayed)
             return outcome
         finally:
