@@ -1,7 +1,8 @@
 """The HTTP server `tickets serve` runs bounds what its C parser does not: oversized request
-heads get 431, heads that trickle in (slowloris) 408, malformed requests 400, each as
-problem+json with the connection closed; ordinary requests, bodies in many pieces and
-pipelined requests are untouched."""
+heads get 431 (in one write or in pieces), heads that trickle in (slowloris) 408,
+malformed requests 400, each as problem+json with the connection closed; a connection
+that sends nothing is closed after the keep-alive timeout; ordinary requests, bodies in
+many pieces and pipelined requests are untouched."""
 
 import asyncio
 import json
@@ -40,12 +41,11 @@ async def echo_length(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-@pytest_asyncio.fixture
-async def port() -> AsyncIterator[int]:
+async def _serve(**overrides: Any) -> AsyncIterator[int]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         free: int = sock.getsockname()[1]
-    options = {**server_options(), "http": QuickTimeout, "lifespan": "off"}
+    options = {**server_options(), "http": QuickTimeout, "lifespan": "off", **overrides}
     server = uvicorn.Server(uvicorn.Config(echo_length, host="127.0.0.1", port=free, **options))
     task = asyncio.create_task(server.serve())
     async with asyncio.timeout(30):
@@ -54,6 +54,19 @@ async def port() -> AsyncIterator[int]:
     yield free
     server.should_exit = True
     await task
+
+
+@pytest_asyncio.fixture
+async def port() -> AsyncIterator[int]:
+    async for free in _serve():
+        yield free
+
+
+@pytest_asyncio.fixture
+async def quick_idle_port() -> AsyncIterator[int]:
+    """A server whose keep-alive timeout is 1 s."""
+    async for free in _serve(timeout_keep_alive=1):
+        yield free
 
 
 async def exchange(port: int, *parts: bytes) -> bytes:
@@ -90,6 +103,47 @@ def test_serve_uses_the_bounded_protocol() -> None:
 async def test_an_oversized_head_gets_431(port: int) -> None:
     big = b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (MAX_HEAD_BYTES * 20) + b"\r\n\r\n"
     problem(await exchange(port, big), 431, "request.head_too_large")
+
+
+@pytest.mark.parametrize("size", [MAX_HEAD_BYTES + 1024, 100_000])
+async def test_an_oversized_head_in_one_write_gets_431(port: int, size: int) -> None:
+    """The parser hands a head that arrives in one read over whole; it is counted too."""
+    start = b"GET / HTTP/1.1\r\nHost: x\r\n"
+    headers = b"".join(b"X-H%d: %s\r\n" % (i, b"a" * 1000) for i in range(size // 1000))
+    problem(await exchange(port, start + headers + b"\r\n"), 431, "request.head_too_large")
+
+
+async def test_a_head_just_under_the_limit_in_one_write_is_served(port: int) -> None:
+    start = b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+    filler = b"X-Fill: " + b"a" * (MAX_HEAD_BYTES - 200) + b"\r\n"
+    answer = await exchange(port, start + filler + b"\r\n")
+    assert answer.startswith(b"HTTP/1.1 200 OK"), answer[:200]
+
+
+async def test_a_connection_that_sends_nothing_is_closed(quick_idle_port: int) -> None:
+    """Closed like an idle kept-alive connection; before, it stayed open for good."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", quick_idle_port)
+    try:
+        async with asyncio.timeout(10):
+            assert await reader.read(-1) == b""  # end of stream: the server closed it
+    finally:
+        writer.close()
+
+
+async def test_a_request_on_a_fresh_connection_is_served_then_kept_alive(
+    quick_idle_port: int,
+) -> None:
+    """The idle timer of a new connection stops when a request starts."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", quick_idle_port)
+    try:
+        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        async with asyncio.timeout(10):
+            assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 200 OK")
+            assert await reader.readexactly(1) == b"0"
+            writer.write(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            assert (await reader.read(-1)).startswith(b"HTTP/1.1 200 OK")
+    finally:
+        writer.close()
 
 
 async def test_a_head_sent_in_small_pieces_is_bounded_too(port: int) -> None:
