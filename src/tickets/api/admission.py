@@ -38,11 +38,11 @@ RETRY_AFTER_SECONDS = 1
 
 @dataclass(frozen=True)
 class AdmissionLimits:
-    commands: int = 20
+    commands: int = 8
     """Commands (every method but GET, HEAD, OPTIONS) in progress at once."""
-    reads: int = 40
+    reads: int = 16
     """Reads in progress at once."""
-    max_wait: float = 0.1
+    max_wait: float = 0.05
     """Longest wait for a slot, in seconds; 0: no queue, refuse at once."""
 
 
