@@ -11,6 +11,9 @@ header) trickling in over many reads before the parser hands any of it over. The
 starts only when a read leaves a head incomplete, so a request whose head arrives in one
 read (nearly all) costs nothing extra.
 
+After a response that refused a request as overloaded, the connection's next request is
+not read until the refusal's ``Retry-After`` has passed (tickets.api.admission).
+
 A connection that sends nothing at all is closed after the keep-alive timeout, as an
 idle kept-alive connection is: uvicorn starts that timer only after a response, so a
 silent new socket would otherwise hold one of the process's connections forever.
@@ -21,6 +24,8 @@ import json
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from tickets.api.admission import HOLD_READING
 
 MAX_HEAD_BYTES = 16 * 1024
 HEAD_TIMEOUT_SECONDS = 10.0
@@ -122,6 +127,19 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             return
         super().on_message_complete()
         self._awaiting_head, self._completed = True, True  # next bytes: a new head
+
+    def on_response_complete(self) -> None:
+        # The cycle is the one that just completed, but for a pipelined request parsed
+        # meanwhile: then no hold, which only spares that client the wait.
+        hold = self.cycle.scope.get(HOLD_READING) if self.cycle is not None else None
+        super().on_response_complete()
+        if isinstance(hold, int | float) and hold > 0 and not self.transport.is_closing():
+            self.flow.pause_reading()
+            self.loop.call_later(hold, self._end_hold)
+
+    def _end_hold(self) -> None:
+        if not self.transport.is_closing():
+            self.flow.resume_reading()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_head_timer()

@@ -14,6 +14,7 @@ import pytest
 import pytest_asyncio
 import uvicorn
 
+from tickets.api.admission import HOLD_READING
 from tickets.http_protocol import MAX_HEAD_BYTES, BoundedHttpToolsProtocol
 from tickets.server import server_options
 
@@ -23,7 +24,15 @@ class QuickTimeout(BoundedHttpToolsProtocol):
 
 
 async def echo_length(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """Answers 200 with the number of body bytes it received."""
+    """Answers 200 with the number of body bytes it received; ``/refuse?S`` answers 503
+    and asks the server to hold the connection's next request S seconds, as admission
+    control does."""
+    if scope["path"] == "/refuse":
+        scope[HOLD_READING] = float(scope["query_string"])
+        headers = [(b"content-length", b"0")]
+        await send({"type": "http.response.start", "status": 503, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+        return
     received = 0
     while True:
         message = await receive()
@@ -171,3 +180,41 @@ async def test_large_bodies_in_pieces_and_pipelined_requests_pass(port: int) -> 
     get = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
     answer = await exchange(port, get * 3 + close)
     assert answer.count(b"HTTP/1.1 200 OK") == 4, answer
+
+
+async def answer_head(reader: asyncio.StreamReader) -> bytes:
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+    await reader.readexactly(length)
+    return head
+
+
+async def test_after_a_refusal_the_next_request_on_that_connection_waits(port: int) -> None:
+    """A client that ignores Retry-After is held to it; other connections are not."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    other_reader, other_writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(b"GET /refuse?3600 HTTP/1.1\r\nHost: x\r\n\r\n")
+        async with asyncio.timeout(10):
+            assert (await answer_head(reader)).startswith(b"HTTP/1.1 503")
+        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        other_writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        async with asyncio.timeout(10):
+            assert (await answer_head(other_reader)).startswith(b"HTTP/1.1 200")
+        with pytest.raises(TimeoutError):  # not read, so not answered, while held
+            await asyncio.wait_for(reader.read(1), 1)
+    finally:
+        writer.close()
+        other_writer.close()
+
+
+async def test_a_held_request_is_served_when_the_hold_ends(port: int) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(b"GET /refuse?0.2 HTTP/1.1\r\nHost: x\r\n\r\n")
+        async with asyncio.timeout(10):
+            assert (await answer_head(reader)).startswith(b"HTTP/1.1 503")
+            writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert (await answer_head(reader)).startswith(b"HTTP/1.1 200")
+    finally:
+        writer.close()

@@ -84,6 +84,9 @@ async def call(app: Any, method: str, path: str) -> list[dict[str, Any]]:
         return {"type": "http.request", "body": b"", "more_body": False}
 
     async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            # As RequestContextMiddleware does: a header added to the list it is given.
+            message.setdefault("headers", []).append((b"x-request-id", b"r"))
         sent.append(message)
 
     scope = {"type": "http", "method": method, "path": path, "headers": []}
@@ -101,12 +104,15 @@ async def test_the_middleware_sheds_commands_but_not_reads_health_or_metrics() -
             await asyncio.sleep(0)
 
     start, body = await call(app, "POST", "/tickets/x/submit")
+    header_count = len(start["headers"])
     assert start["status"] == 503
     headers = dict(start["headers"])
     assert headers[b"retry-after"] == b"1"
     assert headers[b"content-type"] == b"application/problem+json"
     assert json.loads(body["body"])["code"] == "service.overloaded"
     assert inner.entered == 1  # the refused request never reached the app
+    again, _ = await call(app, "POST", "/tickets")
+    assert len(again["headers"]) == header_count  # no header kept from the last refusal
 
     inner.release.set()  # reads, health and metrics pass while commands are shed
     for method, path in (("GET", "/tickets"), ("GET", "/health/live"), ("GET", "/metrics")):

@@ -15,6 +15,13 @@ request slower (by Little's law the wait grows with the number in the system) un
 they all time out; refusing it keeps the admitted requests' latency and tells the
 client to come back. The short queue absorbs bursts shorter than ``max_wait``.
 
+A client that ignores ``Retry-After`` and asks again at once would turn these cheap
+refusals into most of the process's work (a refusal is fast, so it asks again sooner).
+So the server does not read the next request on a refused request's connection until
+``Retry-After`` has passed (``HOLD_READING``, applied by tickets.http_protocol): a
+client that honours the header notices nothing, one that does not is slowed to the pace
+the header asked for, and other connections are untouched.
+
 Why 503 and never 429: the process cannot tell which client causes the load. Shedding
 happens before authentication (so it stays cheap), and behind a proxy every request
 comes from the proxy's address. Per-client rate limits (429) belong in the proxy or
@@ -26,7 +33,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tickets.api.problems import problem
@@ -34,6 +40,9 @@ from tickets.api.problems import problem
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 NEVER_SHED = ("/health/", "/metrics")
 RETRY_AFTER_SECONDS = 1
+HOLD_READING = "tickets.hold_reading_seconds"
+"""Scope key of a refused request: how long the server should not read the next request
+on its connection (see tickets.http_protocol)."""
 
 
 @dataclass(frozen=True)
@@ -108,15 +117,26 @@ class Budgets:
         return iter((self.commands, self.reads))
 
 
-def overloaded(kind: str) -> Response:
-    """The refusal, built once per class and sent as is (a Response holds no request state)."""
-    return problem(
-        503,
-        "service.overloaded",
-        "Service overloaded",
-        f"too many {kind} in progress; retry after {RETRY_AFTER_SECONDS} s",
-        {"Retry-After": str(RETRY_AFTER_SECONDS)},
-    )
+class Refusal:
+    """The 503 for one class, rendered once. Each refusal sends a fresh copy of the
+    header list: the middleware outside adds X-Request-ID to the list it is given, and
+    a list shared by every refusal would grow by one header per refusal."""
+
+    def __init__(self, kind: str) -> None:
+        response = problem(
+            503,
+            "service.overloaded",
+            "Service overloaded",
+            f"too many {kind} in progress; retry after {RETRY_AFTER_SECONDS} s",
+            {"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+        self.headers = tuple(response.raw_headers)
+        self.body = bytes(response.body)
+
+    async def __call__(self, send: Send) -> None:
+        headers = list(self.headers)
+        await send({"type": "http.response.start", "status": 503, "headers": headers})
+        await send({"type": "http.response.body", "body": self.body})
 
 
 class AdmissionMiddleware:
@@ -125,7 +145,7 @@ class AdmissionMiddleware:
     def __init__(self, app: ASGIApp, budgets: Budgets) -> None:
         self.app = app
         self.commands, self.reads = budgets.commands, budgets.reads
-        self._refusals = {"commands": overloaded("commands"), "reads": overloaded("reads")}
+        self._refusals = {"commands": Refusal("commands"), "reads": Refusal("reads")}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(NEVER_SHED):
@@ -133,7 +153,8 @@ class AdmissionMiddleware:
             return
         budget = self.reads if scope["method"] in READ_METHODS else self.commands
         if not await budget.acquire():
-            await self._refusals[budget.name](scope, receive, send)
+            scope[HOLD_READING] = RETRY_AFTER_SECONDS
+            await self._refusals[budget.name](send)
             return
         try:
             await self.app(scope, receive, send)
