@@ -10,7 +10,7 @@ reverse.
 
 Why a fixed limit with a short queue: the process serves on one event loop and a few
 pooled connections; past some concurrency a request only waits longer (for the loop,
-for a connection) and takes nothing more done. Letting it in makes every admitted
+for a connection) and gets nothing more done. Letting it in makes every admitted
 request slower (by Little's law the wait grows with the number in the system) until
 they all time out; refusing it keeps the admitted requests' latency and tells the
 client to come back. The short queue absorbs bursts shorter than ``max_wait``.
