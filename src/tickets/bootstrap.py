@@ -16,6 +16,7 @@ import asyncpg
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
+from tickets.api.admission import AdmissionLimits
 from tickets.api.app import create_app
 from tickets.api.auth.jwks import JwksConfig, JwksVerifier
 from tickets.api.auth.tokens import AuthConfig
@@ -383,4 +384,9 @@ async def api_services(settings: Settings) -> AsyncIterator[ApiServices]:
 
 
 def build_app(settings: Settings) -> FastAPI:
-    return create_app(lambda: api_services(settings))
+    limits = AdmissionLimits(
+        commands=settings.max_commands_in_flight,
+        reads=settings.max_reads_in_flight,
+        max_wait=settings.max_queue_wait_seconds,
+    )
+    return create_app(lambda: api_services(settings), limits)

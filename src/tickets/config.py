@@ -65,6 +65,15 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(8, ge=1)
     ready_max_outbox_age_seconds: float = Field(60.0, gt=0)
     read_wait_seconds: float = Field(5.0, gt=0, le=60)
+    max_commands_in_flight: int = Field(
+        8, ge=1, le=10_000, description="commands in progress per API process; more wait or 503"
+    )
+    max_reads_in_flight: int = Field(
+        16, ge=1, le=10_000, description="reads in progress per API process; more wait or 503"
+    )
+    max_queue_wait_seconds: float = Field(
+        0.05, ge=0, le=10, description="longest wait for a slot before 503 service.overloaded"
+    )
     broker_url: str | None = Field(None, description="AMQP URL; set: publish integration events")
     broker_exchange: str = Field("tickets.events", min_length=1)
     broker_confirm_timeout_seconds: float = Field(10.0, gt=0)

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 
+from tickets.api.admission import AdmissionCollector, AdmissionLimits, AdmissionMiddleware, Budgets
 from tickets.api.middleware import BodyLimitMiddleware, RequestContextMiddleware, RequestLatency
 from tickets.api.openapi import install_openapi, operation_id
 from tickets.api.problems import install_problem_handlers
@@ -26,12 +27,15 @@ details with a stable `code`.
 ServicesFactory = Callable[[], AbstractAsyncContextManager[ApiServices]]
 
 
-def create_app(services: ServicesFactory) -> FastAPI:
+def create_app(services: ServicesFactory, limits: AdmissionLimits = AdmissionLimits()) -> FastAPI:
+    budgets = Budgets.of(limits)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with services() as running:
             app.state.services = running
             app.state.request_latency = RequestLatency(running.registry)
+            running.registry.register(AdmissionCollector(budgets))
             yield
 
     app: FastAPI = FastAPIOffline(
@@ -51,6 +55,9 @@ def create_app(services: ServicesFactory) -> FastAPI:
     )
     install_problem_handlers(app)
     app.add_middleware(BodyLimitMiddleware)
+    # Inside the request context (a refusal has its request id, log line and latency),
+    # before everything else: a refused request costs no token check and no body.
+    app.add_middleware(AdmissionMiddleware, budgets=budgets)
     app.add_middleware(RequestContextMiddleware)  # added last: outermost
     documented = (
         auth.router,

@@ -94,10 +94,10 @@ async def _stop(process: asyncio.subprocess.Process) -> None:
 
 @asynccontextmanager
 async def serving(
-    kind: str, url: str, env: dict[str, str] | None = None
+    kind: str, url: str, settings: dict[str, str] | None = None
 ) -> AsyncIterator[tuple[int, int]]:
-    """Run server ``kind`` on ``url`` (the app's with ``env`` added to its environment);
-    yields its port and its (main) process id."""
+    """Run server ``kind`` on ``url`` (``app`` and ``app_api_only`` with ``settings``
+    added to their environment); yields its port and its (main) process id."""
     port = free_port()
     serve = ["-m", "tickets", "serve", "--port", str(port)]
     extra: list[asyncio.subprocess.Process] = []
@@ -106,14 +106,15 @@ async def serving(
         handwritten += ["2"] if kind == "handwritten_2_processes" else []
         process = await _start(handwritten, {**os.environ}, port)
     elif kind == "app_api_only":
-        process = await _start(serve, environment(url, TICKETS_RUN_WORKER="false"), port)
+        only = environment(url, TICKETS_RUN_WORKER="false", **(settings or {}))
+        process = await _start(serve, only, port)
     elif kind == "app_own_worker":
         extra.append(await _start(["-m", "tickets", "worker"], environment(url), None))
         process = await _start(serve, environment(url, TICKETS_RUN_WORKER="false"), port)
     elif kind == "app_2_processes":
         process = await _start([*serve, "--workers", "2"], environment(url), port)
     else:
-        process = await _start(serve, environment(url, **(env or {})), port)
+        process = await _start(serve, environment(url, **(settings or {})), port)
     if kind.endswith("_2_processes"):
         await _listening(process.pid, port, 2)
     try:

@@ -14,7 +14,7 @@ from tickets.cli.core import app, settings_from_env
 from tickets.logging_setup import configure_logging
 
 console = Console()
-SCENARIOS = ("http", "outbox", "lag", "queries", "peer", "broker", "tracing")
+SCENARIOS = ("http", "overload", "outbox", "lag", "queries", "peer", "broker", "tracing")
 
 
 @app.command()
@@ -36,6 +36,7 @@ def bench(
         http_load,
         lag,
         outbox_delivery,
+        overload,
         peer,
         plots,
         queries,
@@ -68,6 +69,7 @@ def bench(
 
     steps: dict[str, Callable[[Report, str, bool], Coroutine[Any, Any, Any]]] = {
         "http": http_load.run,
+        "overload": overload.run,
         "outbox": outbox_run,
         "lag": lag_run,
         "queries": queries.run,
