@@ -173,20 +173,29 @@ async def preflight(settings: Settings) -> None:
     """Everything that can be checked before starting: the settings, then one connection
     to each configured external database (a clear message instead of a failed migration)."""
     check_settings(settings)
-    if settings.database_url is None:
-        check_data_dir(usable_data_dir(settings.data_dir, settings.data_dir_is_explicit))
-    else:
+    if settings.database_url is not None:
         await check_reachable(settings.database_url, "TICKETS_DATABASE_URL")
+    else:
+        check_data_dir(usable_data_dir(settings.data_dir, settings.data_dir_is_explicit))
     if settings.read_database_url not in (None, settings.database_url):
         await check_reachable(settings.read_database_url, "TICKETS_READ_DATABASE_URL")
 
 
-def describe_database(settings: Settings, data_dir: Path) -> str:
+def embedded_data_dir(settings: Settings) -> Path | None:
+    """The embedded server's data folder, or None with an external database: a process
+    that does not use the folder must not look at it (nor warn about where it lies)."""
+    if settings.database_url is not None:
+        return None
+    return usable_data_dir(settings.data_dir, settings.data_dir_is_explicit)
+
+
+def describe_database(settings: Settings) -> str:
     """Which database a process opens, for its first line: a CLI run elsewhere must not
     silently use another one."""
-    if settings.database_url is None:
+    data_dir = embedded_data_dir(settings)
+    if data_dir is not None:
         return f"embedded PostgreSQL, data in {data_dir}"
-    return f"PostgreSQL at {describe(settings.database_url)}"
+    return f"PostgreSQL at {describe(settings.database_url or '')}"
 
 
 @asynccontextmanager
@@ -195,12 +204,13 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     its adapters."""
     await preflight(settings)
     embedded = None
-    data_dir = usable_data_dir(settings.data_dir, settings.data_dir_is_explicit)
+    data_dir = embedded_data_dir(settings)
     url = settings.database_url
-    if url is None:
+    if data_dir is not None:
         embedded = await asyncio.to_thread(start_embedded, data_dir)
         url = embedded.url
-    log.info("database: %s", describe_database(settings, data_dir))
+    assert url is not None  # external, or the embedded server's
+    log.info("database: %s", describe_database(settings))
     async with contextlib.AsyncExitStack() as stack:
         if embedded is not None:
             stack.push_async_callback(asyncio.to_thread, embedded.stop)
@@ -289,13 +299,16 @@ def identity_provider(settings: Settings) -> JwksVerifier | None:
     )
 
 
-def jwt_secret(settings: Settings, data_dir: Path) -> str:
-    """The configured secret or, in embedded mode only, one generated and kept on disk."""
+def jwt_secret(settings: Settings, data_dir: Path | None) -> str:
+    """The configured secret or, in embedded mode only (``data_dir`` given), one
+    generated and kept on disk."""
     if settings.jwt_secret is not None:
         return settings.jwt_secret.get_secret_value()
     if not settings.embedded and not settings.local_tokens_enabled():
         return secrets.token_urlsafe(48)  # signs and verifies nothing: no HS256 tokens
     check_settings(settings)
+    # check_settings refused an external database without a secret: this is embedded
+    assert data_dir is not None
     path = data_dir / "jwt_secret"
     data_dir.mkdir(parents=True, exist_ok=True)
     try:  # O_EXCL: of two processes starting together, exactly one writes the secret

@@ -12,9 +12,10 @@ from rich.markup import escape
 
 from tickets import event_loop
 from tickets.cli.core import app, err, settings_from_env, stop_on_signals
+from tickets.cli.help_format import Typer
 
 out = Console(highlight=False)
-events = typer.Typer(help="Integration events on the message broker.")
+events = Typer(help="Integration events on the message broker.")
 app.add_typer(events, name="events")
 
 

@@ -23,12 +23,13 @@ from tickets.application.dead_letters import (
 )
 from tickets.application.errors import DeadLetterNotFound
 from tickets.cli.core import announce, app, settings_from_env, stop_on_signals
+from tickets.cli.help_format import Typer
 from tickets.domain.users import Role, User
 
 R = TypeVar("R")
 out = Console()
-dead_letters = typer.Typer(help="Inspect, retry and discard parked outbox messages.")
-outbox = typer.Typer(help="Outbox queue status.")
+dead_letters = Typer(help="Inspect, retry and discard parked outbox messages.")
+outbox = Typer(help="Outbox queue status.")
 app.add_typer(dead_letters, name="dead-letters")
 app.add_typer(outbox, name="outbox")
 
@@ -74,7 +75,7 @@ def worker(
 
     async def run() -> None:
         stop = stop_on_signals()
-        settings = settings_from_env()
+        settings = settings_from_env(service=True)
         async with open_runtime(settings) as runtime:
             if metrics_port is not None:
                 start_http_server(metrics_port, registry=runtime.registry)

@@ -9,10 +9,11 @@ from rich.table import Table
 
 from tickets import event_loop
 from tickets.cli.core import app, progress_bar, settings_from_env
+from tickets.cli.help_format import Typer
 from tickets.readmodel.catalog import REBUILDABLE, live_projections
 
 out = Console()
-projections = typer.Typer(help="Read-model projections: rebuild from the log, show lag.")
+projections = Typer(help="Read-model projections: rebuild from the log, show lag.")
 app.add_typer(projections, name="projections")
 
 

@@ -12,8 +12,8 @@ import typer
 from rich.console import Console
 
 from tickets import event_loop
-from tickets.cli.core import app, progress_bar, settings_from_env
-from tickets.logging_setup import configure_logging, quieter
+from tickets.cli.core import app, log_level, progress_bar, settings_from_env
+from tickets.logging_setup import configure_logging, louder, quieter
 
 out = Console()
 VACUUM_SECONDS = 1800.0
@@ -49,8 +49,10 @@ async def _seed(count: int, batch: int, workers: int, random_seed: int, verbose:
 
     rng = random.Random(random_seed)
     settings = settings_from_env()
-    if not verbose:  # one log line per seeded command would bury the progress bars
-        configure_logging(settings.log_format, quieter(settings.log_level, "WARNING"))
+    level = log_level(settings, service=False)
+    # one log line per seeded command would bury the progress bars: only when asked
+    level = louder(level, "INFO") if verbose else quieter(level, "WARNING")
+    configure_logging(settings.log_format, level)
     async with open_runtime(settings) as runtime:
         correlation_id = f"seed-{uuid.uuid4().hex[:8]}"
 
