@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 
+from tickets.api.head_requests import HeadAsGetMiddleware
 from tickets.api.middleware import BodyLimitMiddleware, RequestContextMiddleware, RequestLatency
 from tickets.api.openapi import install_openapi, operation_id
 from tickets.api.problems import install_problem_handlers
@@ -47,6 +48,7 @@ def create_app(services: ServicesFactory) -> FastAPI:
         generate_unique_id_function=operation_id,
     )
     install_problem_handlers(app)
+    app.add_middleware(HeadAsGetMiddleware)  # added first: innermost
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(RequestContextMiddleware)  # added last: outermost
     documented = (
