@@ -14,6 +14,7 @@ from tickets.api.openapi import install_openapi, operation_id
 from tickets.api.problems import install_problem_handlers
 from tickets.api.routers import admin, auth, ops, ticket_queries, tickets, users
 from tickets.api.services import ApiServices
+from tickets.version import version
 
 DESCRIPTION = """
 Ticket commands over a pure domain model, with a transactional outbox.
@@ -37,7 +38,7 @@ def create_app(services: ServicesFactory) -> FastAPI:
 
     app: FastAPI = FastAPIOffline(
         title="Tickets",
-        version="0.1.0",
+        version=version(),
         description=DESCRIPTION,
         lifespan=lifespan,
         redoc_url=None,
