@@ -1,6 +1,5 @@
 """The `tickets` app and its core commands: serve, migrate, token."""
 
-import asyncio
 import errno
 import json
 import signal
@@ -104,16 +103,6 @@ def progress_bar(console: Console) -> "Progress":
     what = Progress.get_default_columns()[0]
     columns = (what, BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     return Progress(*columns, console=console)
-
-
-def stop_on_signals() -> asyncio.Event:
-    """An event that SIGINT or SIGTERM sets, for a command that runs until stopped
-    (call it inside the running loop)."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    return stop
 
 
 def check_port(host: str, port: int) -> None:
