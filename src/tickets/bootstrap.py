@@ -199,23 +199,31 @@ def describe_database(settings: Settings) -> str:
 
 
 @asynccontextmanager
+async def open_database(settings: Settings) -> AsyncIterator[tuple[str, str]]:
+    """Check the settings, start (or join) the database, and give the write and read
+    databases' URLs, unmigrated (`tickets migrate --to` chooses the revision itself)."""
+    await preflight(settings)
+    data_dir = embedded_data_dir(settings)
+    if data_dir is None:
+        assert settings.database_url is not None  # what "no data folder" means
+        url = settings.database_url
+        log.info("database: %s", describe_database(settings))
+        yield url, settings.read_database_url or url
+        return
+    embedded = await asyncio.to_thread(start_embedded, data_dir)
+    log.info("database: %s", describe_database(settings))
+    try:
+        yield embedded.url, settings.read_database_url or embedded.url
+    finally:
+        await asyncio.to_thread(embedded.stop)
+
+
+@asynccontextmanager
 async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     """Check the settings, start (or join) the database, migrate it, and build the bus and
     its adapters."""
-    await preflight(settings)
-    embedded = None
-    data_dir = embedded_data_dir(settings)
-    url = settings.database_url
-    if data_dir is not None:
-        embedded = await asyncio.to_thread(start_embedded, data_dir)
-        url = embedded.url
-    assert url is not None  # external, or the embedded server's
-    log.info("database: %s", describe_database(settings))
-    async with contextlib.AsyncExitStack() as stack:
-        if embedded is not None:
-            stack.push_async_callback(asyncio.to_thread, embedded.stop)
-        secret = jwt_secret(settings, data_dir)
-        read_url = settings.read_database_url or url
+    async with open_database(settings) as (url, read_url), contextlib.AsyncExitStack() as stack:
+        secret = jwt_secret(settings, embedded_data_dir(settings))
         await asyncio.to_thread(upgrade_to_head, url, read_url)
         timeouts = Timeouts(
             settings.db_connect_timeout_seconds, settings.db_command_timeout_seconds

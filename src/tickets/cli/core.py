@@ -158,15 +158,34 @@ def serve(
 
 
 @app.command()
-def migrate() -> None:
-    """Apply database migrations to the configured database."""
+def migrate(
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            metavar="REVISION",
+            help="move that revision's schema to it, up or down (a rollback asks first); "
+            "default: both schemas to their latest",
+        ),
+    ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="roll back without asking (needed without a terminal)")
+    ] = False,
+) -> None:
+    """Apply database migrations to the configured database, or move one schema to a
+    chosen revision (docs/operations.md, "Roll back a migration")."""
     from tickets.bootstrap import open_runtime
 
+    if to is not None and to != "head":
+        from tickets.cli.migrate_to import migrate_to
+
+        migrate_to(to, yes)
+        return
     settings = settings_from_env()
 
     async def run() -> None:
         async with open_runtime(settings) as runtime:  # migrates on open
-            url = _redact(runtime.database_url)
+            url = redact(runtime.database_url)
             announce(settings, f"migrated: {url}", "migrated", database=url)
 
     event_loop.run(run())
@@ -207,7 +226,7 @@ def token(
     print(issued)
 
 
-def _redact(url: str) -> str:
+def redact(url: str) -> str:
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)
         return f"{scheme}://***@{rest.split('@', 1)[1]}"
