@@ -180,20 +180,49 @@ async def preflight(settings: Settings) -> None:
     message instead of a failed migration)."""
     check_settings(settings)
     check_tracing()
-    if settings.database_url is None:
-        check_data_dir(usable_data_dir(settings.data_dir, settings.data_dir_is_explicit))
-    else:
+    if settings.database_url is not None:
         await check_reachable(settings.database_url, "TICKETS_DATABASE_URL")
+    else:
+        check_data_dir(usable_data_dir(settings.data_dir, settings.data_dir_is_explicit))
     if settings.read_database_url not in (None, settings.database_url):
         await check_reachable(settings.read_database_url, "TICKETS_READ_DATABASE_URL")
 
 
-def describe_database(settings: Settings, data_dir: Path) -> str:
+def embedded_data_dir(settings: Settings) -> Path | None:
+    """The embedded server's data folder, or None with an external database: a process
+    that does not use the folder must not look at it (nor warn about where it lies)."""
+    if settings.database_url is not None:
+        return None
+    return usable_data_dir(settings.data_dir, settings.data_dir_is_explicit)
+
+
+def describe_database(settings: Settings) -> str:
     """Which database a process opens, for its first line: a CLI run elsewhere must not
     silently use another one."""
-    if settings.database_url is None:
+    data_dir = embedded_data_dir(settings)
+    if data_dir is not None:
         return f"embedded PostgreSQL, data in {data_dir}"
-    return f"PostgreSQL at {describe(settings.database_url)}"
+    return f"PostgreSQL at {describe(settings.database_url or '')}"
+
+
+@asynccontextmanager
+async def open_database(settings: Settings) -> AsyncIterator[tuple[str, str]]:
+    """Check the settings, start (or join) the database, and give the write and read
+    databases' URLs, unmigrated (`tickets migrate --to` chooses the revision itself)."""
+    await preflight(settings)
+    data_dir = embedded_data_dir(settings)
+    if data_dir is None:
+        assert settings.database_url is not None  # what "no data folder" means
+        url = settings.database_url
+        log.info("database: %s", describe_database(settings))
+        yield url, settings.read_database_url or url
+        return
+    embedded = await asyncio.to_thread(start_embedded, data_dir)
+    log.info("database: %s", describe_database(settings))
+    try:
+        yield embedded.url, settings.read_database_url or embedded.url
+    finally:
+        await asyncio.to_thread(embedded.stop)
 
 
 def command_behaviours(metrics: PrometheusMetrics) -> list[Behaviour]:
@@ -209,23 +238,12 @@ def command_behaviours(metrics: PrometheusMetrics) -> list[Behaviour]:
 
 @asynccontextmanager
 async def open_runtime(settings: Settings, role: str = "cli") -> AsyncIterator[Runtime]:
-    """Check the settings, start tracing if the OTEL_* variables ask for it (``role``
-    names this process in the traces: api, worker, cli), start (or join) the database,
-    migrate it, and build the bus and its adapters."""
-    await preflight(settings)
-    start_tracing(role)
-    embedded = None
-    data_dir = usable_data_dir(settings.data_dir, settings.data_dir_is_explicit)
-    url = settings.database_url
-    if url is None:
-        embedded = await asyncio.to_thread(start_embedded, data_dir)
-        url = embedded.url
-    log.info("database: %s", describe_database(settings, data_dir))
-    async with contextlib.AsyncExitStack() as stack:
-        if embedded is not None:
-            stack.push_async_callback(asyncio.to_thread, embedded.stop)
-        secret = jwt_secret(settings, data_dir)
-        read_url = settings.read_database_url or url
+    """Check the settings, start (or join) the database, start tracing if the OTEL_*
+    variables ask for it (``role`` names this process in the traces: api, worker, cli),
+    migrate the database, and build the bus and its adapters."""
+    async with open_database(settings) as (url, read_url), contextlib.AsyncExitStack() as stack:
+        start_tracing(role)
+        secret = jwt_secret(settings, embedded_data_dir(settings))
         await asyncio.to_thread(upgrade_to_head, url, read_url)
         timeouts = Timeouts(
             settings.db_connect_timeout_seconds, settings.db_command_timeout_seconds
@@ -309,13 +327,16 @@ def identity_provider(settings: Settings) -> JwksVerifier | None:
     )
 
 
-def jwt_secret(settings: Settings, data_dir: Path) -> str:
-    """The configured secret or, in embedded mode only, one generated and kept on disk."""
+def jwt_secret(settings: Settings, data_dir: Path | None) -> str:
+    """The configured secret or, in embedded mode only (``data_dir`` given), one
+    generated and kept on disk."""
     if settings.jwt_secret is not None:
         return settings.jwt_secret.get_secret_value()
     if not settings.embedded and not settings.local_tokens_enabled():
         return secrets.token_urlsafe(48)  # signs and verifies nothing: no HS256 tokens
     check_settings(settings)
+    # check_settings refused an external database without a secret: this is embedded
+    assert data_dir is not None
     path = data_dir / "jwt_secret"
     data_dir.mkdir(parents=True, exist_ok=True)
     try:  # O_EXCL: of two processes starting together, exactly one writes the secret

@@ -40,6 +40,12 @@ def quieter(level: str, floor: str) -> str:
     return str(logging.getLevelName(max(numbers)))
 
 
+def louder(level: str, ceiling: str) -> str:
+    """The more verbose of two level names."""
+    numbers = [logging.getLevelName(name.upper()) for name in (level, ceiling)]
+    return str(logging.getLevelName(min(numbers)))
+
+
 def configure_logging(fmt: str = "console", level: str = "INFO") -> None:
     """Route structlog and the standard library to stderr in ``fmt`` (console or json)."""
     level_number = logging.getLevelName(level.upper())

@@ -9,11 +9,13 @@ from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 
 from tickets.api.admission import AdmissionCollector, AdmissionLimits, AdmissionMiddleware, Budgets
+from tickets.api.head_requests import HeadAsGetMiddleware
 from tickets.api.middleware import BodyLimitMiddleware, RequestContextMiddleware, RequestLatency
 from tickets.api.openapi import install_openapi, operation_id
 from tickets.api.problems import install_problem_handlers
 from tickets.api.routers import admin, auth, ops, ticket_queries, tickets, users
 from tickets.api.services import ApiServices
+from tickets.version import version
 
 DESCRIPTION = """
 Ticket commands over a pure domain model, with a transactional outbox.
@@ -40,7 +42,7 @@ def create_app(services: ServicesFactory, limits: AdmissionLimits = AdmissionLim
 
     app: FastAPI = FastAPIOffline(
         title="Tickets",
-        version="0.1.0",
+        version=version(),
         description=DESCRIPTION,
         lifespan=lifespan,
         redoc_url=None,
@@ -54,6 +56,7 @@ def create_app(services: ServicesFactory, limits: AdmissionLimits = AdmissionLim
         license_info={"name": "MIT", "identifier": "MIT"},
     )
     install_problem_handlers(app)
+    app.add_middleware(HeadAsGetMiddleware)  # added first: innermost
     app.add_middleware(BodyLimitMiddleware)
     # Inside the request context (a refusal has its request id, log line and latency),
     # before everything else: a refused request costs no token check and no body.

@@ -149,7 +149,8 @@ def _http(request: Request, error: Exception) -> Response:
 
 
 def allowed_methods(request: Request) -> list[str]:
-    """Every method some route serves at this path, plus OPTIONS.
+    """Every method some route serves at this path, plus OPTIONS, and HEAD where GET is
+    (see head_requests).
 
     Starlette's own 405 names the methods of the first route matching the path only;
     ``/tickets`` has GET from the queries router and POST from the commands router.
@@ -159,6 +160,8 @@ def allowed_methods(request: Request) -> list[str]:
     for route in request.app.state.api_routes:
         if route.path_regex.fullmatch(path):
             methods |= route.methods
+    if "GET" in methods:
+        methods.add("HEAD")
     return sorted(methods)
 
 

@@ -9,11 +9,14 @@ from rich.table import Table
 
 from tickets import event_loop
 from tickets.cli.core import app, progress_bar, settings_from_env
-from tickets.readmodel.catalog import REBUILDABLE
+from tickets.cli.help_format import Typer
+from tickets.cli.signals import run_interruptible
+from tickets.readmodel.catalog import REBUILDABLE, live_projections
 
 out = Console()
-projections = typer.Typer(help="Read-model projections: rebuild from the log, show lag.")
+projections = Typer(help="Read-model projections: rebuild from the log, show lag.")
 app.add_typer(projections, name="projections")
+STOP_GRACE_SECONDS = 10.0
 
 
 @projections.command("rebuild")
@@ -44,7 +47,9 @@ def rebuild_command(
                     )
                 out.print(f"{each}: {applied} events replayed, tables swapped in")
 
-    event_loop.run(run())
+    # Ctrl-C: the replay into the shadow tables stops (the swap is one transaction,
+    # done whole or not at all); the live tables stay as they were
+    run_interruptible(run(), STOP_GRACE_SECONDS)
 
 
 @projections.command("status")

@@ -8,7 +8,7 @@ below it. Discarded messages, and every message of a ticket from its dead letter
 are left out, as live delivery leaves them out (the live worker delivers them later).
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -51,7 +51,7 @@ class EventLog:
     async def count(self) -> int:
         return int(await self.pool.fetchval(f"SELECT count(*) FROM {T} m WHERE {DELIVERABLE}"))
 
-    async def replay(self, batch: int = 2000) -> AsyncIterator[list[LoggedEvent]]:
+    async def replay(self, batch: int = 2000) -> AsyncGenerator[list[LoggedEvent], None]:
         """Every deliverable event in position order, in batches; sets ``self.mark``."""
         mark = self.mark = ReplayMark()
         async with (
