@@ -11,7 +11,7 @@ from tickets import event_loop
 from tickets.cli.core import app, progress_bar, settings_from_env
 from tickets.cli.help_format import Typer
 from tickets.cli.signals import run_interruptible
-from tickets.readmodel.catalog import REBUILDABLE, live_projections
+from tickets.readmodel.catalog import REBUILDABLE
 
 out = Console()
 projections = Typer(help="Read-model projections: rebuild from the log, show lag.")
