@@ -72,8 +72,8 @@ diagrams:
 asyncapi:
 	scripts/check_asyncapi.sh
 
-## Dump the OpenAPI document the service serves (no server started) to build/openapi.json
-## and lint it with Redocly's recommended rules, warnings as errors (needs node/npm).
+# The document is dumped without starting a server, to build/openapi.json.
+## Lint the served OpenAPI document with Redocly's recommended rules, warnings as errors (needs node/npm).
 REDOCLY := @redocly/cli@2.77.0
 openapi: $(RUN_STAMP)
 	@mkdir -p build
