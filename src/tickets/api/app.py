@@ -11,7 +11,15 @@ from fastapi_offline import FastAPIOffline
 from tickets.api.middleware import BodyLimitMiddleware, RequestContextMiddleware, RequestLatency
 from tickets.api.openapi import install_openapi, operation_id
 from tickets.api.problems import install_problem_handlers
-from tickets.api.routers import admin, auth, ops, ticket_queries, tickets, users
+from tickets.api.routers import (
+    admin,
+    auth,
+    notifications,
+    ops,
+    ticket_queries,
+    tickets,
+    users,
+)
 from tickets.api.services import ApiServices
 
 DESCRIPTION = """
@@ -56,6 +64,7 @@ def create_app(services: ServicesFactory) -> FastAPI:
         auth.router,
         tickets.router,
         ticket_queries.router,
+        notifications.router,
         admin.router,
         users.router,
         ops.router,
