@@ -24,7 +24,7 @@ from tickets.api.services import ApiServices
 from tickets.application.behaviours import default_behaviours
 from tickets.application.command_handlers import ClockAndIds
 from tickets.application.dead_letter_admin import DeadLetterAdministration
-from tickets.application.messagebus import MessageBus
+from tickets.application.messagebus import Behaviour, MessageBus
 from tickets.application.notifications import NotificationInbox
 from tickets.application.ticket_queries import TicketQueries
 from tickets.config import Settings
@@ -60,6 +60,9 @@ from tickets.infrastructure.written_tickets import SqlWrittenTickets
 from tickets.readmodel.catalog import TRACKING, TRACKING_NAME_COLUMN, live_projections
 from tickets.readmodel.freshness import VersionWaiter
 from tickets.readmodel.ticket_read_model import SqlTicketReadModel
+from tickets.tracing.setup import check as check_tracing
+from tickets.tracing.setup import configure as start_tracing
+from tickets.tracing.setup import enabled as tracing_on
 
 log = logging.getLogger("tickets")
 
@@ -206,9 +209,11 @@ def check_settings(settings: Settings) -> None:
 
 
 async def preflight(settings: Settings) -> None:
-    """Everything that can be checked before starting: the settings, then one connection
-    to each configured external database (a clear message instead of a failed migration)."""
+    """Everything that can be checked before starting: the settings (the OTEL_* ones of
+    tracing too), then one connection to each configured external database (a clear
+    message instead of a failed migration)."""
     check_settings(settings)
+    check_tracing()
     if settings.database_url is None:
         check_data_dir(usable_data_dir(settings.data_dir, settings.data_dir_is_explicit))
     else:
@@ -225,11 +230,24 @@ def describe_database(settings: Settings, data_dir: Path) -> str:
     return f"PostgreSQL at {describe(settings.database_url)}"
 
 
+def command_behaviours(metrics: PrometheusMetrics) -> list[Behaviour]:
+    """The command pipeline; with tracing on, the command span outermost (it times the
+    whole command and its context is what the events carry)."""
+    behaviours = default_behaviours(metrics)
+    if tracing_on():
+        from tickets.tracing.commands import tracing_behaviour
+
+        behaviours.insert(0, tracing_behaviour())
+    return behaviours
+
+
 @asynccontextmanager
-async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
-    """Check the settings, start (or join) the database, migrate it, and build the bus and
-    its adapters."""
+async def open_runtime(settings: Settings, role: str = "cli") -> AsyncIterator[Runtime]:
+    """Check the settings, start tracing if the OTEL_* variables ask for it (``role``
+    names this process in the traces: api, worker, cli), start (or join) the database,
+    migrate it, and build the bus and its adapters."""
     await preflight(settings)
+    start_tracing(role)
     embedded = None
     data_dir = usable_data_dir(settings.data_dir, settings.data_dir_is_explicit)
     url = settings.database_url
@@ -266,7 +284,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         bus = MessageBus(
             uow_factory,
             ClockAndIds(clock=SystemClock(), ids=RandomIds()),
-            default_behaviours(PrometheusMetrics(registry)),
+            command_behaviours(PrometheusMetrics(registry)),
         )
         auth = AuthConfig(
             secret=secret,
@@ -372,7 +390,7 @@ async def running_worker(
 @asynccontextmanager
 async def api_services(settings: Settings) -> AsyncIterator[ApiServices]:
     external = identity_provider(settings)  # checked before anything starts
-    async with open_runtime(settings) as runtime, contextlib.AsyncExitStack() as stack:
+    async with open_runtime(settings, "api") as runtime, contextlib.AsyncExitStack() as stack:
         worker = None
         if settings.run_worker:
             worker = await stack.enter_async_context(running_worker(runtime))

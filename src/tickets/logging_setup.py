@@ -14,6 +14,8 @@ from typing import Any
 
 import structlog
 
+from tickets.tracing.logs import add_trace_ids
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
@@ -45,6 +47,7 @@ def configure_logging(fmt: str = "console", level: str = "INFO") -> None:
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        add_trace_ids,
     ]
     renderer: structlog.types.Processor
     finishing: list[structlog.types.Processor]

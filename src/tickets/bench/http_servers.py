@@ -93,8 +93,11 @@ async def _stop(process: asyncio.subprocess.Process) -> None:
 
 
 @asynccontextmanager
-async def serving(kind: str, url: str) -> AsyncIterator[tuple[int, int]]:
-    """Run server ``kind`` on ``url``; yields its port and its (main) process id."""
+async def serving(
+    kind: str, url: str, env: dict[str, str] | None = None
+) -> AsyncIterator[tuple[int, int]]:
+    """Run server ``kind`` on ``url`` (the app's with ``env`` added to its environment);
+    yields its port and its (main) process id."""
     port = free_port()
     serve = ["-m", "tickets", "serve", "--port", str(port)]
     extra: list[asyncio.subprocess.Process] = []
@@ -110,7 +113,7 @@ async def serving(kind: str, url: str) -> AsyncIterator[tuple[int, int]]:
     elif kind == "app_2_processes":
         process = await _start([*serve, "--workers", "2"], environment(url), port)
     else:
-        process = await _start(serve, environment(url), port)
+        process = await _start(serve, environment(url, **(env or {})), port)
     if kind.endswith("_2_processes"):
         await _listening(process.pid, port, 2)
     try:

@@ -83,9 +83,10 @@ async def _print_all(stream: AsyncIterator[Any], raw: bool) -> None:
         body = received.body
         origin = "log " if received.replayed else "live"
         data = json.dumps(body.get("data", {}), ensure_ascii=False)
+        trace = f" trace {received.trace_id}" if received.trace_id else ""
         out.print(
             f"{origin} {body.get('occurred_at', '')[:19]} {received.routing_key:<22}"
             f" ticket {body.get('ticket_id')} v{body.get('ticket_version')}"
-            f" by {escape(str(body.get('actor', {}).get('name')))} {escape(data)}",
+            f" by {escape(str(body.get('actor', {}).get('name')))} {escape(data)}{trace}",
             soft_wrap=True,
         )

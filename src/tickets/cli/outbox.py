@@ -75,7 +75,7 @@ def worker(
     async def run() -> None:
         stop = stop_on_signals()
         settings = settings_from_env()
-        async with open_runtime(settings) as runtime:
+        async with open_runtime(settings, "worker") as runtime:
             if metrics_port is not None:
                 start_http_server(metrics_port, registry=runtime.registry)
             async with running_worker(runtime, concurrency) as running:

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from tickets import event_loop
 from tickets.cli.core import app, progress_bar, settings_from_env
-from tickets.readmodel.catalog import REBUILDABLE, live_projections
+from tickets.readmodel.catalog import REBUILDABLE
 
 out = Console()
 projections = typer.Typer(help="Read-model projections: rebuild from the log, show lag.")
@@ -49,23 +49,20 @@ def rebuild_command(
 
 @projections.command("status")
 def status_command() -> None:
-    """Each projection's lag behind the event log, in events and in seconds."""
-    from tickets.bootstrap import open_runtime
-    from tickets.infrastructure.outbox.event_log import EventLog
-    from tickets.readmodel.lag import projection_lag
+    """Each subscription's lag behind the outbox (the projections, notifications and,
+    with a broker, the publisher), in events and in seconds."""
+    from tickets.bootstrap import open_runtime, subscriptions
+    from tickets.infrastructure.outbox.lag import LAG_COUNT_CAP, subscription_lags
 
     async def run() -> Table:
         async with open_runtime(settings_from_env()) as runtime:
-            pending = await EventLog(runtime.pool).pending()
-            table = Table(title="projections")
-            for column in ("projection", "lag (events)", "lag (seconds)"):
-                table.add_column(column)
-            async with runtime.read_pool.acquire() as connection:
-                for projection in live_projections():
-                    lag = await projection_lag(
-                        connection, projection.name, projection.event_types, pending
-                    )
-                    table.add_row(lag.projection, str(lag.events), f"{lag.seconds:.3f}")
-            return table
+            subs = subscriptions(runtime.pool, runtime.read_pool, runtime.broker)
+            lags = await subscription_lags(runtime.pool, subs)
+        table = Table(title="subscriptions", caption=f"events counted up to {LAG_COUNT_CAP}")
+        for column in ("subscription", "lag (events)", "lag (seconds)"):
+            table.add_column(column)
+        for lag in lags:
+            table.add_row(lag.subscription, str(lag.events), f"{lag.seconds:.3f}")
+        return table
 
     out.print(event_loop.run(run()))

@@ -18,6 +18,7 @@ from uuid import UUID
 
 from tickets.domain.events import DomainEvent
 from tickets.readmodel.catalog import TRACKING, Rebuildable
+from tickets.tracing.operation import Operation, operation
 
 SUFFIX = "_rebuild"
 
@@ -46,16 +47,28 @@ async def rebuild(
 ) -> int:
     """Rebuild ``target`` from ``log`` into shadow tables and swap them in; returns the
     number of events applied."""
+    with operation(f"rebuild {target.name}", **{"tickets.projection": target.name}) as span:
+        applied = await _rebuild(target, pool, log, span, progress)
+        span.progress("tables swapped in", **{"tickets.rebuild.applied": applied})
+    return applied
+
+
+async def _rebuild(
+    target: Rebuildable, pool: Any, log: EventSource, span: Operation, progress: Progress | None
+) -> int:
     shadow_name = f"{target.name}#rebuild"
     projection = target.build(SUFFIX)
     total = await log.count()
+    span.progress("replay started", **{"tickets.rebuild.total": total})
     async with pool.acquire() as connection:
         await _prepare_shadow(connection, target, shadow_name)
         applied = 0
         async for chunk in log.replay():
             applied += await _apply(connection, projection, shadow_name, chunk)
+            span.progress("replayed", **{"tickets.rebuild.applied": applied})
             if progress:
                 progress(applied, total)
+        span.progress("catching up and swapping", **{"tickets.rebuild.applied": applied})
         async with connection.transaction():
             await connection.execute(f"LOCK TABLE {TRACKING} IN SHARE ROW EXCLUSIVE MODE")
             applied += await _apply(connection, projection, shadow_name, await log.since(), False)

@@ -20,6 +20,7 @@ from aio_pika.abc import AbstractIncomingMessage
 from tickets.infrastructure.broker.integration import IntegrationMessage, integration_messages
 from tickets.infrastructure.broker.link import quiet_client_logs
 from tickets.infrastructure.outbox.event_log import EventLog
+from tickets.tracing.ids import trace_id_of
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ class Received:
     message_id: str
     body: dict[str, Any]
     replayed: bool = False
+    trace_id: str | None = None
+    """Of the trace the message continues (its ``traceparent`` header), when traced."""
 
 
 class Deduplicator:
@@ -103,7 +106,10 @@ async def tail(
             incoming = await inbox.get()
             if dedupe.first_time(incoming.message_id or ""):
                 yield Received(
-                    incoming.routing_key or "", incoming.message_id or "", json.loads(incoming.body)
+                    incoming.routing_key or "",
+                    incoming.message_id or "",
+                    json.loads(incoming.body),
+                    trace_id=trace_id_of(incoming.headers.get("traceparent")),
                 )
             await incoming.ack()
     finally:

@@ -16,25 +16,21 @@ the other handlers' effects of the same batch commit and are tracked as usual.
 import asyncio
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from tickets.domain.events import DomainEvent
 from tickets.infrastructure.database import is_connection_error
 from tickets.infrastructure.outbox.messages import OutboxMessage
 from tickets.infrastructure.outbox.metrics import OutboxMetrics
+from tickets.infrastructure.outbox.settlement import BatchReport, settle
 from tickets.infrastructure.outbox.store import Failure, OutboxStore
 from tickets.infrastructure.outbox.subscriptions import HandlerUnavailable, Subscription
 from tickets.infrastructure.serialization import event_from_payload
+from tickets.tracing import state as tracing
 
-
-@dataclass
-class BatchReport:
-    delivered: list[UUID] = field(default_factory=list)
-    failed: list[Failure] = field(default_factory=list)
-    released: list[UUID] = field(default_factory=list)
-    postponed: list[Failure] = field(default_factory=list)
-    dead: int = 0
+if TYPE_CHECKING:
+    from tickets.tracing.delivery import Deliveries
 
 
 class Dispatcher:
@@ -50,6 +46,21 @@ class Dispatcher:
 
     async def process(self, batch: list[OutboxMessage], worker: str) -> BatchReport:
         ordered = sorted(batch, key=lambda m: (m.aggregate_id, m.aggregate_version))
+        if tracing.TRACER is None:
+            return await self._process(ordered, worker, None)
+        traces = _deliveries()
+        tracing.DELIVERIES.set(
+            traces
+        )  # for the broker publisher's spans (gather's tasks inherit it)
+        try:
+            return await self._process(ordered, worker, traces)
+        except BaseException as error:  # a lost database: the leases expire, the spans end
+            traces.abandon(error)
+            raise
+
+    async def _process(
+        self, ordered: list[OutboxMessage], worker: str, traces: "Deliveries | None"
+    ) -> BatchReport:
         failures: dict[UUID, Failure] = {}
         events = self._decode(ordered, failures)
         decoded_failures = dict(failures)
@@ -58,14 +69,19 @@ class Dispatcher:
         # delivered only if every handler succeeded with it.
         per_handler = await asyncio.gather(
             *(
-                self._deliver(subscription, ordered, events, dict(decoded_failures))
+                self._deliver(subscription, ordered, events, dict(decoded_failures), traces)
                 for subscription in self.subscriptions
             )
         )
         for handler_failures in per_handler:
             for message_id, failure in handler_failures.items():
                 failures.setdefault(message_id, failure)
-        return await self._settle(ordered, failures, worker)
+        report = await settle(self.store, ordered, failures, worker)
+        if traces is not None:
+            traces.settle([f.message.id for f in report.failed], report.dead_ids)
+        if self.metrics is not None:
+            self.metrics.settled(report)
+        return report
 
     def _decode(
         self, messages: list[OutboxMessage], failures: dict[UUID, Failure]
@@ -84,6 +100,7 @@ class Dispatcher:
         messages: list[OutboxMessage],
         events: dict[UUID, DomainEvent],
         failures: dict[UUID, Failure],
+        traces: "Deliveries | None" = None,
     ) -> dict[UUID, Failure]:
         """Deliver to one handler; returns ``failures`` with this handler's added."""
         blocked = {failures[m.id].message.aggregate_id for m in messages if m.id in failures}
@@ -96,12 +113,14 @@ class Dispatcher:
         ]
         if not todo:
             return failures
+        if traces is not None:
+            traces.open(subscription.name, todo)
         if len(todo) > 1:  # the fast path: the whole batch in one transaction
             try:
-                await self._apply(subscription, todo, events)
+                await self._apply(subscription, todo, events, traces)
                 return failures
             except HandlerUnavailable as outage:
-                return _postpone(todo, subscription.name, outage, failures)
+                return _postpone(todo, subscription.name, outage, failures, traces)
             except Exception as error:
                 if is_connection_error(error):
                     raise  # the database is gone, not the message: the worker backs off
@@ -109,9 +128,9 @@ class Dispatcher:
             if m.aggregate_id in blocked:
                 continue
             try:
-                await self._apply(subscription, [m], events)
+                await self._apply(subscription, [m], events, traces)
             except HandlerUnavailable as outage:
-                return _postpone(todo[i:], subscription.name, outage, failures)
+                return _postpone(todo[i:], subscription.name, outage, failures, traces)
             except Exception as error:
                 if is_connection_error(error):
                     raise
@@ -120,6 +139,19 @@ class Dispatcher:
         return failures
 
     async def _apply(
+        self,
+        subscription: Subscription,
+        messages: list[OutboxMessage],
+        events: dict[UUID, DomainEvent],
+        traces: "Deliveries | None" = None,
+    ) -> None:
+        work = self._run(subscription, messages, events)
+        if traces is None:
+            await work
+        else:  # records the outcome on the messages' delivery spans
+            await traces.observe(subscription.name, messages, work, HandlerUnavailable)
+
+    async def _run(
         self,
         subscription: Subscription,
         messages: list[OutboxMessage],
@@ -149,46 +181,26 @@ class Dispatcher:
         if self.metrics is not None:
             self.metrics.handled(subscription.name, time.perf_counter() - started)
 
-    async def _settle(
-        self, messages: list[OutboxMessage], failures: dict[UUID, Failure], worker: str
-    ) -> BatchReport:
-        report = BatchReport()
-        failed_at: dict[UUID, int] = {}
-        for failure in failures.values():
-            m = failure.message
-            failed_at[m.aggregate_id] = min(
-                failed_at.get(m.aggregate_id, m.aggregate_version), m.aggregate_version
-            )
-        for m in messages:
-            first_failure = failed_at.get(m.aggregate_id)
-            if first_failure is not None and m.aggregate_version > first_failure:
-                report.released.append(m.id)  # waits, uncharged, behind its ticket's failure
-            elif m.id in failures and failures[m.id].retry_after is not None:
-                report.postponed.append(failures[m.id])
-            elif m.id in failures:
-                report.failed.append(failures[m.id])
-            else:
-                report.delivered.append(m.id)
-        await self.store.mark_processed(report.delivered)
-        await self.store.postpone(report.postponed)
-        for failure in report.failed:
-            report.dead += await self.store.record_failure(failure)
-        await self.store.release(report.released, worker)
-        if self.metrics is not None:
-            self.metrics.settled(report)
-        return report
-
 
 def _postpone(
     messages: list[OutboxMessage],
     handler: str,
     outage: HandlerUnavailable,
     failures: dict[UUID, Failure],
+    traces: "Deliveries | None" = None,
 ) -> dict[UUID, Failure]:
     """Record an outage for these messages: retried later, no attempt charged."""
+    if traces is not None:
+        traces.postponed(handler, messages, _describe(outage))
     for m in messages:
         failures[m.id] = Failure(m, handler, _describe(outage), outage.retry_after)
     return failures
+
+
+def _deliveries() -> "Deliveries":
+    from tickets.tracing.delivery import Deliveries
+
+    return Deliveries()
 
 
 def _describe(error: BaseException) -> str:

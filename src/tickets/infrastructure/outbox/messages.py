@@ -24,6 +24,9 @@ class OutboxMessage:
     reads: the whole JSON was decoded for every claimed message, to no use)."""
     attempts: int
     occurred_at: datetime
+    traceparent: str | None = None
+    tracestate: str | None = None
+    """The W3C trace context of the command that raised the event, when it was traced."""
 
     @classmethod
     def of(cls, row: asyncpg.Record) -> "OutboxMessage":
@@ -37,4 +40,6 @@ class OutboxMessage:
             row["correlation_id"],
             row["attempts"],
             row["occurred_at"],
+            row["traceparent"],
+            row["tracestate"],
         )

@@ -7,7 +7,10 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from tickets.infrastructure.outbox.store import PENDING_COUNT_CAP
 
 if TYPE_CHECKING:
-    from tickets.infrastructure.outbox.dispatcher import BatchReport
+    from collections.abc import Sequence
+
+    from tickets.infrastructure.outbox.lag import SubscriptionLag
+    from tickets.infrastructure.outbox.settlement import BatchReport
     from tickets.infrastructure.outbox.store import QueueStats
 
 
@@ -51,6 +54,19 @@ class OutboxMetrics:
             registry=registry,
         )
 
+        self.lag_events = Gauge(
+            "tickets_subscription_lag_events",
+            "Messages a subscription has not processed yet (among the oldest pending)",
+            ["subscription"],
+            registry=registry,
+        )
+        self.lag_seconds = Gauge(
+            "tickets_subscription_lag_seconds",
+            "Age of the oldest message a subscription has not processed yet",
+            ["subscription"],
+            registry=registry,
+        )
+
     def handled(self, handler: str, seconds: float) -> None:
         self.handler_seconds.labels(handler).observe(seconds)
 
@@ -65,3 +81,8 @@ class OutboxMetrics:
         self.held.set(stats.held)
         self.dead_now.set(stats.dead)
         self.oldest_age.set(age_seconds)
+
+    def observe_lags(self, lags: "Sequence[SubscriptionLag]") -> None:
+        for lag in lags:
+            self.lag_events.labels(lag.subscription).set(lag.events)
+            self.lag_seconds.labels(lag.subscription).set(lag.seconds)

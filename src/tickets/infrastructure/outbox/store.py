@@ -49,7 +49,8 @@ UPDATE {T} o
    AND o.aggregate_version < heads.head_version + $4
 RETURNING o.id, o.position, o.aggregate_id, o.aggregate_version, o.event_type,
           o.payload, o.metadata ->> 'correlation_id' AS correlation_id, o.attempts,
-          o.occurred_at
+          o.occurred_at, o.metadata ->> 'traceparent' AS traceparent,
+          o.metadata ->> 'tracestate' AS tracestate
 """
 
 # Rows are locked in id order first: two workers settling overlapping sets (possible

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from tickets.infrastructure.backoff import Backoff
 from tickets.infrastructure.database import is_connection_error
 from tickets.infrastructure.outbox.dispatcher import Dispatcher
+from tickets.infrastructure.outbox.lag import subscription_lags
 from tickets.infrastructure.outbox.metrics import OutboxMetrics
 from tickets.infrastructure.outbox.store import OutboxStore
 from tickets.infrastructure.outbox_rows import NOTIFY_CHANNEL
@@ -146,6 +147,7 @@ class OutboxWorker:
         while True:
             try:
                 stats = await self.store.stats()
+                lags = await subscription_lags(self.store.pool, self.dispatcher.subscriptions)
             except Exception as error:
                 if not failing:  # one line per streak, not one per try
                     log.warning("outbox queue statistics failed (%r); delivery goes on", error)
@@ -156,6 +158,7 @@ class OutboxWorker:
                 if stats.oldest_pending is not None:
                     age = max(0.0, time.time() - stats.oldest_pending.timestamp())
                 self.metrics.observe_queue(stats, age)
+                self.metrics.observe_lags(lags)
             await asyncio.sleep(self.config.stats_seconds)
 
 
