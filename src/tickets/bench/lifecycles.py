@@ -59,10 +59,13 @@ async def lifecycle(bus: MessageBus, author: User, approver: User, n: int, load:
     load.lifecycles += 1
 
 
-async def steady(bus: MessageBus, per_second: float, seconds: float) -> Load:
+async def steady(
+    bus: MessageBus, per_second: float, seconds: float, users: tuple[User, User] | None = None
+) -> Load:
     """Start a lifecycle every 1/per_second seconds for ``seconds`` (open loop: a slow
-    command does not slow the arrivals), then wait for the started ones to finish."""
-    author, approver = await people(bus)
+    command does not slow the arrivals), then wait for the started ones to finish.
+    ``users``: the author and approver (default: new ones)."""
+    author, approver = users or await people(bus)
     load = Load()
     running: set[asyncio.Task[None]] = set()
     interval = 1.0 / per_second
