@@ -103,12 +103,15 @@ async def pruning_rate(runtime: Runtime, rows_per_table: int) -> float:
     return sum(removed.values()) / (time.perf_counter() - started)
 
 
-async def under_load(runtime: Runtime, rate: float, seconds: float, backlog: int) -> Load:
-    """Lifecycles at ``rate`` per second; with ``backlog`` > 0, the retention task works
-    through that many expired rows per table the whole time."""
-    if not backlog:
-        return await steady(runtime.bus, rate, seconds)
+async def under_load(
+    runtime: Runtime, rate: float, seconds: float, backlog: int, prune: bool
+) -> Load:
+    """Lifecycles at ``rate`` per second, after adding ``backlog`` expired rows per table
+    (in both variants, so that both pay for writing them); with ``prune``, the retention
+    task works through the backlog the whole time."""
     await seed_backlog(runtime.pool, backlog)
+    if not prune:
+        return await steady(runtime.bus, rate, seconds)
     stop = asyncio.Event()
     pruning = asyncio.create_task(runtime.pruner().run(stop))
     try:
@@ -121,7 +124,7 @@ async def under_load(runtime: Runtime, rate: float, seconds: float, backlog: int
 async def run(report: Report, server_url: str, quick: bool) -> None:
     count = int(scaled(1000 if quick else 5000, 20))
     rows = int(scaled(20_000 if quick else 100_000, 500))
-    rate, seconds, rounds = (25.0, 8.0, 1) if quick else (40.0, 20.0, 2)
+    rate, seconds, rounds = (25.0, 8.0, 2) if quick else (40.0, 20.0, 3)
     seconds = scaled(seconds, 1)
     overrides = {"retention_interval_seconds": 0.1}
     async with scratch_runtime(server_url, **overrides) as runtime:
@@ -132,8 +135,9 @@ async def run(report: Report, server_url: str, quick: bool) -> None:
         backlog = int(per_second * seconds / len(BACKLOG) * 1.5) + 1
         loads: dict[str, list[Load]] = {"without_pruning": [], "with_pruning": []}
         for _ in range(rounds):
-            loads["without_pruning"].append(await under_load(runtime, rate, seconds, 0))
-            loads["with_pruning"].append(await under_load(runtime, rate, seconds, backlog))
+            for name, prune in (("without_pruning", False), ("with_pruning", True)):
+                load = await under_load(runtime, rate, seconds, backlog, prune)
+                loads[name].append(load)
             await drain(runtime.dispatcher, timeout=300)
     merged = {k: Load([x for load in v for x in load.latencies]) for k, v in loads.items()}
     figure["commands_per_second"] = rate * COMMANDS_PER_LIFECYCLE
