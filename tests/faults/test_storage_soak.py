@@ -74,6 +74,9 @@ async def test_bookkeeping_levels_off_while_the_log_grows(fault_db: str) -> None
         await observer
         elapsed = time.monotonic() - started
         kept = await runtime.pool.fetchval("SELECT count(*) FROM tickets.outbox_messages")
+        counted = runtime.registry.get_sample_value(
+            "tickets_retention_pruned_rows_total", {"table": "idempotency_keys"}
+        )
 
     commands = load.lifecycles * COMMANDS_PER_LIFECYCLE
     assert commands == len(load.latencies)
@@ -87,6 +90,8 @@ async def test_bookkeeping_levels_off_while_the_log_grows(fault_db: str) -> None
     assert max(keys) <= 1.5 * predicted + 20, (keys, predicted)
     assert min(keys) >= 0.3 * rate * KEY_TTL, (keys, rate)  # the load went on
     assert max(keys) < 0.5 * commands  # far below what was ever written
+    assert counted is not None
+    assert counted >= commands - max(keys)  # what went is on /metrics
 
     # Notifications: one per lifecycle, read within MARK_EVERY, kept READ_WINDOW after.
     notes = samples.after(settled, samples.notifications)

@@ -122,6 +122,9 @@ class Pruner:
         self._rules = rules
         self.config = config
         self._metrics = metrics
+        if metrics is not None:  # every table shows on /metrics from the start, at 0
+            for rule in rules:
+                metrics.pruned.labels(rule.label)
 
     async def prune_once(self, stop: asyncio.Event | None = None) -> dict[str, int]:
         """One pass over every rule until nothing is past its window (or ``stop``):
