@@ -59,13 +59,16 @@ def test_bench_quick_writes_every_target(server_url: str, dataset: str, tmp_path
         "projection lag p99 under command load",
         "hot query plans with a sequential scan",
         "tracing on, 10 % sampled / off, commands",
+        "command p99 with pruning running, % of without",
     ):
         assert expected in names
     assert any(n.startswith("outbox delivery, 1 worker") for n in names)
     for target in results["targets"]:
         assert set(target) == {"name", "value", "unit", "target", "met"}
         assert isinstance(target["met"], bool)
-    assert set(SCENARIOS) <= {"http", "outbox", "lag", "queries", "peer", "broker", "tracing"}
+    scenarios = {"http", "outbox", "lag", "queries", "peer", "broker", "tracing", "storage"}
+    assert set(SCENARIOS) <= scenarios
     assert (tmp_path / "benchmarks.md").read_text().startswith("# Benchmarks")
+    assert results["figures"]["storage"]["total_bytes_per_lifecycle"] > 0
     assert "projection_lag.png" in results["plots"]
     assert (tmp_path / "projection_lag.png").stat().st_size > 1000
