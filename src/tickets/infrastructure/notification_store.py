@@ -11,14 +11,20 @@ from tickets.infrastructure.pools import Connections
 
 _COLUMNS = "id, ticket_id, kind, text, created_at, read_at"
 # Keyset order (created_at, id) descending: a backward scan of ix_notifications_user
-# from the cursor's key, whatever the page number.
-_PAGE = f"""
+# from the cursor's key, whatever the page number. Two statements rather than an
+# "$3 IS NULL OR ..." condition, which a generic plan could not use as an index bound.
+PAGE = f"""
 SELECT {_COLUMNS} FROM tickets.notifications
- WHERE user_id = $1
-   AND (NOT $2::boolean OR read_at IS NULL)
-   AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
+ WHERE user_id = $1 AND (NOT $2::boolean OR read_at IS NULL)
  ORDER BY created_at DESC, id DESC
- LIMIT $5
+ LIMIT $3
+"""
+PAGE_AFTER = f"""
+SELECT {_COLUMNS} FROM tickets.notifications
+ WHERE user_id = $1 AND (NOT $2::boolean OR read_at IS NULL)
+   AND (created_at, id) < ($4::timestamptz, $5::uuid)
+ ORDER BY created_at DESC, id DESC
+ LIMIT $3
 """
 # COALESCE: marking a read notification again keeps the time it was first read (its
 # retention window counts from then).
@@ -50,9 +56,11 @@ class SqlNotificationStore:
     async def page(
         self, user_id: UUID, unread_only: bool, limit: int, before: Key | None
     ) -> list[Notification]:
-        at, last_id = before if before is not None else (None, None)
         async with self._connections() as connection:
-            rows = await connection.fetch(_PAGE, user_id, unread_only, at, last_id, limit)
+            if before is None:
+                rows = await connection.fetch(PAGE, user_id, unread_only, limit)
+            else:
+                rows = await connection.fetch(PAGE_AFTER, user_id, unread_only, limit, *before)
         return [_notification(row) for row in rows]
 
     async def mark_read(self, user_id: UUID, notification_id: UUID) -> Notification | None:
