@@ -89,10 +89,17 @@ class RetentionConfig:
     interval_seconds: float = 60.0
     batch_size: int = 500
     pause_seconds: float = 0.1
-    """Between two batches: a batch takes a few tens of milliseconds, so pruning keeps
-    well under half of a core even while it works through a backlog, leaving room for
-    commands and delivery on a busy server; it still removes thousands of rows per
-    second, far more than any command rate creates."""
+    """Least pause between two batches."""
+    busy_share: float = 0.2
+    """At most this share of the time spent deleting while working through a backlog:
+    after a batch that took t seconds the pause is at least t * (1 / share - 1). A
+    batch takes a few tens of milliseconds on a quiet server, so pruning still removes
+    thousands of rows per second, far more than any command rate creates; on a loaded
+    server batches take longer and pruning backs off in proportion, leaving the room
+    to commands and delivery."""
+
+    def pause_after(self, batch_seconds: float) -> float:
+        return max(self.pause_seconds, batch_seconds * (1 / self.busy_share - 1))
 
 
 class RetentionMetrics:
@@ -132,6 +139,7 @@ class Pruner:
         removed: dict[str, int] = {}
         for rule in self._rules:
             while stop is None or not stop.is_set():
+                started = time.monotonic()
                 count = await self._batch(rule)
                 if count is None:  # another process is pruning
                     return removed
@@ -140,7 +148,7 @@ class Pruner:
                     self._metrics.pruned.labels(rule.label).inc(count)
                 if count < self.config.batch_size:
                     break
-                await asyncio.sleep(self.config.pause_seconds)
+                await asyncio.sleep(self.config.pause_after(time.monotonic() - started))
         return removed
 
     async def _batch(self, rule: Rule) -> int | None:
