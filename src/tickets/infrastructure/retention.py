@@ -44,7 +44,9 @@ class Rule:
     def delete(self) -> str:
         """$1 the window in seconds, $2 the batch size. The inner SELECT walks the index
         on ``column`` from the oldest row and stops after $2 rows; the outer DELETE
-        finds them by ctid (a TID scan), both under one snapshot."""
+        finds them by ctid (a TID scan), both under one snapshot. A row changed
+        meanwhile (a notification just marked read) is waited for, then re-checked on
+        its new version, whose ctid is another: it is not deleted on the old rule."""
         return f"""
 DELETE FROM {self.table} WHERE ctid = ANY(ARRAY(
     SELECT ctid FROM {self.table}
