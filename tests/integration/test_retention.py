@@ -1,6 +1,7 @@
 """The retention task: rows past their window go, in batches, oldest first; rows
 inside it stay; every batch is an index scan; one pruner at a time."""
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
@@ -9,6 +10,7 @@ import pytest_asyncio
 from prometheus_client import CollectorRegistry
 
 from tests.conftest import settings_for
+from tests.faults.waiting import eventually
 from tickets.bootstrap import Runtime, open_runtime, retention_rules
 from tickets.infrastructure.retention import (
     LOCK_KEY,
@@ -133,3 +135,32 @@ async def test_every_batch_is_an_index_scan(runtime: Runtime) -> None:
             )
             assert "Seq Scan" not in plan, (rule, plan)
             assert "Index" in plan, (rule, plan)
+
+
+async def test_a_notification_read_during_a_batch_stays(runtime: Runtime) -> None:
+    """The batch that would remove an expired unread notification waits for the
+    transaction marking it read, then leaves it: the read one is not expired."""
+    pruner = Pruner(runtime.pool, rules(WINDOWS), RetentionConfig())
+    async with runtime.pool.acquire() as connection, runtime.pool.acquire() as reader:
+        await seed(connection, age_hours=6, count=1)
+        await connection.execute("DELETE FROM tickets.notifications WHERE read_at IS NOT NULL")
+        async with reader.transaction():
+            await reader.execute("UPDATE tickets.notifications SET read_at = now()")
+            pruning = asyncio.create_task(pruner.prune_once())
+
+            async def pruner_waits() -> bool:
+                waiting = await connection.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()"
+                )
+                return bool(waiting)
+
+            await eventually(pruner_waits, within=5)
+        removed = await pruning
+        assert removed["notifications"] == 0
+        assert (
+            await connection.fetchval(
+                "SELECT count(*) FROM tickets.notifications WHERE read_at IS NOT NULL"
+            )
+            == 1
+        )
