@@ -26,6 +26,7 @@ from tickets.application.behaviours import default_behaviours
 from tickets.application.command_handlers import ClockAndIds
 from tickets.application.dead_letter_admin import DeadLetterAdministration
 from tickets.application.messagebus import Behaviour, MessageBus
+from tickets.application.notifications import NotificationInbox
 from tickets.application.ticket_queries import TicketQueries
 from tickets.config import Settings
 from tickets.infrastructure.broker.link import BrokerLink, BrokerMetrics
@@ -34,6 +35,7 @@ from tickets.infrastructure.clock_and_ids import RandomIds, SystemClock
 from tickets.infrastructure.embedded import check_data_dir, start_embedded, usable_data_dir
 from tickets.infrastructure.metrics import PrometheusMetrics
 from tickets.infrastructure.migrate import upgrade_to_head
+from tickets.infrastructure.notification_store import SqlNotificationStore
 from tickets.infrastructure.notifications import DecisionNotifier
 from tickets.infrastructure.outbox.dead_letter_store import SqlDeadLetterStore
 from tickets.infrastructure.outbox.dispatcher import Dispatcher
@@ -45,6 +47,14 @@ from tickets.infrastructure.outbox.worker import OutboxWorker, WorkerConfig
 from tickets.infrastructure.outbox_wake_ups import OutboxWakeUps
 from tickets.infrastructure.pools import Connections, Timeouts, connect, service_pools
 from tickets.infrastructure.reachability import check_reachable, describe
+from tickets.infrastructure.retention import (
+    Pruner,
+    RetentionConfig,
+    RetentionMetrics,
+    Rule,
+    Windows,
+    rules,
+)
 from tickets.infrastructure.unit_of_work import SqlUnitOfWorkFactory
 from tickets.infrastructure.user_repository import SqlUserRoles
 from tickets.infrastructure.written_tickets import SqlWrittenTickets
@@ -82,7 +92,20 @@ class Runtime:
     dispatcher: Dispatcher
     dead_letters: SqlDeadLetterStore
     outbox_metrics: OutboxMetrics
+    retention_metrics: RetentionMetrics
     broker: BrokerLink | None = None
+
+    def pruner(self) -> Pruner:
+        """The retention task, on the worker's pool (its longer statement bound)."""
+        return Pruner(
+            self.worker_pool,
+            retention_rules(self.settings),
+            RetentionConfig(
+                interval_seconds=self.settings.retention_interval_seconds,
+                batch_size=self.settings.retention_batch_size,
+            ),
+            self.retention_metrics,
+        )
 
     def worker(self, concurrency: int | None = None) -> OutboxWorker:
         s = self.settings
@@ -143,6 +166,18 @@ def subscriptions(
     if broker is not None:
         subs.append(Subscription(BrokerPublisher(broker), pool))
     return subs
+
+
+def retention_rules(settings: Settings) -> list[Rule]:
+    return rules(
+        Windows(
+            idempotency_keys=settings.idempotency_key_ttl_seconds,
+            attempts=settings.attempt_retention_seconds,
+            audit=settings.audit_retention_seconds,
+            read_notifications=settings.read_notification_retention_seconds,
+            unread_notifications=settings.unread_notification_retention_seconds,
+        )
+    )
 
 
 def broker_link(settings: Settings, registry: CollectorRegistry | None) -> BrokerLink | None:
@@ -308,6 +343,7 @@ async def open_runtime(settings: Settings, role: str = "cli") -> AsyncIterator[R
             dispatcher=dispatcher,
             dead_letters=SqlDeadLetterStore(store, Connections(pool, timeouts)),
             outbox_metrics=outbox_metrics,
+            retention_metrics=RetentionMetrics(registry),
             broker=broker,
         )
 
@@ -353,10 +389,12 @@ def jwt_secret(settings: Settings, data_dir: Path | None) -> str:
 async def running_worker(
     runtime: Runtime, concurrency: int | None = None
 ) -> AsyncIterator[OutboxWorker]:
-    """Run an outbox worker until the block exits; it finishes its batch before stopping."""
+    """Run an outbox worker, and beside it the retention task, until the block exits;
+    the worker finishes its batch before stopping."""
     worker = runtime.worker(concurrency)
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop), name="outbox-worker")
+    pruning = asyncio.create_task(runtime.pruner().run(stop), name="retention")
     try:
         yield worker
     finally:
@@ -365,6 +403,10 @@ async def running_worker(
             await asyncio.wait_for(task, runtime.settings.outbox_lease_seconds)
         except TimeoutError:
             log.warning("outbox worker did not stop in time; its leases will expire")
+        try:  # a batch is one short transaction: cancelled, it rolls back
+            await asyncio.wait_for(pruning, runtime.settings.worker_command_timeout_seconds)
+        except TimeoutError:
+            log.warning("retention task did not stop in time")
 
 
 @asynccontextmanager
@@ -401,6 +443,9 @@ async def api_services(settings: Settings) -> AsyncIterator[ApiServices]:
                 SqlWrittenTickets(Connections(runtime.pool, runtime.timeouts)),
             ),
             dead_letters=DeadLetterAdministration(runtime.dead_letters),
+            notifications=NotificationInbox(
+                SqlNotificationStore(Connections(runtime.pool, runtime.timeouts))
+            ),
         )
 
 

@@ -79,6 +79,25 @@ class Settings(BaseSettings):
     broker_confirm_timeout_seconds: float = Field(10.0, gt=0)
     broker_retry_base_seconds: float = Field(0.5, gt=0)
     broker_retry_cap_seconds: float = Field(30.0, gt=0)
+    idempotency_key_ttl_seconds: int = Field(
+        24 * 3600, ge=1, description="an Idempotency-Key's stored response is kept this long"
+    )
+    attempt_retention_seconds: int = Field(
+        30 * 24 * 3600, ge=1, description="failed delivery attempt records are kept this long"
+    )
+    audit_retention_seconds: int = Field(
+        365 * 24 * 3600, ge=1, description="dead-letter audit rows (who retried, discarded)"
+    )
+    read_notification_retention_seconds: int = Field(
+        30 * 24 * 3600, ge=1, description="a notification is kept this long after it is read"
+    )
+    unread_notification_retention_seconds: int = Field(
+        180 * 24 * 3600, ge=1, description="an unread notification is kept this long"
+    )
+    retention_interval_seconds: float = Field(
+        60.0, gt=0, le=3600, description="pause between two pruning passes"
+    )
+    retention_batch_size: int = Field(500, ge=1, le=10000, description="rows per delete")
 
     @field_validator("jwt_secret")
     @classmethod

@@ -13,7 +13,15 @@ from tickets.api.head_requests import HeadAsGetMiddleware
 from tickets.api.middleware import BodyLimitMiddleware, RequestContextMiddleware, RequestLatency
 from tickets.api.openapi import install_openapi, operation_id
 from tickets.api.problems import install_problem_handlers
-from tickets.api.routers import admin, auth, ops, ticket_queries, tickets, users
+from tickets.api.routers import (
+    admin,
+    auth,
+    notifications,
+    ops,
+    ticket_queries,
+    tickets,
+    users,
+)
 from tickets.api.services import ApiServices
 from tickets.version import version
 
@@ -66,6 +74,7 @@ def create_app(services: ServicesFactory, limits: AdmissionLimits = AdmissionLim
         auth.router,
         tickets.router,
         ticket_queries.router,
+        notifications.router,
         admin.router,
         users.router,
         ops.router,

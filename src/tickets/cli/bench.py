@@ -14,7 +14,17 @@ from tickets.cli.core import app, settings_from_env
 from tickets.logging_setup import configure_logging
 
 console = Console()
-SCENARIOS = ("http", "overload", "outbox", "lag", "queries", "peer", "broker", "tracing")
+SCENARIOS = (
+    "http",
+    "overload",
+    "outbox",
+    "lag",
+    "queries",
+    "peer",
+    "broker",
+    "tracing",
+    "storage",
+)
 
 
 @app.command()
@@ -40,6 +50,7 @@ def bench(
         peer,
         plots,
         queries,
+        storage,
         tracing_cost,
     )
     from tickets.bench.databases import server
@@ -76,6 +87,7 @@ def bench(
         "peer": peer.run,
         "broker": broker_run,
         "tracing": tracing_cost.run,
+        "storage": storage.run,
     }
     with server(url, settings.data_dir.resolve() / "bench") as server_url:
         for name in SCENARIOS:
