@@ -1,4 +1,4 @@
-"""Migration 0007 on a database with data: notifications gain read_at and the time
+"""Migration 0006 on a database with data: notifications gain read_at and the time
 indexes appear; downgraded, the previous schema is back with the rows; upgraded again."""
 
 import asyncio
@@ -31,13 +31,13 @@ async def migrate(url: str, revision: str, down: bool = False) -> None:
 
 async def test_upgrade_and_downgrade_keep_the_rows(server_url: str) -> None:
     async with scratch_database(server_url) as url:
-        await migrate(url, "0007-1")  # the schema before this revision
+        await migrate(url, "0006-1")  # the schema before this revision
         connection = await asyncpg.connect(url)
         try:
             await connection.execute(SEED, uuid.uuid4())
             assert not await connection.fetchval(HAS_READ_AT)
 
-            await migrate(url, "0007")
+            await migrate(url, "0006")
             assert await connection.fetchval(HAS_READ_AT)
             assert {r[0] for r in await connection.fetch(NAMES)} >= INDEXES
             assert (
@@ -47,7 +47,7 @@ async def test_upgrade_and_downgrade_keep_the_rows(server_url: str) -> None:
                 == 1
             )
 
-            await migrate(url, "0007-1", down=True)
+            await migrate(url, "0006-1", down=True)
             assert not await connection.fetchval(HAS_READ_AT)
             assert INDEXES & {r[0] for r in await connection.fetch(NAMES)} == set()
             assert await connection.fetchval("SELECT count(*) FROM tickets.notifications") == 1

@@ -5,7 +5,7 @@ small delete batch is an index scan, never a table scan.
 The indexes are built with plain CREATE INDEX inside the migration's transaction: it
 blocks writes to these (bookkeeping) tables while it runs, seconds for millions of rows.
 
-Revision ID: 0007
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-07
 """
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007"
+revision: str = "0006"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
