@@ -35,6 +35,7 @@ from tickets.application.commands import (
     TicketCommand,
 )
 from tickets.application.results import TicketResult
+from tickets.domain.users import User
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ProblemOut, "description": text}
@@ -112,37 +113,50 @@ async def edit_ticket(
     return await _transition(request, response, command, idempotent=False)
 
 
-def _bodiless_transition(
-    action: str, summary: str, command_type: type[TicketCommand[TicketResult]]
-) -> None:
-    """Register ``POST /tickets/{ticket_id}/<action>``, a transition that takes no body."""
-
-    async def endpoint(
-        ticket_id: UUID,
-        request: Request,
-        response: Response,
-        user: CurrentUser,
-        body: NoBody | None = None,  # declared so that a body is refused
-    ) -> TicketOut:
-        if body is None:
-            await refuse_null_body(request)
-        version = expected_version(request)
-        command = command_type(actor=user, ticket_id=ticket_id, expected_version=version)
-        return await _transition(request, response, command)
-
-    router.add_api_route(
-        f"/{{ticket_id}}/{action}",
-        endpoint,
-        methods=["POST"],
-        summary=summary,
-        openapi_extra=POST_COMMAND,
-        name=f"{action}_ticket",
-        response_model=TicketOut,
-    )
+async def _bodiless(
+    request: Request,
+    response: Response,
+    body: NoBody | None,
+    command_type: type[TicketCommand[TicketResult]],
+    user: User,
+    ticket_id: UUID,
+) -> TicketOut:
+    """A transition that takes no body: ``body`` is declared so that one is refused."""
+    if body is None:
+        await refuse_null_body(request)
+    version = expected_version(request)
+    command = command_type(actor=user, ticket_id=ticket_id, expected_version=version)
+    return await _transition(request, response, command)
 
 
-_bodiless_transition("submit", "Submit a draft for approval (author only)", SubmitTicket)
-_bodiless_transition("approve", "Approve a submitted ticket (approvers)", ApproveTicket)
+@router.post(
+    "/{ticket_id}/submit",
+    summary="Submit a draft for approval (author only)",
+    openapi_extra=POST_COMMAND,
+)
+async def submit_ticket(
+    ticket_id: UUID,
+    request: Request,
+    response: Response,
+    user: CurrentUser,
+    body: NoBody | None = None,
+) -> TicketOut:
+    return await _bodiless(request, response, body, SubmitTicket, user, ticket_id)
+
+
+@router.post(
+    "/{ticket_id}/approve",
+    summary="Approve a submitted ticket (approvers)",
+    openapi_extra=POST_COMMAND,
+)
+async def approve_ticket(
+    ticket_id: UUID,
+    request: Request,
+    response: Response,
+    user: CurrentUser,
+    body: NoBody | None = None,
+) -> TicketOut:
+    return await _bodiless(request, response, body, ApproveTicket, user, ticket_id)
 
 
 @router.post(
@@ -167,7 +181,19 @@ async def reject_ticket(
     return await _transition(request, response, command, body)
 
 
-_bodiless_transition("reopen", "Reopen a rejected ticket as a draft (author)", ReopenTicket)
+@router.post(
+    "/{ticket_id}/reopen",
+    summary="Reopen a rejected ticket as a draft (author)",
+    openapi_extra=POST_COMMAND,
+)
+async def reopen_ticket(
+    ticket_id: UUID,
+    request: Request,
+    response: Response,
+    user: CurrentUser,
+    body: NoBody | None = None,
+) -> TicketOut:
+    return await _bodiless(request, response, body, ReopenTicket, user, ticket_id)
 
 
 @router.post(
