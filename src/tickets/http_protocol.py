@@ -17,6 +17,12 @@ not read until the refusal's ``Retry-After`` has passed (tickets.api.admission).
 A connection that sends nothing at all is closed after the keep-alive timeout, as an
 idle kept-alive connection is: uvicorn starts that timer only after a response, so a
 silent new socket would otherwise hold one of the process's connections forever.
+
+This subclass uses uvicorn internals (its parser callbacks, ``flow``, ``cycle``, the
+keep-alive timer): no documented uvicorn setting bounds an httptools head, times one
+out, or holds reading after a refusal. docs/design.md ("Library internals") records
+it as the open gap it is; uvicorn is bounded at the tested minor in pyproject.toml and
+tests/unit/test_http_protocol_internals.py fails when what it relies on changes.
 """
 
 import asyncio

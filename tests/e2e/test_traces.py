@@ -22,7 +22,7 @@ from tests.faults.processes import free_port, start_tickets, stop_gracefully
 from tests.faults.waiting import eventually
 from tests.support.broker import Received, bound_queue, take_all, unique_exchange
 from tests.support.otlp_receiver import ReceivedSpan, Receiver, otlp_receiver
-from tickets.shared_port import SPREADS_CONNECTIONS
+from tickets.api_processes import SPREADS_CONNECTIONS
 from tickets.testing.scratch_databases import scratch_database
 from tickets.tracing.propagation import context_of
 

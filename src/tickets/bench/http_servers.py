@@ -65,7 +65,7 @@ async def _start(
 async def _listening(pid: int, port: int, processes: int) -> None:
     """Wait until ``processes`` children of ``pid`` listen on ``port``: the first one to
     answer is not enough, or the load generator's connections would all go to it (each
-    API process listens on a socket of its own; see tickets.shared_port)."""
+    API process listens on a socket of its own; see tickets.api_processes)."""
     for _ in range(600):
         listening = {
             child.pid
