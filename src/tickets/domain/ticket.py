@@ -135,7 +135,7 @@ class Ticket:
         return ticket
 
     def is_visible_to(self, user: User) -> bool:
-        return user.id == self.author_id or user.sees_all_tickets
+        return user.may_see(self.author_id)
 
     def edit(self, actor: User, title: str | None, description: str | None, now: datetime) -> None:
         """Change title and/or description of a Draft; a no-op when nothing changes."""

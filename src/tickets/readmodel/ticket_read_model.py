@@ -64,8 +64,9 @@ def list_query(query: ListTickets, after: Cursor | None) -> tuple[str, list[obje
         args.append(value)
         return f"${len(args)}"
 
-    if not query.viewer.sees_all_tickets:
-        where.append(f"author_id = {arg(query.viewer.id)}")
+    scope = query.viewer.author_scope
+    if scope is not None:
+        where.append(f"author_id = {arg(scope)}")
     if query.status is not None:
         where.append(f"status = {arg(query.status.value)}")
     if query.author is not None:
@@ -124,10 +125,11 @@ class SqlTicketReadModel:
 
     async def stats(self, viewer: User) -> TicketStats:
         async with self._connections() as connection:
-            if viewer.sees_all_tickets:
+            scope = viewer.author_scope
+            if scope is None:
                 rows = await connection.fetch(STATS_ALL)
             else:
-                rows = await connection.fetch(STATS_OF_AUTHOR, viewer.id)
+                rows = await connection.fetch(STATS_OF_AUTHOR, scope)
         counts = dict.fromkeys(TicketStatus, 0)
         counts.update({TicketStatus(r["status"]): int(r["n"]) for r in rows})
         return TicketStats(counts)
