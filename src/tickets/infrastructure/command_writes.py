@@ -56,7 +56,7 @@ comment AS (
 )"""
 
 # The ticket's row by scalar parameters too, so that the generic plan each pooled
-# connection keeps (see unit_of_work.COMMAND_SESSION) is a primary-key lookup whatever
+# connection keeps (see pools.COMMAND_SESSION) is a primary-key lookup whatever
 # the table's size. (A join against unnested arrays was planned as a sequential scan
 # when the table was small at the connection's first command, and kept that plan as
 # the table grew.) Scalars also cost the driver less to send than arrays.

@@ -10,14 +10,13 @@ from types import TracebackType
 from typing import Self
 
 import asyncpg
-from asyncpg.pool import PoolConnectionProxy
 
 from tickets.application.errors import ConcurrencyConflict, IdempotencyRace
 from tickets.application.ports import MessageContext
 from tickets.infrastructure.command_writes import write
-from tickets.infrastructure.database import as_unavailable
 from tickets.infrastructure.idempotency import SqlIdempotencyStore
 from tickets.infrastructure.outbox_wake_ups import OutboxWakeUps
+from tickets.infrastructure.pools import Lent, PoolConnection
 from tickets.infrastructure.ticket_repository import SqlTicketRepository
 from tickets.infrastructure.user_repository import SqlUserRepository
 from tickets.tracing import state as tracing
@@ -31,20 +30,17 @@ class SqlUnitOfWork:
     tickets: SqlTicketRepository
     users: SqlUserRepository
     idempotency: SqlIdempotencyStore
-    _connection: PoolConnectionProxy
+    _connection: PoolConnection
 
     def __init__(
         self, pool: asyncpg.Pool, context: MessageContext, wake_ups: OutboxWakeUps | None
     ) -> None:
-        self._pool = pool
+        self._lent = Lent(pool, ACQUIRE_TIMEOUT_SECONDS)
         self._context = context
         self._wake_ups = wake_ups
 
     async def __aenter__(self) -> Self:
-        try:
-            connection = await self._pool.acquire(timeout=ACQUIRE_TIMEOUT_SECONDS)
-        except Exception as error:
-            raise as_unavailable(error) or error from error
+        connection = await self._lent.__aenter__()
         self._connection = connection
         self.tickets = SqlTicketRepository(connection)
         self.users = SqlUserRepository(connection)  # its upsert is one atomic statement
@@ -57,20 +53,9 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        try:
-            if as_unavailable(exc) is not None:
-                # Not handed back for reuse: a statement that timed out may still wait
-                # for its cancellation, which a silent server never answers.
-                self._connection.terminate()
-            # Nothing is left open to roll back: a write is one statement, or a
-            # transaction block that has ended (see command_writes.write).
-            await self._pool.release(self._connection)
-        except Exception as release_error:
-            if exc is None:
-                exc = release_error
-        unavailable = as_unavailable(exc)
-        if unavailable is not None:
-            raise unavailable from exc
+        # Nothing is left open to roll back: a write is one statement, or a transaction
+        # block that has ended (see command_writes.write).
+        await self._lent.__aexit__(exc_type, exc, tb)
 
     async def commit(self) -> None:
         """Write everything, atomically. ConcurrencyConflict if another command changed
@@ -104,17 +89,3 @@ class SqlUnitOfWorkFactory:
 
     def __call__(self, context: MessageContext) -> SqlUnitOfWork:
         return SqlUnitOfWork(self._pool, context, self._wake_ups)
-
-
-# The pool's session settings. Plan every statement once per connection: the write's
-# generic plan (index lookups, unnest of the given arrays) is the plan a custom one
-# would choose, but PostgreSQL's cost comparison keeps replanning it on every call.
-COMMAND_SESSION = {"plan_cache_mode": "force_generic_plan"}
-
-
-async def nothing_to_reset(connection: asyncpg.Connection) -> None:
-    """The reset of the app's pools on release. The default runs a reset query (a
-    round trip) on every release; a unit of work, a read-model query, the worker and
-    the admin operations leave no session state behind (no SET, LISTEN, open cursor or
-    advisory lock: the worker listens on a connection of its own, cursors live inside
-    a transaction), and the pool itself rolls back a transaction left open."""
