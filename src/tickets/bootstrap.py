@@ -28,6 +28,7 @@ from tickets.application.dead_letter_admin import DeadLetterAdministration
 from tickets.application.messagebus import Behaviour, MessageBus
 from tickets.application.ticket_queries import TicketQueries
 from tickets.config import Settings
+from tickets.infrastructure.backoff import Backoff
 from tickets.infrastructure.broker.link import BrokerLink, BrokerMetrics
 from tickets.infrastructure.broker.publisher import BrokerPublisher
 from tickets.infrastructure.clock_and_ids import RandomIds, SystemClock
@@ -359,7 +360,9 @@ async def api_services(settings: Settings) -> AsyncIterator[ApiServices]:
         async def readiness() -> list[str]:
             return await runtime.readiness(worker)
 
-        freshness = VersionWaiter(lambda: connect(runtime.read_url, runtime.timeouts))
+        freshness = VersionWaiter(
+            lambda: connect(runtime.read_url, runtime.timeouts), Backoff(first=0.25, cap=5.0)
+        )
         await freshness.start()
         stack.push_async_callback(freshness.stop)
         read_model = SqlTicketReadModel(Connections(runtime.read_pool, runtime.timeouts), freshness)
