@@ -3,9 +3,11 @@ record are written atomically, on one pooled asyncpg connection.
 
 Reads run on their own (autocommit): optimistic versions, not a long transaction, keep
 a command correct, because every ticket write is guarded by the version it loaded. The
-writes happen at ``commit``, through command_writes, the one place that writes them.
+writes happen at ``commit``, through ``write``: one command's change is one statement
+of command_writes, anything else goes to batch_writes.
 """
 
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Self
 
@@ -13,10 +15,12 @@ import asyncpg
 
 from tickets.application.errors import ConcurrencyConflict, IdempotencyRace
 from tickets.application.ports import MessageContext
-from tickets.infrastructure.command_writes import write
+from tickets.infrastructure.batch_writes import write_many
+from tickets.infrastructure.command_writes import is_one_command, statement
 from tickets.infrastructure.idempotency import SqlIdempotencyStore
 from tickets.infrastructure.outbox_wake_ups import OutboxWakeUps
 from tickets.infrastructure.pools import Lent, PoolConnection
+from tickets.infrastructure.ticket_changes import IdempotencyRecord, TicketChange
 from tickets.infrastructure.ticket_repository import SqlTicketRepository
 from tickets.infrastructure.user_repository import SqlUserRepository
 from tickets.tracing import state as tracing
@@ -54,7 +58,7 @@ class SqlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         # Nothing is left open to roll back: a write is one statement, or a transaction
-        # block that has ended (see command_writes.write).
+        # block that has ended (see write).
         await self._lent.__aexit__(exc_type, exc, tb)
 
     async def commit(self) -> None:
@@ -89,3 +93,32 @@ class SqlUnitOfWorkFactory:
 
     def __call__(self, context: MessageContext) -> SqlUnitOfWork:
         return SqlUnitOfWork(self._pool, context, self._wake_ups)
+
+
+async def write(
+    connection: PoolConnection,
+    changes: Sequence[TicketChange],
+    context: MessageContext,
+    record: IdempotencyRecord | None,
+) -> None:
+    """Write the changes, their outbox rows and the record, all or nothing.
+
+    ConcurrencyConflict if another command changed a ticket after it was loaded;
+    IdempotencyRace if another request stored the record's key first.
+    """
+    if not changes and record is None:
+        return
+    try:
+        if len(changes) == 1 and is_one_command(changes[0]):
+            written = await connection.fetchval(*statement(changes[0], context, record))
+        else:
+            written = await write_many(connection, changes, context, record)
+    except asyncpg.UniqueViolationError as error:
+        if error.constraint_name == "idempotency_keys_pkey":
+            raise IdempotencyRace() from error
+        raise
+    except asyncpg.DeadlockDetectedError as error:
+        # Two batches updating the same tickets in different orders: one loses.
+        raise ConcurrencyConflict() from error
+    if written != len(changes):
+        raise ConcurrencyConflict()
