@@ -23,9 +23,9 @@ from tickets.api.auth.tokens import AuthConfig
 from tickets.api.auth.verified_tokens import VerifiedTokens, provisioning
 from tickets.api.services import ApiServices
 from tickets.application.behaviours import default_behaviours
-from tickets.application.command_handlers import ClockAndIds
 from tickets.application.dead_letter_admin import DeadLetterAdministration
 from tickets.application.messagebus import Behaviour, MessageBus
+from tickets.application.ports import ClockAndIds
 from tickets.application.ticket_queries import TicketQueries
 from tickets.config import Settings
 from tickets.infrastructure.backoff import Backoff

@@ -6,10 +6,14 @@ from types import TracebackType
 from typing import Self
 from uuid import UUID, uuid4
 
-from tickets.application.command_handlers import ClockAndIds
 from tickets.application.errors import ConcurrencyConflict, IdempotencyRace
 from tickets.application.messagebus import MessageBus
-from tickets.application.ports import IdempotencyRequest, MessageContext, StoredResponse
+from tickets.application.ports import (
+    ClockAndIds,
+    IdempotencyRequest,
+    MessageContext,
+    StoredResponse,
+)
 from tickets.application.results import Result
 from tickets.domain.events import DomainEvent
 from tickets.domain.ticket import Ticket

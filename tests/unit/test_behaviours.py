@@ -14,11 +14,11 @@ from tests.unit.builders import approver, requester
 from tests.unit.fakes import FakeClock, FakeIds, FakeStore, FakeUnitOfWork
 from tickets.application import behaviours
 from tickets.application.behaviours import default_behaviours
-from tickets.application.command_handlers import COMMAND_HANDLERS, ClockAndIds
+from tickets.application.command_handlers import COMMAND_HANDLERS
 from tickets.application.commands import CreateTicket, SubmitTicket
 from tickets.application.errors import TicketNotFound
 from tickets.application.messagebus import MessageBus
-from tickets.application.ports import MessageContext
+from tickets.application.ports import ClockAndIds, MessageContext
 from tickets.domain.errors import PermissionDenied
 
 ALICE = requester("alice")

@@ -9,7 +9,7 @@ import pytest
 
 from tests.unit.builders import approver, requester
 from tests.unit.fakes import FakeClock, FakeIds, FakeStore, FakeUnitOfWork, fake_bus
-from tickets.application.command_handlers import COMMAND_HANDLERS, ClockAndIds
+from tickets.application.command_handlers import COMMAND_HANDLERS
 from tickets.application.commands import (
     AddComment,
     ApproveTicket,
@@ -22,7 +22,7 @@ from tickets.application.commands import (
 )
 from tickets.application.errors import IdempotencyKeyReused, IdempotencyRace
 from tickets.application.messagebus import MessageBus
-from tickets.application.ports import IdempotencyRequest, MessageContext
+from tickets.application.ports import ClockAndIds, IdempotencyRequest, MessageContext
 from tickets.application.results import Result, TicketResult, UserResult
 from tickets.domain.events import TicketEdited, TicketRejected
 from tickets.domain.rejection import RejectionCode

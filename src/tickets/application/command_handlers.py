@@ -4,7 +4,6 @@
 """
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from tickets.application.commands import (
@@ -21,7 +20,7 @@ from tickets.application.commands import (
     TicketCommand,
 )
 from tickets.application.errors import TicketNotFound, VersionMismatch
-from tickets.application.ports import Clock, IdSource, UnitOfWork
+from tickets.application.ports import ClockAndIds, UnitOfWork
 from tickets.application.results import (
     BatchResult,
     CommentResult,
@@ -38,17 +37,8 @@ from tickets.application.users import (
 from tickets.domain.ticket import Ticket
 from tickets.domain.users import User
 
-
-@dataclass(frozen=True)
-class ClockAndIds:
-    """Where handlers get the time and new ids (the seeder brings a clock of its own)."""
-
-    clock: Clock
-    ids: IdSource
-
-
 C = TypeVar("C", bound=Command[Result])
-Handler = Callable[[Any, UnitOfWork, ClockAndIds], Awaitable[Result]]
+CommandHandler = Callable[[Any, UnitOfWork, ClockAndIds], Awaitable[Result]]
 """A handler takes the one command type it is registered for (see ``_pair``)."""
 
 
@@ -145,12 +135,12 @@ async def run_batch(cmd: RunBatch, uow: UnitOfWork, clock_and_ids: ClockAndIds) 
 
 def _pair(
     command_type: type[C], handler: Callable[[C, UnitOfWork, ClockAndIds], Awaitable[Result]]
-) -> tuple[type[Command[Result]], Handler]:
+) -> tuple[type[Command[Result]], CommandHandler]:
     """A registry entry; mypy checks that the handler takes this command type."""
     return command_type, handler
 
 
-COMMAND_HANDLERS: dict[type[Command[Result]], Handler] = dict(
+COMMAND_HANDLERS: dict[type[Command[Result]], CommandHandler] = dict(
     [
         _pair(RegisterUser, register_user),
         _pair(CreateTicket, create_ticket),

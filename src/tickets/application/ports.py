@@ -101,6 +101,14 @@ class IdSource(Protocol):
     def new_id(self) -> UUID: ...
 
 
+@dataclass(frozen=True)
+class ClockAndIds:
+    """Where handlers get the time and new ids (the seeder brings a clock of its own)."""
+
+    clock: Clock
+    ids: IdSource
+
+
 class Metrics(Protocol):
     def command_handled(self, command: str, outcome: str, seconds: float) -> None: ...
 
