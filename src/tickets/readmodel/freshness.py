@@ -13,8 +13,10 @@ import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Protocol
 from uuid import UUID
+
+import asyncpg
 
 from tickets.readmodel.ticket_details import READ_CHANNEL
 
@@ -32,10 +34,12 @@ class Pauses(Protocol):
 
 
 class VersionWaiter:
-    def __init__(self, connect: Callable[[], Awaitable[Any]], pauses: Pauses) -> None:
+    def __init__(
+        self, connect: Callable[[], Awaitable[asyncpg.Connection]], pauses: Pauses
+    ) -> None:
         self._connect = connect
         self._pauses = pauses
-        self._listener: Any = None
+        self._listener: asyncpg.Connection | None = None
         self._waiters: dict[str, set[asyncio.Event]] = defaultdict(set)
         self._stopped = False
         self._relisten: asyncio.Task[None] | None = None
@@ -87,8 +91,8 @@ class VersionWaiter:
 
         self._relisten = asyncio.get_running_loop().create_task(again())
 
-    def _on_notice(self, _connection: object, _pid: int, _channel: str, payload: str) -> None:
-        ticket, _, _version = payload.partition(":")
+    def _on_notice(self, _connection: object, _pid: int, _channel: str, payload: object) -> None:
+        ticket, _, _version = str(payload).partition(":")
         for event in self._waiters.get(ticket, ()):
             event.set()
 

@@ -5,8 +5,9 @@ import re
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Any
 from uuid import UUID
+
+import asyncpg
 
 from tickets.application.queries import (
     CommentView,
@@ -22,10 +23,11 @@ from tickets.application.queries import (
 )
 from tickets.domain.status import TicketStatus
 from tickets.domain.users import User
+from tickets.readmodel.connection import Connection
 from tickets.readmodel.cursor import Cursor
 from tickets.readmodel.freshness import VersionWaiter
 
-Connections = Callable[[], AbstractAsyncContextManager[Any]]
+Connections = Callable[[], AbstractAsyncContextManager[Connection]]
 """Lends a connection to the read database; a lost database surfaces as the
 application's ServiceUnavailable (the composition root supplies it)."""
 
@@ -135,7 +137,7 @@ class SqlTicketReadModel:
         return TicketStats(counts)
 
 
-def _summary(r: Mapping[str, Any]) -> TicketSummary:
+def _summary(r: asyncpg.Record) -> TicketSummary:
     return TicketSummary(
         id=r["ticket_id"],
         title=r["title"],
@@ -148,7 +150,7 @@ def _summary(r: Mapping[str, Any]) -> TicketSummary:
     )
 
 
-def _details(r: Mapping[str, Any]) -> TicketDetails:
+def _details(r: asyncpg.Record) -> TicketDetails:
     decision = None
     if r["decision"] is not None:
         decision = Decision(
