@@ -67,7 +67,6 @@ class ConfigurationError(RuntimeError):
 class Runtime:
     settings: Settings
     database_url: str
-    command_pool: asyncpg.Pool
     uow_factory: SqlUnitOfWorkFactory
     bus: MessageBus
     registry: CollectorRegistry
@@ -275,7 +274,6 @@ async def open_runtime(settings: Settings, role: str = "cli") -> AsyncIterator[R
         yield Runtime(
             settings=settings,
             database_url=url,
-            command_pool=command_pool,
             uow_factory=uow_factory,
             bus=bus,
             registry=registry,

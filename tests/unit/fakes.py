@@ -97,11 +97,11 @@ class FakeIdempotencyStore:
         self._store = store
         self.pending: tuple[tuple[str, str], StoredResponse] | None = None
 
-    async def get(self, actor_key: str, key: str) -> StoredResponse | None:
-        return self._store.responses.get((actor_key, key))
+    async def get(self, scope: str, key: str) -> StoredResponse | None:
+        return self._store.responses.get((scope, key))
 
-    def remember(self, actor_key: str, request: IdempotencyRequest, result: Result) -> None:
-        self.pending = ((actor_key, request.key), StoredResponse(request.fingerprint, result))
+    def remember(self, scope: str, request: IdempotencyRequest, result: Result) -> None:
+        self.pending = ((scope, request.key), StoredResponse(request.fingerprint, result))
 
 
 class FakeUnitOfWork:
