@@ -20,10 +20,10 @@ from tickets.application.commands import (
     ReopenTicket,
     SubmitTicket,
 )
-from tickets.application.errors import IdempotencyKeyReused, IdempotencyRace
+from tickets.application.errors import IdempotencyKeyReused, IdempotencyRace, TicketNotFound
 from tickets.application.messagebus import MessageBus
 from tickets.application.ports import ClockAndIds, IdempotencyRequest, MessageContext
-from tickets.application.results import Result, TicketResult, UserResult
+from tickets.application.results import CommentResult, Result, TicketResult, UserResult
 from tickets.domain.events import TicketEdited, TicketRejected
 from tickets.domain.rejection import RejectionCode
 from tickets.domain.users import Role, User
@@ -197,3 +197,77 @@ async def test_with_clock_and_ids_keeps_the_custom_handlers() -> None:
     assert seen == [clock]
     assert isinstance(result, TicketResult)
     assert result.created_at == clock.current
+
+
+class Ids:
+    """Ids a test can recognise, in order."""
+
+    def __init__(self) -> None:
+        self.given: list[UUID] = []
+
+    def new_id(self) -> UUID:
+        self.given.append(FakeIds().new_id())
+        return self.given[-1]
+
+
+async def test_results_carry_what_the_aggregate_holds() -> None:
+    store, ids, clock = FakeStore(), Ids(), StoppedClock()
+    bus = MessageBus(lambda c: FakeUnitOfWork(store, c), ClockAndIds(clock, ids))
+    created = (await bus.handle(CreateTicket(actor=ALICE, title="Laptop"), ctx())).result
+    assert isinstance(created, TicketResult)
+    assert (created.author_id, created.author_name) == (ALICE.id, "alice")
+    comment = AddComment(actor=ALICE, ticket_id=created.id, body="soon?")
+    result = (await bus.handle(comment, ctx())).result
+    assert isinstance(result, CommentResult)
+    assert (result.id, result.created_at, result.version) == (
+        ids.given[-1],
+        clock.current,
+        2,
+    )
+    assert result.id != created.id
+
+
+class CountingUsers:
+    """The fake store's users, counting inserts."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+        self.inserts = 0
+
+    async def get(self, user_id: UUID) -> User | None:
+        return next((u for u in self._store.users.values() if u.id == user_id), None)
+
+    async def get_by_name(self, name: str) -> User | None:
+        return self._store.users.get(name)
+
+    async def insert(self, user: User) -> bool:
+        self.inserts += 1
+        self._store.users.setdefault(user.name, user)
+        return self._store.users[user.name] is user
+
+    async def save(self, user: User) -> User:
+        return user
+
+
+async def test_a_known_user_logging_in_again_is_read_not_inserted() -> None:
+    store = FakeStore()
+    users = CountingUsers(store)
+
+    def unit_of_work(context: MessageContext) -> FakeUnitOfWork:
+        uow = FakeUnitOfWork(store, context)
+        uow.users = users  # type: ignore[assignment]
+        return uow
+
+    bus = MessageBus(unit_of_work, ClockAndIds(FakeClock(), FakeIds()))
+    first = (await bus.handle(RegisterUser(name="erin", role=Role.REQUESTER), ctx())).result
+    again = (await bus.handle(RegisterUser(name="erin", role=Role.REQUESTER), ctx())).result
+    assert first == again
+    assert users.inserts == 1
+
+
+async def test_a_ticket_the_actor_may_not_see_is_not_found_by_its_id() -> None:
+    bus, _ = fake_bus()
+    ticket_id = (await bus.handle(CreateTicket(actor=ALICE, title="Laptop"), ctx())).result.id
+    with pytest.raises(TicketNotFound) as raised:
+        await bus.handle(SubmitTicket(actor=requester("bob"), ticket_id=ticket_id), ctx())
+    assert str(raised.value) == f"ticket {ticket_id} not found"

@@ -8,6 +8,7 @@ from uuid import uuid4
 import pytest
 
 from tests.unit.builders import T0, admin, approver, draft, requester, submitted, user
+from tests.unit.fakes import fake_bus
 from tickets.application.commands import Command, RegisterUser, RunBatch
 from tickets.application.errors import (
     ApplicationError,
@@ -20,9 +21,10 @@ from tickets.application.errors import (
     VersionMismatch,
     VersionNotWritten,
 )
-from tickets.application.queries import PAGE_MAX, ListTickets
+from tickets.application.ports import MessageContext
+from tickets.application.queries import CURSOR_MAX, PAGE_MAX, TEXT_FILTER_MAX, ListTickets
 from tickets.application.results import Result
-from tickets.application.users import ChangeUserRole
+from tickets.application.users import ChangeUserRole, ProvisionUser, UserNameTaken, UserNotFound
 from tickets.domain.errors import (
     CommentBodyRequired,
     DomainError,
@@ -42,6 +44,7 @@ from tickets.domain.ticket import Ticket
 from tickets.domain.users import OwnRoleChange, Role, RoleMismatch, User, provider_user_id
 
 ALICE = requester("alice")
+CTX = MessageContext(correlation_id="refusals")
 BOB = requester("bob")
 CAROL = approver("carol")
 DAVE = admin("dave")
@@ -310,3 +313,38 @@ def test_anonymous_commands_share_one_idempotency_scope() -> None:
     assert RegisterUser(name="x", role=Role.REQUESTER).idempotency_scope() == "anonymous"
     change = ChangeUserRole(actor=DAVE, name="bob", role=Role.ADMIN)
     assert change.idempotency_scope() == str(DAVE.id)
+
+
+def test_text_filters_say_what_is_wrong() -> None:
+    with pytest.raises(InvalidQuery) as raised:
+        ListTickets(viewer=ALICE, author="a\x00")
+    assert str(raised.value) == "author must not contain NUL characters"
+    with pytest.raises(InvalidQuery) as raised:
+        ListTickets(viewer=ALICE, q="q" * (TEXT_FILTER_MAX + 1))
+    assert str(raised.value) == f"q must be at most {TEXT_FILTER_MAX} characters"
+    with pytest.raises(InvalidQuery) as raised:
+        ListTickets(viewer=ALICE, cursor="c" * (CURSOR_MAX + 1))
+    assert (raised.value.field, str(raised.value)) == (
+        "cursor",
+        f"cursor must be at most {CURSOR_MAX} characters",
+    )
+    assert ListTickets(viewer=ALICE, cursor="c" * CURSOR_MAX).cursor is not None
+
+
+async def test_user_administration_refusals_say_whom() -> None:
+    bus, store = fake_bus()
+    store.users["dave"] = DAVE
+    with pytest.raises(UserNotFound) as raised:
+        await bus.handle(ChangeUserRole(actor=DAVE, name="bob", role=Role.ADMIN), CTX)
+    assert str(raised.value) == "no user bob"
+    missing = uuid4()
+    with pytest.raises(UserNotFound) as raised:
+        await bus.handle(ChangeUserRole(actor=DAVE, user_id=missing, role=Role.ADMIN), CTX)
+    assert str(raised.value) == f"no user {missing}"
+    pat = provider_user_id("https://idp.example", "pat")
+    for name in ("pat", f"pat#{pat.hex[:8]}"):
+        store.users[name] = User(uuid4(), name, frozenset({Role.REQUESTER}))
+    provision = ProvisionUser(user_id=pat, name="pat", roles=frozenset({Role.REQUESTER}))
+    with pytest.raises(UserNameTaken) as raised:
+        await bus.handle(provision, CTX)
+    assert str(raised.value) == "cannot record user pat: the name is taken"
