@@ -23,12 +23,13 @@ from tickets.api.auth.tokens import AuthConfig
 from tickets.api.auth.verified_tokens import VerifiedTokens, provisioning
 from tickets.api.services import ApiServices
 from tickets.application.behaviours import default_behaviours
-from tickets.application.command_handlers import ClockAndIds
 from tickets.application.dead_letter_admin import DeadLetterAdministration
 from tickets.application.messagebus import Behaviour, MessageBus
 from tickets.application.notifications import NotificationInbox
+from tickets.application.ports import ClockAndIds
 from tickets.application.ticket_queries import TicketQueries
 from tickets.config import Settings
+from tickets.infrastructure.backoff import Backoff
 from tickets.infrastructure.broker.link import BrokerLink, BrokerMetrics
 from tickets.infrastructure.broker.publisher import BrokerPublisher
 from tickets.infrastructure.clock_and_ids import RandomIds, SystemClock
@@ -76,7 +77,6 @@ class ConfigurationError(RuntimeError):
 class Runtime:
     settings: Settings
     database_url: str
-    command_pool: asyncpg.Pool
     uow_factory: SqlUnitOfWorkFactory
     bus: MessageBus
     registry: CollectorRegistry
@@ -327,7 +327,6 @@ async def open_runtime(settings: Settings, role: str = "cli") -> AsyncIterator[R
         yield Runtime(
             settings=settings,
             database_url=url,
-            command_pool=command_pool,
             uow_factory=uow_factory,
             bus=bus,
             registry=registry,
@@ -422,7 +421,9 @@ async def api_services(settings: Settings) -> AsyncIterator[ApiServices]:
         async def readiness() -> list[str]:
             return await runtime.readiness(worker)
 
-        freshness = VersionWaiter(lambda: connect(runtime.read_url, runtime.timeouts))
+        freshness = VersionWaiter(
+            lambda: connect(runtime.read_url, runtime.timeouts), Backoff(first=0.25, cap=5.0)
+        )
         await freshness.start()
         stack.push_async_callback(freshness.stop)
         read_model = SqlTicketReadModel(Connections(runtime.read_pool, runtime.timeouts), freshness)

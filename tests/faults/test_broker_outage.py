@@ -15,6 +15,7 @@ from tests.faults.waiting import eventually
 from tests.support.broker import Consumer, consuming, delete_exchange, unique_exchange
 from tests.support.cutting_proxy import TcpProxy
 from tickets.bootstrap import Runtime, open_runtime, running_worker
+from tickets.infrastructure.broker.link import LinkState
 from tickets.infrastructure.outbox.drain import drain
 from tickets.testing.synthetic_events import insert_events, ticket_events
 
@@ -138,7 +139,7 @@ async def test_a_connection_cut_mid_stream_loses_nothing_and_keeps_ticket_order(
         await eventually(lambda: _count_at_least(consumer, total // 4), within=30)
         proxy.cut()  # mid-stream: in-flight publishes and confirms are lost with it
         broker = runtime.broker
-        await eventually(lambda: asyncio.sleep(0, broker.state == "unreachable"), within=10)
+        await eventually(lambda: asyncio.sleep(0, broker.state is LinkState.UNREACHABLE), within=10)
         await eventually(lambda: asyncio.sleep(0, inserted >= total // 2), within=30)
         proxy.restore()
         await producer

@@ -20,6 +20,7 @@ from tests.conftest import settings_for
 from tests.e2e.http_helpers import Headers, assert_problem, create_ticket
 from tests.support.tcp_proxy import TcpProxy, proxy_to_database, through
 from tickets.bootstrap import build_app, open_runtime
+from tickets.infrastructure.backoff import Backoff
 from tickets.infrastructure.outbox.drain import drain
 from tickets.infrastructure.pools import connect
 from tickets.readmodel.freshness import VersionWaiter
@@ -132,7 +133,9 @@ async def test_the_read_your_writes_listener_comes_back_with_the_database(
     server_url: str,
 ) -> None:
     async with proxy_to_database(server_url) as proxy:
-        waiter = VersionWaiter(lambda: connect(through(proxy, server_url)))
+        waiter = VersionWaiter(
+            lambda: connect(through(proxy, server_url)), Backoff(first=0.25, cap=5.0)
+        )
         await waiter.start()
         try:
             assert waiter.listening

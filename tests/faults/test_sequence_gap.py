@@ -1,7 +1,6 @@
 """Guarantee 3: a row whose transaction commits late, with a lower position than rows
 already delivered, is still delivered (no 'position > last seen')."""
 
-import json
 import uuid
 
 import asyncpg
@@ -11,7 +10,7 @@ from tests.faults.recording_handlers import Recorder
 from tickets.application.ports import MessageContext
 from tickets.bootstrap import Runtime
 from tickets.infrastructure.outbox.drain import drain
-from tickets.infrastructure.outbox_rows import outbox_rows
+from tickets.infrastructure.outbox_rows import outbox_values
 from tickets.testing.synthetic_events import insert_events, ticket_events
 
 
@@ -20,7 +19,7 @@ async def test_lower_position_committed_late_is_still_delivered(
 ) -> None:
     slow_ticket, fast_ticket = uuid.uuid4(), uuid.uuid4()
     dispatcher = dispatcher_for(runtime, Recorder())
-    [row] = outbox_rows(ticket_events(slow_ticket, 1), MessageContext(correlation_id="gap"))
+    [row] = outbox_values(ticket_events(slow_ticket, 1), MessageContext(correlation_id="gap"))
 
     slow = await asyncpg.connect(fault_db)
     try:
@@ -30,13 +29,7 @@ async def test_lower_position_committed_late_is_still_delivered(
             "INSERT INTO tickets.outbox_messages (id, aggregate_id, aggregate_version, "
             "event_type, payload, metadata, occurred_at) VALUES ($1, $2, $3, $4, $5::jsonb, "
             "$6::jsonb, $7) RETURNING position",
-            row["id"],
-            row["aggregate_id"],
-            row["aggregate_version"],
-            row["event_type"],
-            json.dumps(row["payload"]),
-            json.dumps(row["metadata"]),
-            row["occurred_at"],
+            *row,
         )
         await insert_events(runtime.pool, ticket_events(fast_ticket, 1))
         high = await runtime.pool.fetchval(

@@ -11,10 +11,10 @@ from tests.faults.recording_handlers import Failing, Recorder
 from tests.faults.waiting import eventually
 from tests.integration.conftest import context, register
 from tests.support.tracing import Spans, traced
-from tickets.application.command_handlers import ClockAndIds
 from tickets.application.commands import CreateTicket, SubmitTicket
 from tickets.application.errors import ApplicationError
 from tickets.application.messagebus import MessageBus
+from tickets.application.ports import ClockAndIds
 from tickets.bootstrap import Runtime
 from tickets.infrastructure.clock_and_ids import RandomIds, SystemClock
 from tickets.infrastructure.outbox.drain import drain

@@ -9,11 +9,11 @@ import asyncio
 
 import asyncpg
 
-from tickets.bench.databases import scratch_database
 from tickets.infrastructure.command_writes import CHANGE_ONE, CREATE_ONE
 from tickets.infrastructure.migrate import upgrade_to_head
+from tickets.infrastructure.pools import COMMAND_SESSION
 from tickets.infrastructure.ticket_repository import LOAD
-from tickets.infrastructure.unit_of_work import COMMAND_SESSION
+from tickets.testing.scratch_databases import scratch_database
 
 
 async def _kept_plan(connection: asyncpg.Connection, statement: str) -> str:

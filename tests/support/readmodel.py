@@ -5,6 +5,7 @@ from typing import Any
 
 from tickets.bootstrap import Runtime
 from tickets.domain.users import Role, User
+from tickets.infrastructure.backoff import Backoff
 from tickets.infrastructure.outbox.event_log import EventLog
 from tickets.infrastructure.pools import Connections, connect
 from tickets.readmodel.catalog import REBUILDABLE
@@ -42,7 +43,7 @@ async def rebuild_all(runtime: Runtime) -> int:
 def ticket_read_model(runtime: Runtime) -> SqlTicketReadModel:
     """The read model the API's queries use, on the runtime's read pool (a waiter that
     polls: no listener is started)."""
-    waiter = VersionWaiter(lambda: connect(runtime.read_url, runtime.timeouts))
+    waiter = VersionWaiter(lambda: connect(runtime.read_url, runtime.timeouts), Backoff())
     return SqlTicketReadModel(Connections(runtime.read_pool, runtime.timeouts), waiter)
 
 

@@ -6,10 +6,14 @@ from types import TracebackType
 from typing import Self
 from uuid import UUID, uuid4
 
-from tickets.application.command_handlers import ClockAndIds
 from tickets.application.errors import ConcurrencyConflict, IdempotencyRace
 from tickets.application.messagebus import MessageBus
-from tickets.application.ports import IdempotencyRequest, MessageContext, StoredResponse
+from tickets.application.ports import (
+    ClockAndIds,
+    IdempotencyRequest,
+    MessageContext,
+    StoredResponse,
+)
 from tickets.application.results import Result
 from tickets.domain.events import DomainEvent
 from tickets.domain.ticket import Ticket
@@ -93,11 +97,11 @@ class FakeIdempotencyStore:
         self._store = store
         self.pending: tuple[tuple[str, str], StoredResponse] | None = None
 
-    async def get(self, actor_key: str, key: str) -> StoredResponse | None:
-        return self._store.responses.get((actor_key, key))
+    async def get(self, scope: str, key: str) -> StoredResponse | None:
+        return self._store.responses.get((scope, key))
 
-    def remember(self, actor_key: str, request: IdempotencyRequest, result: Result) -> None:
-        self.pending = ((actor_key, request.key), StoredResponse(request.fingerprint, result))
+    def remember(self, scope: str, request: IdempotencyRequest, result: Result) -> None:
+        self.pending = ((scope, request.key), StoredResponse(request.fingerprint, result))
 
 
 class FakeUnitOfWork:

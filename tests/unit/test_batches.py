@@ -8,7 +8,6 @@ import pytest
 from tests.unit.builders import approver, requester
 from tests.unit.fakes import FakeIds
 from tests.unit.test_command_handlers import ctx, pipeline_bus
-from tickets.application.command_handlers import ClockAndIds
 from tickets.application.commands import (
     AddComment,
     ApproveTicket,
@@ -19,6 +18,7 @@ from tickets.application.commands import (
     SubmitTicket,
 )
 from tickets.application.errors import InvalidCommand
+from tickets.application.ports import ClockAndIds
 from tickets.application.results import TicketResult
 from tickets.domain.errors import InvalidTransition
 from tickets.domain.events import CommentAdded, TicketApproved, TicketCreated, TicketSubmitted

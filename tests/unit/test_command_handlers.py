@@ -9,7 +9,6 @@ import pytest
 from tests.unit.builders import admin, approver, requester, user
 from tests.unit.fakes import FakeClock, FakeIds, FakeStore, FakeUnitOfWork, fake_bus
 from tickets.application.behaviours import default_behaviours
-from tickets.application.command_handlers import ClockAndIds
 from tickets.application.commands import (
     AddComment,
     ApproveTicket,
@@ -29,7 +28,7 @@ from tickets.application.errors import (
     VersionMismatch,
 )
 from tickets.application.messagebus import MessageBus
-from tickets.application.ports import IdempotencyRequest, MessageContext
+from tickets.application.ports import ClockAndIds, IdempotencyRequest, MessageContext
 from tickets.application.results import Result, TicketResult
 from tickets.domain.errors import (
     CommentBodyRequired,

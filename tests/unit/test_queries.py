@@ -17,6 +17,7 @@ from tickets.application.ports import WrittenTicket
 from tickets.application.queries import (
     TEXT_FILTER_MAX,
     GetTicketDetails,
+    GetTicketStats,
     ListTickets,
     Person,
     TicketDetails,
@@ -41,8 +42,11 @@ class FakeReadModel:
         self.ticket = ticket
         self.delivered = delivered
         self.waits: list[tuple[uuid.UUID, int]] = []
+        self.withins: list[float] = []
+        self.asked: list[object] = []
 
     async def page(self, query: ListTickets) -> TicketPage:
+        self.asked.append(query)
         return TicketPage([], None)
 
     async def details(self, ticket_id: uuid.UUID) -> TicketDetails | None:
@@ -52,11 +56,13 @@ class FakeReadModel:
         self, ticket_id: uuid.UUID, version: int, within: float
     ) -> int | None:
         self.waits.append((ticket_id, version))
+        self.withins.append(within)
         if self.delivered is not None:
             self.ticket = replace(self.ticket, version=self.delivered)
         return self.ticket.version
 
     async def stats(self, viewer: User) -> TicketStats:
+        self.asked.append(viewer)
         return TicketStats(dict.fromkeys(TicketStatus, 0))
 
 
@@ -133,10 +139,13 @@ async def test_a_ticket_the_viewer_may_not_see_is_not_found_without_waiting(
     queries = queries_over(read)
 
     for target in (read.ticket.id, uuid.uuid4()):
-        with pytest.raises(TicketNotFound):
+        with pytest.raises(TicketNotFound) as raised:
             await queries.details(GetTicketDetails(user(Role.REQUESTER), target, wanted))
-    with pytest.raises(TicketNotFound):
-        await queries.details(GetTicketDetails(author, uuid.uuid4(), wanted))
+        assert str(raised.value) == f"ticket {target} not found"
+    unknown = uuid.uuid4()
+    with pytest.raises(TicketNotFound) as raised:
+        await queries.details(GetTicketDetails(author, unknown, wanted))
+    assert str(raised.value) == f"ticket {unknown} not found"
     assert read.waits == []
 
 
@@ -150,6 +159,7 @@ async def test_the_author_and_approvers_wait_for_a_version_not_yet_shown() -> No
         assert (shown.version, read.waits) == (2, [])
         fresh = await queries.details(GetTicketDetails(viewer, read.ticket.id, 3))
         assert (fresh.version, read.waits) == (3, [(read.ticket.id, 3)])
+        assert read.withins == [5]  # the bound the queries were built with
 
 
 async def test_a_version_not_shown_in_time_is_read_model_behind() -> None:
@@ -216,6 +226,12 @@ async def test_a_ticket_never_shown_in_time_is_read_model_behind() -> None:
     author = user(Role.REQUESTER)
 
     class NeverShown(NotYetShown):
+        reads = 0
+
+        async def details(self, ticket_id: uuid.UUID) -> TicketDetails | None:
+            self.reads += 1
+            return await super().details(ticket_id)
+
         async def wait_for_version(
             self, ticket_id: uuid.UUID, version: int, within: float
         ) -> int | None:
@@ -225,3 +241,14 @@ async def test_a_ticket_never_shown_in_time_is_read_model_behind() -> None:
     with pytest.raises(ReadModelBehind) as raised:
         await queries_over(read).details(GetTicketDetails(author, read.ticket.id, 1))
     assert "does not show the ticket yet" in str(raised.value)
+    assert read.reads == 1  # no second read after a wait that saw nothing
+
+
+async def test_lists_and_counts_are_the_read_models_for_the_query() -> None:
+    viewer = user(Role.REQUESTER)
+    read = FakeReadModel(ticket_of(viewer))
+    query = ListTickets(viewer, limit=3)
+    assert await queries_over(read).list(query) == TicketPage([], None)
+    counts = await queries_over(read).stats(GetTicketStats(viewer))
+    assert counts == TicketStats(dict.fromkeys(TicketStatus, 0))
+    assert read.asked == [query, viewer]

@@ -38,8 +38,8 @@ from tickets.domain.events import (
     TicketSubmitted,
 )
 from tickets.domain.limits import COMMENT_MAX, DESCRIPTION_MAX, REASON_MAX, TITLE_MAX
-from tickets.domain.status import TRANSITIONS, TicketStatus
-from tickets.domain.ticket import Ticket
+from tickets.domain.status import TicketStatus
+from tickets.domain.ticket import TRANSITIONS, Ticket
 from tickets.domain.users import Role, User
 
 S = TicketStatus
@@ -49,7 +49,7 @@ def _reachable() -> frozenset[TicketStatus]:
     seen, frontier = {S.DRAFT}, [S.DRAFT]
     while frontier:
         current = frontier.pop()
-        for (source, _), target in TRANSITIONS.items():
+        for _, source, target in TRANSITIONS.values():
             if source is current and target not in seen:
                 seen.add(target)
                 frontier.append(target)

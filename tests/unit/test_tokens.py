@@ -10,7 +10,7 @@ from uuid import uuid4
 import jwt
 import pytest
 
-from tickets.api.auth.tokens import AuthConfig, InvalidToken, issue_token, verify_token
+from tickets.api.auth.tokens import AuthConfig, InvalidToken, issue_token, verify_token_until
 from tickets.domain.users import Role, User
 
 SECRET = "unit-test-secret-long-enough-for-hs256-and-hs512-" + "x" * 16
@@ -18,6 +18,10 @@ CONFIG = AuthConfig(
     secret=SECRET, issuer="tickets", audience="tickets-api", ttl_seconds=900, dev_login=True
 )
 ALICE = User(uuid4(), "alice", frozenset({Role.REQUESTER}))
+
+
+def verify_token(token: str, config: AuthConfig) -> User:
+    return verify_token_until(token, config)[0]
 
 
 def b64(data: dict[str, Any]) -> str:

@@ -148,3 +148,15 @@ async def test_a_provider_user_whose_name_is_taken_gets_it_made_unique() -> None
     assert result.id == user_id
     assert result.name == f"carol#{user_id.hex[:8]}"
     assert store.users["carol"] == local
+
+
+@pytest.mark.parametrize(
+    ("role", "sees_all"),
+    [(Role.REQUESTER, False), (Role.APPROVER, True), (Role.ADMIN, True)],
+)
+def test_the_visibility_rule(role: Role, sees_all: bool) -> None:
+    viewer, other = uuid4(), uuid4()
+    user = User(viewer, "v", frozenset({role}))
+    assert user.author_scope == (None if sees_all else viewer)
+    assert user.may_see(viewer)
+    assert user.may_see(other) is sees_all

@@ -55,8 +55,8 @@ def create_app(services: ServicesFactory, limits: AdmissionLimits = AdmissionLim
         lifespan=lifespan,
         redoc_url=None,
         # No OpenTelemetry here (metrics are Prometheus, logs structlog). Switched off,
-        # FastAPI skips asking the OpenTelemetry globals on every request, a visible
-        # share of a command's CPU in the bench profile.
+        # FastAPI skips asking the OpenTelemetry globals on every request (its cost is
+        # in the profiles of docs/benchmarks.md).
         telemetry={"tracing": False, "metrics": False, "logs": False},
         generate_unique_id_function=operation_id,
         # Relative: the origin the document was fetched from.
@@ -79,8 +79,8 @@ def create_app(services: ServicesFactory, limits: AdmissionLimits = AdmissionLim
         users.router,
         ops.router,
     )
-    # FastAPI tries the routes one after the other, each try a measurable cost on every
-    # request (bench profile): the hot paths, reads then commands, are tried first. The
+    # FastAPI tries the routes one after the other, each try a cost on every request:
+    # the hot paths, reads then commands, are tried first. The
     # order changes no answer: no two routes serve the same method and path.
     matching = (ticket_queries.router, tickets.router, auth.router, *documented[3:])
     for router in matching:

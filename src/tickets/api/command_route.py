@@ -58,8 +58,8 @@ def command_headers(*, if_match: bool = True, idempotency_key: bool = True) -> d
 
     The routes read If-Match and Idempotency-Key from the request themselves (and
     validate them here) rather than declaring FastAPI Header parameters: each declared
-    parameter adds FastAPI's parameter validation to every request (bench profile),
-    and these two are plain strings we check by hand.
+    parameter adds FastAPI's parameter validation to every request (the profiles in
+    docs/benchmarks.md), and these two are plain strings we check by hand.
     """
     parameters = [p for p, on in ((_IF_MATCH, if_match), (_IDEMPOTENCY_KEY, idempotency_key)) if on]
     return {"parameters": parameters}

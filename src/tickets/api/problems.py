@@ -1,6 +1,7 @@
 """RFC 9457 problem details, and the one table mapping errors to HTTP statuses."""
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import structlog
 from fastapi import FastAPI, Request
@@ -90,8 +91,7 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _known_error(_: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, DomainError | ApplicationError)
+def _known_error(_: Request, error: DomainError | ApplicationError) -> JSONResponse:
     for cls, status, title in STATUS_BY_ERROR:
         if isinstance(error, cls):
             extra: dict[str, Any] = {}
@@ -102,15 +102,12 @@ def _known_error(_: Request, error: Exception) -> JSONResponse:
     return _unexpected(_, error)
 
 
-def _invalid_token(_: Request, error: Exception) -> JSONResponse:
+def _invalid_token(_: Request, error: InvalidToken) -> JSONResponse:
     headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
-    return problem(
-        401, getattr(error, "code", "auth.invalid_token"), "Unauthorized", str(error), headers
-    )
+    return problem(401, error.code, "Unauthorized", str(error), headers)
 
 
-def _validation(_: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, RequestValidationError)
+def _validation(_: Request, error: RequestValidationError) -> JSONResponse:
     found = error.errors()
     errors = [
         {
@@ -133,13 +130,11 @@ def _validation(_: Request, error: Exception) -> JSONResponse:
     )
 
 
-def _body_refused(_: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, BodyRefused)
+def _body_refused(_: Request, error: BodyRefused) -> JSONResponse:
     return problem(400, error.code, "Request body refused", str(error.detail))
 
 
-def _http(request: Request, error: Exception) -> Response:
-    assert isinstance(error, StarletteHTTPException)
+def _http(request: Request, error: StarletteHTTPException) -> Response:
     headers = dict(error.headers or {})
     if error.status_code == 405:
         headers["Allow"] = ", ".join(allowed_methods(request))
@@ -177,11 +172,20 @@ def _unexpected(_: Request, error: Exception) -> JSONResponse:
     return internal_error(error)
 
 
+E = TypeVar("E", bound=Exception)
+
+
+def _handle(app: FastAPI, kind: type[E], handler: Callable[[Request, E], Response]) -> None:
+    """Register ``handler`` for ``kind``; mypy checks that the handler takes that kind
+    (Starlette calls a handler only with the exception class it was registered for)."""
+    app.exception_handler(kind)(handler)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(DomainError, _known_error)
-    app.add_exception_handler(ApplicationError, _known_error)
-    app.add_exception_handler(InvalidToken, _invalid_token)
-    app.add_exception_handler(RequestValidationError, _validation)
-    app.add_exception_handler(BodyRefused, _body_refused)
-    app.add_exception_handler(StarletteHTTPException, _http)
-    app.add_exception_handler(Exception, _unexpected)
+    _handle(app, DomainError, _known_error)
+    _handle(app, ApplicationError, _known_error)
+    _handle(app, InvalidToken, _invalid_token)
+    _handle(app, RequestValidationError, _validation)
+    _handle(app, BodyRefused, _body_refused)
+    _handle(app, StarletteHTTPException, _http)
+    _handle(app, Exception, _unexpected)

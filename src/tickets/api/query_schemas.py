@@ -35,9 +35,10 @@ class TicketPageOut(BaseModel):
 
 # The list page and the details are written as JSON straight from the application's
 # views, the bodies TicketPageOut and TicketDetailsOut describe (they stay the routes'
-# response models, for the OpenAPI document). Validating a view into its model first
-# cost as much again as writing it (bench profile). tests/unit/test_query_schemas.py
-# checks that both ways give the same JSON; the contract tests check the bodies.
+# response models, for the OpenAPI document): validating a view into its model first
+# would do the work of writing it twice (see docs/benchmarks.md).
+# tests/unit/test_query_schemas.py checks that both ways give the same JSON; the
+# contract tests check the bodies.
 _PAGE_JSON = TypeAdapter(TicketPage)
 _DETAILS_JSON = TypeAdapter(TicketDetails)
 

@@ -4,7 +4,7 @@
 """
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from tickets.application.commands import (
@@ -21,7 +21,7 @@ from tickets.application.commands import (
     TicketCommand,
 )
 from tickets.application.errors import TicketNotFound, VersionMismatch
-from tickets.application.ports import Clock, IdSource, UnitOfWork
+from tickets.application.ports import ClockAndIds, UnitOfWork
 from tickets.application.results import (
     BatchResult,
     CommentResult,
@@ -38,17 +38,8 @@ from tickets.application.users import (
 from tickets.domain.ticket import Ticket
 from tickets.domain.users import User
 
-
-@dataclass(frozen=True)
-class ClockAndIds:
-    """Where handlers get the time and new ids (the seeder brings a clock of its own)."""
-
-    clock: Clock
-    ids: IdSource
-
-
 C = TypeVar("C", bound=Command[Result])
-Handler = Callable[[Any, UnitOfWork, ClockAndIds], Awaitable[Result]]
+CommandHandler = Callable[[Any, UnitOfWork, ClockAndIds], Awaitable[Result]]
 """A handler takes the one command type it is registered for (see ``_pair``)."""
 
 
@@ -88,42 +79,51 @@ async def create_ticket(
     return TicketResult.of(ticket)
 
 
-async def edit_ticket(cmd: EditTicket, uow: UnitOfWork, clock_and_ids: ClockAndIds) -> TicketResult:
+async def _change(
+    uow: UnitOfWork,
+    cmd: TicketCommand[Result],
+    clock_and_ids: ClockAndIds,
+    act: Callable[[Ticket, datetime], None],
+) -> TicketResult:
+    """Load the ticket, let the domain change it at the clock's now, return it."""
     ticket = await _load(uow, cmd)
-    ticket.edit(cmd.actor, cmd.title, cmd.description, clock_and_ids.clock.now())
+    act(ticket, clock_and_ids.clock.now())
     return TicketResult.of(ticket)
+
+
+async def edit_ticket(cmd: EditTicket, uow: UnitOfWork, clock_and_ids: ClockAndIds) -> TicketResult:
+    return await _change(
+        uow, cmd, clock_and_ids, lambda t, now: t.edit(cmd.actor, cmd.title, cmd.description, now)
+    )
 
 
 async def submit_ticket(
     cmd: SubmitTicket, uow: UnitOfWork, clock_and_ids: ClockAndIds
 ) -> TicketResult:
-    ticket = await _load(uow, cmd)
-    ticket.submit(cmd.actor, clock_and_ids.clock.now())
-    return TicketResult.of(ticket)
+    return await _change(uow, cmd, clock_and_ids, lambda t, now: t.submit(cmd.actor, now))
 
 
 async def approve_ticket(
     cmd: ApproveTicket, uow: UnitOfWork, clock_and_ids: ClockAndIds
 ) -> TicketResult:
-    ticket = await _load(uow, cmd)
-    ticket.approve(cmd.actor, clock_and_ids.clock.now())
-    return TicketResult.of(ticket)
+    return await _change(uow, cmd, clock_and_ids, lambda t, now: t.approve(cmd.actor, now))
 
 
 async def reject_ticket(
     cmd: RejectTicket, uow: UnitOfWork, clock_and_ids: ClockAndIds
 ) -> TicketResult:
-    ticket = await _load(uow, cmd)
-    ticket.reject(cmd.actor, cmd.reason, clock_and_ids.clock.now(), cmd.reason_code)
-    return TicketResult.of(ticket)
+    return await _change(
+        uow,
+        cmd,
+        clock_and_ids,
+        lambda t, now: t.reject(cmd.actor, cmd.reason, now, cmd.reason_code),
+    )
 
 
 async def reopen_ticket(
     cmd: ReopenTicket, uow: UnitOfWork, clock_and_ids: ClockAndIds
 ) -> TicketResult:
-    ticket = await _load(uow, cmd)
-    ticket.reopen(cmd.actor, clock_and_ids.clock.now())
-    return TicketResult.of(ticket)
+    return await _change(uow, cmd, clock_and_ids, lambda t, now: t.reopen(cmd.actor, now))
 
 
 async def add_comment(
@@ -145,12 +145,12 @@ async def run_batch(cmd: RunBatch, uow: UnitOfWork, clock_and_ids: ClockAndIds) 
 
 def _pair(
     command_type: type[C], handler: Callable[[C, UnitOfWork, ClockAndIds], Awaitable[Result]]
-) -> tuple[type[Command[Result]], Handler]:
+) -> tuple[type[Command[Result]], CommandHandler]:
     """A registry entry; mypy checks that the handler takes this command type."""
     return command_type, handler
 
 
-COMMAND_HANDLERS: dict[type[Command[Result]], Handler] = dict(
+COMMAND_HANDLERS: dict[type[Command[Result]], CommandHandler] = dict(
     [
         _pair(RegisterUser, register_user),
         _pair(CreateTicket, create_ticket),

@@ -5,10 +5,15 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar, cast
 
-from tickets.application.command_handlers import COMMAND_HANDLERS, ClockAndIds, Handler
+from tickets.application.command_handlers import COMMAND_HANDLERS, CommandHandler
 from tickets.application.commands import Command
 from tickets.application.errors import IdempotencyKeyReused, IdempotencyRace
-from tickets.application.ports import MessageContext, StoredResponse, UnitOfWorkFactory
+from tickets.application.ports import (
+    ClockAndIds,
+    MessageContext,
+    StoredResponse,
+    UnitOfWorkFactory,
+)
 from tickets.application.results import Result
 
 R = TypeVar("R", bound=Result, covariant=True)
@@ -30,7 +35,7 @@ class MessageBus:
         uow_factory: UnitOfWorkFactory,
         clock_and_ids: ClockAndIds,
         behaviours: Sequence[Behaviour] = (),
-        handlers: Mapping[type[Command[Result]], Handler] = COMMAND_HANDLERS,
+        handlers: Mapping[type[Command[Result]], CommandHandler] = COMMAND_HANDLERS,
     ) -> None:
         self._uow_factory = uow_factory
         self._clock_and_ids = clock_and_ids

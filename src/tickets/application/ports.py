@@ -59,9 +59,12 @@ class UserRepository(Protocol):
 
 
 class IdempotencyStore(Protocol):
-    async def get(self, actor_key: str, key: str) -> StoredResponse | None: ...
+    """Stored responses by (scope, key): the scope is the command's idempotency scope
+    (the acting user's id, or "anonymous"), so two users' keys never collide."""
 
-    def remember(self, actor_key: str, request: IdempotencyRequest, result: Result) -> None:
+    async def get(self, scope: str, key: str) -> StoredResponse | None: ...
+
+    def remember(self, scope: str, request: IdempotencyRequest, result: Result) -> None:
         """Store the result on commit, in the same transaction as the command's effects."""
 
 
@@ -99,6 +102,14 @@ class Clock(Protocol):
 
 class IdSource(Protocol):
     def new_id(self) -> UUID: ...
+
+
+@dataclass(frozen=True)
+class ClockAndIds:
+    """Where handlers get the time and new ids (the seeder brings a clock of its own)."""
+
+    clock: Clock
+    ids: IdSource
 
 
 class Metrics(Protocol):

@@ -13,7 +13,6 @@ from tickets.application.queries import (
     TicketPage,
     TicketStats,
 )
-from tickets.domain.users import User
 
 
 class TicketQueries:
@@ -48,7 +47,7 @@ class TicketQueries:
         ticket = await self._read.details(query.ticket_id)
         viewer, wanted = query.viewer, query.min_version
         if ticket is not None:
-            if not _sees(viewer, ticket.author.id):
+            if not viewer.may_see(ticket.author.id):
                 raise _not_found(query.ticket_id)
             if wanted is None or ticket.version >= wanted:
                 return ticket
@@ -56,7 +55,7 @@ class TicketQueries:
             raise _not_found(query.ticket_id)
         written = await self._written.head(query.ticket_id)
         # The author never changes, so the write side's visibility is the read side's.
-        if written is None or not _sees(viewer, written.author_id):
+        if written is None or not viewer.may_see(written.author_id):
             raise _not_found(query.ticket_id)
         if written.version < wanted:
             raise VersionNotWritten(written.version, wanted)
@@ -65,10 +64,6 @@ class TicketQueries:
         if seen is None or seen < wanted or fresh is None:
             raise ReadModelBehind(seen, wanted)
         return fresh
-
-
-def _sees(viewer: User, author_id: UUID) -> bool:
-    return viewer.sees_all_tickets or author_id == viewer.id
 
 
 def _not_found(ticket_id: UUID) -> TicketNotFound:

@@ -1,20 +1,15 @@
 """User administration: changing a role, and recording users first seen in an identity
 provider's token. The handlers are registered with the others in command_handlers.py."""
 
-from __future__ import annotations
-
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 from uuid import UUID
 
 from tickets.application.commands import Command
 from tickets.application.errors import ApplicationError, InvalidCommand
-from tickets.application.ports import UnitOfWork
+from tickets.application.ports import ClockAndIds, UnitOfWork
 from tickets.application.results import UserResult
 from tickets.domain.users import Role, User
-
-if TYPE_CHECKING:
-    from tickets.application.command_handlers import ClockAndIds
 
 
 class UserNotFound(ApplicationError):

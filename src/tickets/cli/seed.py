@@ -41,9 +41,8 @@ def seed(
 
 
 async def _seed(count: int, batch: int, workers: int, random_seed: int, verbose: bool) -> None:
-    from tickets.application.command_handlers import ClockAndIds
     from tickets.application.commands import RegisterUser, RunBatch
-    from tickets.application.ports import MessageContext
+    from tickets.application.ports import ClockAndIds, MessageContext
     from tickets.bootstrap import open_runtime
     from tickets.cli.demo_data import Cast, SpreadClock, ticket_story
     from tickets.domain.users import Role, User

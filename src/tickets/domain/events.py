@@ -16,12 +16,12 @@ from typing import ClassVar, get_args
 from uuid import UUID
 
 from tickets.domain.rejection import RejectionCode
-from tickets.domain.status import Action
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class DomainEvent:
-    event_type: ClassVar[str] = "domain.event.v1"
+    event_type: ClassVar[str]
+    """Set by each concrete event; the base has none, so no row can carry it."""
 
     ticket_id: UUID
     version: int
@@ -32,9 +32,8 @@ class DomainEvent:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class StatusChanged(DomainEvent):
-    """An event that moves the ticket along the transition table by ``action``."""
-
-    action: ClassVar[Action]
+    """An event that moves the ticket along the transition table
+    (``tickets.domain.ticket.TRANSITIONS`` says from which status to which)."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -56,20 +55,17 @@ class TicketEdited(DomainEvent):
 @dataclass(frozen=True, kw_only=True, slots=True)
 class TicketSubmitted(StatusChanged):
     event_type: ClassVar[str] = "ticket.submitted.v1"
-    action: ClassVar[Action] = Action.SUBMIT
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class TicketApproved(StatusChanged):
     event_type: ClassVar[str] = "ticket.approved.v1"
-    action: ClassVar[Action] = Action.APPROVE
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class TicketRejected(StatusChanged):
     # v2 added reason_code; v1 rows in the log are upcast on read (infrastructure/upcasting).
     event_type: ClassVar[str] = "ticket.rejected.v2"
-    action: ClassVar[Action] = Action.REJECT
 
     reason: str
     reason_code: RejectionCode = RejectionCode.UNSPECIFIED
@@ -78,7 +74,6 @@ class TicketRejected(StatusChanged):
 @dataclass(frozen=True, kw_only=True, slots=True)
 class TicketReopened(StatusChanged):
     event_type: ClassVar[str] = "ticket.reopened.v1"
-    action: ClassVar[Action] = Action.REOPEN
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

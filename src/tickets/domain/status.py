@@ -1,10 +1,7 @@
-"""Ticket statuses and the one transition table that governs them."""
+"""Ticket statuses and the actions that move a ticket between them; the transition
+table itself is ``tickets.domain.ticket.TRANSITIONS``."""
 
-from collections.abc import Mapping
 from enum import StrEnum
-from types import MappingProxyType
-
-from tickets.domain.errors import InvalidTransition
 
 
 class TicketStatus(StrEnum):
@@ -21,21 +18,4 @@ class Action(StrEnum):
     REOPEN = "reopen"
 
 
-TRANSITIONS: Mapping[tuple[TicketStatus, Action], TicketStatus] = MappingProxyType(
-    {
-        (TicketStatus.DRAFT, Action.SUBMIT): TicketStatus.SUBMITTED,
-        (TicketStatus.SUBMITTED, Action.APPROVE): TicketStatus.APPROVED,
-        (TicketStatus.SUBMITTED, Action.REJECT): TicketStatus.REJECTED,
-        (TicketStatus.REJECTED, Action.REOPEN): TicketStatus.DRAFT,
-    }
-)
-
 EDITABLE: frozenset[TicketStatus] = frozenset({TicketStatus.DRAFT})
-
-
-def next_status(current: TicketStatus, action: Action) -> TicketStatus:
-    """The status ``action`` leads to from ``current``; InvalidTransition if none."""
-    try:
-        return TRANSITIONS[(current, action)]
-    except KeyError:
-        raise InvalidTransition(f"cannot {action} a ticket that is {current}") from None

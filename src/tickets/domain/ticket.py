@@ -5,12 +5,15 @@ event carries the version it produces, and ``_apply`` is the one place where an 
 changes the ticket's state. The aggregate never does I/O.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypedDict, assert_never
+from types import MappingProxyType
+from typing import NamedTuple, TypedDict, assert_never
 from uuid import UUID
 
 from tickets.domain.errors import (
+    InvalidTransition,
     PermissionDenied,
     SelfDecision,
     TicketNotEditable,
@@ -19,6 +22,7 @@ from tickets.domain.errors import (
 from tickets.domain.events import (
     CommentAdded,
     DomainEvent,
+    StatusChanged,
     TicketApproved,
     TicketCreated,
     TicketEdited,
@@ -28,9 +32,41 @@ from tickets.domain.events import (
     TicketSubmitted,
 )
 from tickets.domain.rejection import RejectionCode
-from tickets.domain.status import EDITABLE, Action, TicketStatus, next_status
+from tickets.domain.status import EDITABLE, Action, TicketStatus
 from tickets.domain.text import CommentBody, Description, Reason, Title
 from tickets.domain.users import Role, User
+
+
+class Transition(NamedTuple):
+    """One legal move: ``action`` takes a ticket from ``source`` to ``target``."""
+
+    action: Action
+    source: TicketStatus
+    target: TicketStatus
+
+
+INITIAL_STATUS = TicketStatus.DRAFT
+"""A created ticket's status."""
+
+TRANSITIONS: Mapping[type[StatusChanged], Transition] = MappingProxyType(
+    {
+        TicketSubmitted: Transition(Action.SUBMIT, TicketStatus.DRAFT, TicketStatus.SUBMITTED),
+        TicketApproved: Transition(Action.APPROVE, TicketStatus.SUBMITTED, TicketStatus.APPROVED),
+        TicketRejected: Transition(Action.REJECT, TicketStatus.SUBMITTED, TicketStatus.REJECTED),
+        TicketReopened: Transition(Action.REOPEN, TicketStatus.REJECTED, TicketStatus.DRAFT),
+    }
+)
+"""The one transition table: the event each legal move raises, keyed by that event.
+The aggregate checks and applies moves from it; the read model's projections derive
+their status moves from it (readmodel/moves.py)."""
+
+
+def check_transition(current: TicketStatus, event: type[StatusChanged]) -> Transition:
+    """The move ``event`` makes from ``current``; InvalidTransition if none."""
+    move = TRANSITIONS[event]
+    if current is not move.source:
+        raise InvalidTransition(f"cannot {move.action} a ticket that is {current}")
+    return move
 
 
 class _EventHeader(TypedDict):
@@ -84,7 +120,7 @@ class Ticket:
             description="",
             author_id=author.id,
             author_name=author.name,
-            status=TicketStatus.DRAFT,
+            status=INITIAL_STATUS,
             version=0,
             created_at=now,
             updated_at=now,
@@ -99,7 +135,7 @@ class Ticket:
         return ticket
 
     def is_visible_to(self, user: User) -> bool:
-        return user.id == self.author_id or user.sees_all_tickets
+        return user.may_see(self.author_id)
 
     def edit(self, actor: User, title: str | None, description: str | None, now: datetime) -> None:
         """Change title and/or description of a Draft; a no-op when nothing changes."""
@@ -120,14 +156,14 @@ class Ticket:
 
     def submit(self, actor: User, now: datetime) -> None:
         self._require_author(actor, "submit")
-        next_status(self.status, Action.SUBMIT)
+        check_transition(self.status, TicketSubmitted)
         if not self.title:
             raise TitleRequired("a ticket needs a title before it can be submitted")
         self._apply(TicketSubmitted(**self._event_fields(actor, now)))
 
     def approve(self, actor: User, now: datetime) -> None:
         self._require_decider(actor)
-        next_status(self.status, Action.APPROVE)
+        check_transition(self.status, TicketApproved)
         self._apply(TicketApproved(**self._event_fields(actor, now)))
 
     def reject(
@@ -138,7 +174,7 @@ class Ticket:
         code: RejectionCode = RejectionCode.UNSPECIFIED,
     ) -> None:
         self._require_decider(actor)
-        next_status(self.status, Action.REJECT)
+        check_transition(self.status, TicketRejected)
         stated = Reason.parse(reason)
         self._apply(
             TicketRejected(**self._event_fields(actor, now), reason=stated.value, reason_code=code)
@@ -146,7 +182,7 @@ class Ticket:
 
     def reopen(self, actor: User, now: datetime) -> None:
         self._require_author(actor, "reopen")
-        next_status(self.status, Action.REOPEN)
+        check_transition(self.status, TicketReopened)
         self._apply(TicketReopened(**self._event_fields(actor, now)))
 
     def add_comment(self, actor: User, comment_id: UUID, body: str, now: datetime) -> Comment:
@@ -190,7 +226,8 @@ class Ticket:
             case TicketCreated() | TicketEdited():
                 self.title, self.description = event.title, event.description
             case TicketSubmitted() | TicketApproved() | TicketRejected() | TicketReopened():
-                self.status = next_status(self.status, event.action)
+                # The method that built the event has checked the move.
+                self.status = TRANSITIONS[type(event)].target
             case CommentAdded():
                 self.new_comments.append(
                     Comment(

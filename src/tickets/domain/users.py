@@ -52,9 +52,17 @@ class User:
         return role in self.roles
 
     @property
-    def sees_all_tickets(self) -> bool:
-        """Approvers and admins see every ticket; requesters see their own."""
-        return Role.APPROVER in self.roles or Role.ADMIN in self.roles
+    def author_scope(self) -> UUID | None:
+        """The visibility rule, the one place it is written: approvers and admins see
+        every ticket (None: no author filter); anyone else sees only the tickets they
+        wrote (their own id). The aggregate, the query use cases and the read model's
+        SQL filter all read it from here."""
+        return None if Role.APPROVER in self.roles or Role.ADMIN in self.roles else self.id
+
+    def may_see(self, author_id: UUID) -> bool:
+        """Whether this user sees a ticket written by ``author_id``."""
+        scope = self.author_scope
+        return scope is None or scope == author_id
 
     @property
     def from_identity_provider(self) -> bool:

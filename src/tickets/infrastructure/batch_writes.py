@@ -11,15 +11,14 @@ from asyncpg.pool import PoolConnectionProxy
 
 from tickets.application.errors import ConcurrencyConflict
 from tickets.application.ports import MessageContext
-from tickets.infrastructure.outbox_rows import outbox_values
-from tickets.infrastructure.ticket_changes import (
-    IdempotencyRecord,
-    TicketChange,
+from tickets.infrastructure.command_writes import (
     changed_ticket_values,
     comment_values,
     new_ticket_values,
     record_values,
 )
+from tickets.infrastructure.outbox_rows import outbox_values
+from tickets.infrastructure.ticket_changes import IdempotencyRecord, TicketChange
 
 # ``complete`` has its one row only if every ticket was written ($17 of them): when a
 # version guard loses (see command_writes.CHANGE_ONE), no comment, outbox row or

@@ -1,5 +1,5 @@
-"""Everything a unit of work writes at commit: its tickets, their new comments, one
-outbox row per event and the idempotency record, in one SQL statement.
+"""One command's write at commit: its ticket, its new comment, its outbox row and the
+idempotency record, in one SQL statement.
 
 SQL style of the write side (here, batch_writes, ticket_repository, idempotency and
 user_repository): plain PostgreSQL text with asyncpg's ``$n`` parameters, run on the
@@ -10,61 +10,146 @@ its whole write is one statement (CREATE_ONE or CHANGE_ONE) with every value a s
 parameter, which PostgreSQL runs atomically as one implicit transaction: two round
 trips per command in all (the load, then this). Anything else (a batch of tickets, one
 ticket changed several times) is written by batch_writes.
+
+Each row set's columns are named once, below, in parameter order with their SQL types:
+the statements number their parameters from those lists, and the values are read off
+the domain objects by the same names (``attrgetter``, no extra work per call), so a
+value cannot land in another column's parameter.
 """
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping
+from operator import attrgetter
 from typing import Any
 
-import asyncpg
-from asyncpg.pool import PoolConnectionProxy
-
-from tickets.application.errors import ConcurrencyConflict, IdempotencyRace
 from tickets.application.ports import MessageContext
-from tickets.infrastructure.batch_writes import write_many
-from tickets.infrastructure.outbox_rows import outbox_values
-from tickets.infrastructure.ticket_changes import (
-    IdempotencyRecord,
-    TicketChange,
-    changed_ticket_values,
-    comment_values,
-    new_ticket_values,
-    record_values,
-)
+from tickets.infrastructure.outbox_rows import OUTBOX_COLUMNS, outbox_values
+from tickets.infrastructure.ticket_changes import IdempotencyRecord, TicketChange
 
-# The rows that depend on the ticket ($1-$17, the same in both statements): at most one
-# new comment, the event's outbox row and the idempotency record. Each is selected FROM
-# ``ticket``, which has a row only if the ticket was written: when the version guard
-# loses, none of them is written either. A taken idempotency key is a unique violation,
-# which aborts the whole statement.
-_DEPENDENTS = """
+
+class Columns:
+    """A row set's columns in parameter order, each with its SQL type, from ``first``."""
+
+    def __init__(self, first: int, typed: Mapping[str, str]) -> None:
+        self.names = tuple(typed)
+        self.first = first
+        self.after = first + len(typed)
+        self._types = tuple(typed.values())
+
+    def param(self, name: str) -> str:
+        """The typed parameter of one column, e.g. ``$15::text``."""
+        i = self.names.index(name)
+        return f"${self.first + i}::{self._types[i]}"
+
+    def params(self, array: bool = False) -> str:
+        """Every column's typed parameter, ``[]`` after each type for arrays."""
+        suffix = "[]" if array else ""
+        return ", ".join(f"${self.first + i}::{t}{suffix}" for i, t in enumerate(self._types))
+
+    def __str__(self) -> str:
+        return ", ".join(self.names)
+
+
+# $1-$6: a new comment (six NULLs without one); a Comment's fields are these columns.
+COMMENT = Columns(
+    1,
+    {
+        "id": "uuid",
+        "ticket_id": "uuid",
+        "author_id": "uuid",
+        "author_name": "text",
+        "body": "text",
+        "created_at": "timestamptz",
+    },
+)
+comment_values = attrgetter(*COMMENT.names)
+_NO_COMMENT = (None,) * len(COMMENT.names)
+
+# $7-$13: the event's outbox row (payload and metadata as JSON text).
+OUTBOX = Columns(COMMENT.after, OUTBOX_COLUMNS)
+
+# $14-$17: the idempotency record (four NULLs without one; response as JSON text).
+RECORD = Columns(
+    OUTBOX.after, {"scope": "text", "key": "text", "fingerprint": "text", "response": "text::jsonb"}
+)
+_record_fields = attrgetter(*RECORD.names[:-1])
+
+# $18-$26 of CREATE_ONE: the new ticket; a Ticket's fields are these columns.
+NEW_TICKET = Columns(
+    RECORD.after,
+    {
+        "id": "uuid",
+        "title": "text",
+        "description": "text",
+        "author_id": "uuid",
+        "author_name": "text",
+        "status": "text",
+        "version": "integer",
+        "created_at": "timestamptz",
+        "updated_at": "timestamptz",
+    },
+)
+new_ticket_values = attrgetter(*NEW_TICKET.names)
+
+# $18-$19 of CHANGE_ONE: which ticket, at the version loaded; $20-$24: what it becomes.
+GUARD = Columns(RECORD.after, {"id": "uuid", "loaded_version": "integer"})
+CHANGED = Columns(
+    GUARD.after,
+    {
+        "title": "text",
+        "description": "text",
+        "status": "text",
+        "version": "integer",
+        "updated_at": "timestamptz",
+    },
+)
+_changed_fields = attrgetter(*CHANGED.names)
+
+
+def changed_ticket_values(change: TicketChange) -> tuple[Any, ...]:
+    """GUARD's then CHANGED's values."""
+    return (change.ticket.id, change.loaded_version, *_changed_fields(change.ticket))
+
+
+def record_values(record: IdempotencyRecord | None) -> tuple[Any, ...]:
+    """RECORD's values; four NULLs without a record."""
+    if record is None:
+        return _NO_RECORD
+    return (*_record_fields(record), json.dumps(record.response))
+
+
+_NO_RECORD = (None,) * len(RECORD.names)
+
+# The rows that depend on the ticket: at most one new comment, the event's outbox row
+# and the idempotency record. Each is selected FROM ``ticket``, which has a row only if
+# the ticket was written: when the version guard loses, none of them is written either.
+# A taken idempotency key is a unique violation, which aborts the whole statement.
+_DEPENDENTS = f"""
 comment AS (
-    INSERT INTO tickets.comments (id, ticket_id, author_id, author_name, body, created_at)
-    SELECT $1::uuid, $2::uuid, $3::uuid, $4::text, $5::text, $6::timestamptz
+    INSERT INTO tickets.comments ({COMMENT})
+    SELECT {COMMENT.params()}
       FROM ticket
-     WHERE $1::uuid IS NOT NULL
+     WHERE {COMMENT.param("id")} IS NOT NULL
 ), outbox AS (
-    INSERT INTO tickets.outbox_messages (id, aggregate_id, aggregate_version, event_type,
-                                         payload, metadata, occurred_at)
-    SELECT $7::uuid, $8::uuid, $9::integer, $10::text, $11::text::jsonb, $12::text::jsonb,
-           $13::timestamptz
+    INSERT INTO tickets.outbox_messages ({OUTBOX})
+    SELECT {OUTBOX.params()}
       FROM ticket
 ), idempotency AS (
-    INSERT INTO tickets.idempotency_keys (scope, key, fingerprint, response)
-    SELECT $14::text, $15::text, $16::text, $17::text::jsonb
+    INSERT INTO tickets.idempotency_keys ({RECORD})
+    SELECT {RECORD.params()}
       FROM ticket
-     WHERE $15::text IS NOT NULL
+     WHERE {RECORD.param("key")} IS NOT NULL
 )"""
 
 # The ticket's row by scalar parameters too, so that the generic plan each pooled
-# connection keeps (see unit_of_work.COMMAND_SESSION) is a primary-key lookup whatever
-# the table's size. (A join against unnested arrays was planned as a sequential scan
-# when the table was small at the connection's first command, and kept that plan as
-# the table grew.) Scalars also cost the driver less to send than arrays.
+# connection keeps (see pools.COMMAND_SESSION) is a primary-key lookup whatever the
+# table's size: a join against unnested arrays can be planned as a sequential scan
+# while the table is small and keep that plan as it grows. Scalars also cost the
+# driver less to send than arrays.
 CREATE_ONE = f"""
 WITH ticket AS (
-    INSERT INTO tickets.tickets (id, title, description, author_id, author_name, status,
-                                 version, created_at, updated_at)
-    VALUES ($18, $19, $20, $21, $22, $23, $24, $25, $26)
+    INSERT INTO tickets.tickets ({NEW_TICKET})
+    VALUES ({NEW_TICKET.params()})
     RETURNING id
 ), {_DEPENDENTS}
 SELECT count(*) FROM ticket
@@ -74,54 +159,24 @@ SELECT count(*) FROM ticket
 # this unit of work loaded. Under READ COMMITTED it waits for a concurrent writer's row
 # lock, then re-checks the condition on the row that writer committed: it no longer
 # matches, so the later of two racing writers updates no row and loses.
+_SET = ", ".join(f"{name} = {CHANGED.param(name)}" for name in CHANGED.names)
 CHANGE_ONE = f"""
 WITH ticket AS (
     UPDATE tickets.tickets
-       SET title = $20, description = $21, status = $22, version = $23, updated_at = $24
-     WHERE id = $18 AND version = $19
+       SET {_SET}
+     WHERE id = {GUARD.param("id")} AND version = {GUARD.param("loaded_version")}
     RETURNING id
 ), {_DEPENDENTS}
 SELECT count(*) FROM ticket
 """
 
-_NO_COMMENT = (None,) * 6
 
-
-async def write(
-    connection: PoolConnectionProxy,
-    changes: Sequence[TicketChange],
-    context: MessageContext,
-    record: IdempotencyRecord | None,
-) -> None:
-    """Write the changes, their outbox rows and the record, all or nothing.
-
-    ConcurrencyConflict if another command changed a ticket after it was loaded;
-    IdempotencyRace if another request stored the record's key first.
-    """
-    if not changes and record is None:
-        return
-    try:
-        if len(changes) == 1 and _one_command(changes[0]):
-            written = await connection.fetchval(*_statement(changes[0], context, record))
-        else:
-            written = await write_many(connection, changes, context, record)
-    except asyncpg.UniqueViolationError as error:
-        if error.constraint_name == "idempotency_keys_pkey":
-            raise IdempotencyRace() from error
-        raise
-    except asyncpg.DeadlockDetectedError as error:
-        # Two batches updating the same tickets in different orders: one loses.
-        raise ConcurrencyConflict() from error
-    if written != len(changes):
-        raise ConcurrencyConflict()
-
-
-def _one_command(change: TicketChange) -> bool:
+def is_one_command(change: TicketChange) -> bool:
     """The size of one command's change: one event, at most one new comment."""
     return len(change.events) == 1 and len(change.new_comments) <= 1
 
 
-def _statement(
+def statement(
     change: TicketChange, context: MessageContext, record: IdempotencyRecord | None
 ) -> list[Any]:
     """CREATE_ONE or CHANGE_ONE, then its parameters in order."""

@@ -15,15 +15,15 @@ class SqlIdempotencyStore:
         self._connection = connection
         self._record: IdempotencyRecord | None = None
 
-    async def get(self, actor_key: str, key: str) -> StoredResponse | None:
-        row = await self._connection.fetchrow(_GET, actor_key, key)
+    async def get(self, scope: str, key: str) -> StoredResponse | None:
+        row = await self._connection.fetchrow(_GET, scope, key)
         if row is None:
             return None
         return StoredResponse(row["fingerprint"], result_from_json(row["response"]))
 
-    def remember(self, actor_key: str, request: IdempotencyRequest, result: Result) -> None:
+    def remember(self, scope: str, request: IdempotencyRequest, result: Result) -> None:
         self._record = IdempotencyRecord(
-            actor_key, request.key, request.fingerprint, result_to_json(result)
+            scope, request.key, request.fingerprint, result_to_json(result)
         )
 
     def pull_record(self) -> IdempotencyRecord | None:

@@ -16,42 +16,42 @@ from tickets.infrastructure.serialization import event_to_payload
 NOTIFY_CHANNEL = "tickets_outbox"
 
 
-def outbox_rows(events: Sequence[DomainEvent], context: MessageContext) -> list[dict[str, Any]]:
-    # The trace context goes into the row, in the command's own transaction: a worker
-    # minutes later (another process) continues the trace from it.
-    trace = dict(context.trace) if context.trace else {}
-    return [
-        {
-            "id": uuid4(),
-            "aggregate_id": event.ticket_id,
-            "aggregate_version": event.version,
-            "event_type": event.event_type,
-            "payload": event_to_payload(event),
-            "metadata": {
-                "correlation_id": context.correlation_id,
-                "causation_id": str(context.command_id),
-                "actor_id": str(event.actor_id),
-                "actor_name": event.actor_name,
-                **trace,
-            },
-            "occurred_at": event.occurred_at,
-        }
-        for event in events
-    ]
+OUTBOX_COLUMNS = {
+    "id": "uuid",
+    "aggregate_id": "uuid",
+    "aggregate_version": "integer",
+    "event_type": "text",
+    "payload": "text::jsonb",
+    "metadata": "text::jsonb",
+    "occurred_at": "timestamptz",
+}
+"""An outbox row's columns in the order ``outbox_values`` gives them, with their SQL
+types (payload and metadata are sent as JSON text)."""
 
 
 def outbox_values(events: Sequence[DomainEvent], context: MessageContext) -> list[tuple[Any, ...]]:
-    """The rows as the write statements take them: id, aggregate_id, aggregate_version,
-    event_type, payload and metadata (JSON text), occurred_at."""
+    """One row per event, its values in OUTBOX_COLUMNS' order."""
+    # The trace context goes into the row, in the command's own transaction: a worker
+    # minutes later (another process) continues the trace from it.
+    trace = dict(context.trace) if context.trace else {}
+    causation_id = str(context.command_id)
     return [
         (
-            o["id"],
-            o["aggregate_id"],
-            o["aggregate_version"],
-            o["event_type"],
-            json.dumps(o["payload"]),
-            json.dumps(o["metadata"]),
-            o["occurred_at"],
+            uuid4(),
+            event.ticket_id,
+            event.version,
+            event.event_type,
+            json.dumps(event_to_payload(event)),
+            json.dumps(
+                {
+                    "correlation_id": context.correlation_id,
+                    "causation_id": causation_id,
+                    "actor_id": str(event.actor_id),
+                    "actor_name": event.actor_name,
+                    **trace,
+                }
+            ),
+            event.occurred_at,
         )
-        for o in outbox_rows(events, context)
+        for event in events
     ]

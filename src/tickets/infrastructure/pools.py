@@ -15,12 +15,28 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeAlias
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from tickets.infrastructure.database import as_unavailable
-from tickets.infrastructure.unit_of_work import COMMAND_SESSION, nothing_to_reset
+
+PoolConnection: TypeAlias = PoolConnectionProxy
+"""A connection a pool lends."""
+
+# The command pool's session settings. Plan every statement once per connection: the
+# write's generic plan (primary-key lookups) is the plan a custom one would choose, but
+# PostgreSQL's cost comparison keeps replanning it on every call.
+COMMAND_SESSION = {"plan_cache_mode": "force_generic_plan"}
+
+
+async def nothing_to_reset(connection: asyncpg.Connection) -> None:
+    """The reset of the app's pools on release. The default runs a reset query (a
+    round trip) on every release; a unit of work, a read-model query, the worker and
+    the admin operations leave no session state behind (no SET, LISTEN, open cursor or
+    advisory lock: the worker listens on a connection of its own, cursors live inside
+    a transaction), and the pool itself rolls back a transaction left open."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +63,7 @@ async def create_pool(
 ) -> asyncpg.Pool:
     """``reset`` replaces the reset query run when a connection is released;
     ``server_settings`` are session settings of every connection."""
-    pool: Any = await asyncpg.create_pool(
+    return await asyncpg.create_pool(
         url,
         min_size=min_size,
         max_size=max_size,
@@ -57,7 +73,6 @@ async def create_pool(
         reset=reset,
         server_settings=server_settings,
     )
-    return pool  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -132,23 +147,26 @@ class Connections:
         self._timeouts = timeouts
 
     def __call__(self) -> "Lent":
-        return Lent(self._pool, self._timeouts)
+        return Lent(self._pool, self._timeouts.connect)
 
 
 class Lent:
-    """One connection lent for an ``async with`` block. A class rather than an
-    asynccontextmanager: every read-model query passes here, and the generator-based
-    manager cost a measurable share of a read request (bench profile)."""
+    """One connection lent for an ``async with`` block, waited for at most ``wait``
+    seconds (then ServiceUnavailable). A class rather than an asynccontextmanager: every
+    query and every unit of work passes here, and a generator-based manager costs more
+    per call (docs/benchmarks.md)."""
 
-    __slots__ = ("_connection", "_pool", "_timeouts")
+    __slots__ = ("_connection", "_pool", "_wait")
 
-    def __init__(self, pool: asyncpg.Pool, timeouts: Timeouts) -> None:
+    _connection: PoolConnection
+
+    def __init__(self, pool: asyncpg.Pool, wait: float) -> None:
         self._pool = pool
-        self._timeouts = timeouts
+        self._wait = wait
 
-    async def __aenter__(self) -> Any:
+    async def __aenter__(self) -> PoolConnection:
         try:
-            self._connection = await self._pool.acquire(timeout=self._timeouts.connect)
+            self._connection = await self._pool.acquire(timeout=self._wait)
         except Exception as error:
             raise as_unavailable(error) or error from error
         return self._connection
@@ -164,4 +182,4 @@ class Lent:
                     connection.terminate()
                 raise unavailable from error
         finally:
-            await self._pool.release(connection, timeout=self._timeouts.connect)
+            await self._pool.release(connection, timeout=self._wait)

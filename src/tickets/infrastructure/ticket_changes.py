@@ -1,7 +1,5 @@
-"""What a unit of work hands to command_writes at commit, and those values as the
-columns the write statements take."""
+"""What a unit of work hands to the writes at commit (command_writes, batch_writes)."""
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,46 +27,3 @@ class IdempotencyRecord:
     key: str
     fingerprint: str
     response: dict[str, Any]
-
-
-def new_ticket_values(t: Ticket) -> tuple[Any, ...]:
-    """A new ticket's columns: id, title, description, author_id, author_name, status,
-    version, created_at, updated_at."""
-    return (
-        t.id,
-        t.title,
-        t.description,
-        t.author_id,
-        t.author_name,
-        t.status.value,
-        t.version,
-        t.created_at,
-        t.updated_at,
-    )
-
-
-def changed_ticket_values(change: TicketChange) -> tuple[Any, ...]:
-    """A changed ticket's columns: id, the version loaded, then title, description,
-    status, version, updated_at."""
-    t = change.ticket
-    return (
-        t.id,
-        change.loaded_version,
-        t.title,
-        t.description,
-        t.status.value,
-        t.version,
-        t.updated_at,
-    )
-
-
-def comment_values(c: Comment) -> tuple[Any, ...]:
-    """id, ticket_id, author_id, author_name, body, created_at."""
-    return c.id, c.ticket_id, c.author_id, c.author_name, c.body, c.created_at
-
-
-def record_values(record: IdempotencyRecord | None) -> tuple[str | None, ...]:
-    """scope, key, fingerprint, response (JSON text); four NULLs without a record."""
-    if record is None:
-        return None, None, None, None
-    return record.scope, record.key, record.fingerprint, json.dumps(record.response)

@@ -3,21 +3,24 @@ record are written atomically, on one pooled asyncpg connection.
 
 Reads run on their own (autocommit): optimistic versions, not a long transaction, keep
 a command correct, because every ticket write is guarded by the version it loaded. The
-writes happen at ``commit``, through command_writes, the one place that writes them.
+writes happen at ``commit``, through ``write``: one command's change is one statement
+of command_writes, anything else goes to batch_writes.
 """
 
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Self
 
 import asyncpg
-from asyncpg.pool import PoolConnectionProxy
 
 from tickets.application.errors import ConcurrencyConflict, IdempotencyRace
 from tickets.application.ports import MessageContext
-from tickets.infrastructure.command_writes import write
-from tickets.infrastructure.database import as_unavailable
+from tickets.infrastructure.batch_writes import write_many
+from tickets.infrastructure.command_writes import is_one_command, statement
 from tickets.infrastructure.idempotency import SqlIdempotencyStore
 from tickets.infrastructure.outbox_wake_ups import OutboxWakeUps
+from tickets.infrastructure.pools import Lent, PoolConnection
+from tickets.infrastructure.ticket_changes import IdempotencyRecord, TicketChange
 from tickets.infrastructure.ticket_repository import SqlTicketRepository
 from tickets.infrastructure.user_repository import SqlUserRepository
 from tickets.tracing import state as tracing
@@ -31,20 +34,17 @@ class SqlUnitOfWork:
     tickets: SqlTicketRepository
     users: SqlUserRepository
     idempotency: SqlIdempotencyStore
-    _connection: PoolConnectionProxy
+    _connection: PoolConnection
 
     def __init__(
         self, pool: asyncpg.Pool, context: MessageContext, wake_ups: OutboxWakeUps | None
     ) -> None:
-        self._pool = pool
+        self._lent = Lent(pool, ACQUIRE_TIMEOUT_SECONDS)
         self._context = context
         self._wake_ups = wake_ups
 
     async def __aenter__(self) -> Self:
-        try:
-            connection = await self._pool.acquire(timeout=ACQUIRE_TIMEOUT_SECONDS)
-        except Exception as error:
-            raise as_unavailable(error) or error from error
+        connection = await self._lent.__aenter__()
         self._connection = connection
         self.tickets = SqlTicketRepository(connection)
         self.users = SqlUserRepository(connection)  # its upsert is one atomic statement
@@ -57,20 +57,9 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        try:
-            if as_unavailable(exc) is not None:
-                # Not handed back for reuse: a statement that timed out may still wait
-                # for its cancellation, which a silent server never answers.
-                self._connection.terminate()
-            # Nothing is left open to roll back: a write is one statement, or a
-            # transaction block that has ended (see command_writes.write).
-            await self._pool.release(self._connection)
-        except Exception as release_error:
-            if exc is None:
-                exc = release_error
-        unavailable = as_unavailable(exc)
-        if unavailable is not None:
-            raise unavailable from exc
+        # Nothing is left open to roll back: a write is one statement, or a transaction
+        # block that has ended (see write).
+        await self._lent.__aexit__(exc_type, exc, tb)
 
     async def commit(self) -> None:
         """Write everything, atomically. ConcurrencyConflict if another command changed
@@ -106,15 +95,30 @@ class SqlUnitOfWorkFactory:
         return SqlUnitOfWork(self._pool, context, self._wake_ups)
 
 
-# The pool's session settings. Plan every statement once per connection: the write's
-# generic plan (index lookups, unnest of the given arrays) is the plan a custom one
-# would choose, but PostgreSQL's cost comparison keeps replanning it on every call.
-COMMAND_SESSION = {"plan_cache_mode": "force_generic_plan"}
+async def write(
+    connection: PoolConnection,
+    changes: Sequence[TicketChange],
+    context: MessageContext,
+    record: IdempotencyRecord | None,
+) -> None:
+    """Write the changes, their outbox rows and the record, all or nothing.
 
-
-async def nothing_to_reset(connection: asyncpg.Connection) -> None:
-    """The reset of the app's pools on release. The default runs a reset query (a
-    round trip) on every release; a unit of work, a read-model query, the worker and
-    the admin operations leave no session state behind (no SET, LISTEN, open cursor or
-    advisory lock: the worker listens on a connection of its own, cursors live inside
-    a transaction), and the pool itself rolls back a transaction left open."""
+    ConcurrencyConflict if another command changed a ticket after it was loaded;
+    IdempotencyRace if another request stored the record's key first.
+    """
+    if not changes and record is None:
+        return
+    try:
+        if len(changes) == 1 and is_one_command(changes[0]):
+            written = await connection.fetchval(*statement(changes[0], context, record))
+        else:
+            written = await write_many(connection, changes, context, record)
+    except asyncpg.UniqueViolationError as error:
+        if error.constraint_name == "idempotency_keys_pkey":
+            raise IdempotencyRace() from error
+        raise
+    except asyncpg.DeadlockDetectedError as error:
+        # Two batches updating the same tickets in different orders: one loses.
+        raise ConcurrencyConflict() from error
+    if written != len(changes):
+        raise ConcurrencyConflict()

@@ -15,8 +15,9 @@ from typing import Any
 from uuid import UUID
 
 from tickets.domain.events import DomainEvent
+from tickets.readmodel.connection import Connection
 
-GroupHandler = Callable[[Any, list[Any]], Awaitable[set[UUID]]]
+GroupHandler = Callable[[Connection, list[Any]], Awaitable[set[UUID]]]
 """Applies a list of same-type events (or, for a foldable type, runs) of distinct
 tickets; returns the tickets applied."""
 
@@ -67,7 +68,7 @@ def waves(ticket_runs: list[Run]) -> Iterator[list[Run]]:
 
 
 async def apply_in_waves(
-    connection: Any,
+    connection: Connection,
     events: Sequence[DomainEvent],
     handlers: dict[type[DomainEvent], GroupHandler],
     foldable: frozenset[type] = frozenset(),

@@ -3,7 +3,6 @@ the table of their tracking rows."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from tickets.readmodel.ticket_details import TicketDetailsProjection
 from tickets.readmodel.ticket_list import TicketListProjection
@@ -22,7 +21,7 @@ class Rebuildable:
 
     name: str
     tables: tuple[str, ...]
-    build: Callable[[str], Any]
+    build: Callable[[str], "Projection"]
 
 
 REBUILDABLE: dict[str, Rebuildable] = {

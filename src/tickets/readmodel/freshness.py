@@ -13,8 +13,10 @@ import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Protocol
 from uuid import UUID
+
+import asyncpg
 
 from tickets.readmodel.ticket_details import READ_CHANNEL
 
@@ -22,10 +24,22 @@ log = logging.getLogger("tickets.readmodel")
 VersionOf = Callable[[], Awaitable[int | None]]
 
 
+class Pauses(Protocol):
+    """The pauses between reconnects (infrastructure.backoff.Backoff, given by the
+    composition root: the read model does not import the infrastructure)."""
+
+    def next(self) -> float: ...
+
+    def reset(self) -> None: ...
+
+
 class VersionWaiter:
-    def __init__(self, connect: Callable[[], Awaitable[Any]]) -> None:
+    def __init__(
+        self, connect: Callable[[], Awaitable[asyncpg.Connection]], pauses: Pauses
+    ) -> None:
         self._connect = connect
-        self._listener: Any = None
+        self._pauses = pauses
+        self._listener: asyncpg.Connection | None = None
         self._waiters: dict[str, set[asyncio.Event]] = defaultdict(set)
         self._stopped = False
         self._relisten: asyncio.Task[None] | None = None
@@ -69,17 +83,16 @@ class VersionWaiter:
             return
 
         async def again() -> None:
-            delay = 0.25
+            self._pauses.reset()
             while not self._stopped and self._listener is None:
-                await asyncio.sleep(delay)
+                await asyncio.sleep(self._pauses.next())
                 if await self._listen():
                     log.info("read-your-writes listener connected again")
-                delay = min(delay * 2, 5.0)
 
         self._relisten = asyncio.get_running_loop().create_task(again())
 
-    def _on_notice(self, _connection: object, _pid: int, _channel: str, payload: str) -> None:
-        ticket, _, _version = payload.partition(":")
+    def _on_notice(self, _connection: object, _pid: int, _channel: str, payload: object) -> None:
+        ticket, _, _version = str(payload).partition(":")
         for event in self._waiters.get(ticket, ()):
             event.set()
 

@@ -6,10 +6,10 @@ matched, either N was applied already (skip: a redelivery) or N-1 has not arrive
 (OutOfOrder: the delivery fails and is retried later, never applied out of order).
 """
 
-from typing import Any
 from uuid import UUID
 
 from tickets.domain.events import DomainEvent
+from tickets.readmodel.connection import Connection
 
 
 class OutOfOrder(Exception):
@@ -17,7 +17,7 @@ class OutOfOrder(Exception):
 
 
 async def check_not_applied(
-    connection: Any, table: str, events: list[DomainEvent], applied: set[UUID]
+    connection: Connection, table: str, events: list[DomainEvent], applied: set[UUID]
 ) -> None:
     """For a set-based write: the events whose ticket it did not touch must have been
     applied before; if any one's predecessor is missing, raise OutOfOrder (the whole

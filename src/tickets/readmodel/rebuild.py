@@ -13,11 +13,14 @@
 """
 
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any, Protocol
+from typing import Protocol
 from uuid import UUID
 
+import asyncpg
+
 from tickets.domain.events import DomainEvent
-from tickets.readmodel.catalog import TRACKING, Rebuildable
+from tickets.readmodel.catalog import TRACKING, Projection, Rebuildable
+from tickets.readmodel.connection import Connection
 from tickets.tracing.operation import Operation, operation
 
 SUFFIX = "_rebuild"
@@ -43,7 +46,7 @@ Progress = Callable[[int, int], None]
 
 
 async def rebuild(
-    target: Rebuildable, pool: Any, log: EventSource, progress: Progress | None = None
+    target: Rebuildable, pool: asyncpg.Pool, log: EventSource, progress: Progress | None = None
 ) -> int:
     """Rebuild ``target`` from ``log`` into shadow tables and swap them in; returns the
     number of events applied."""
@@ -54,7 +57,11 @@ async def rebuild(
 
 
 async def _rebuild(
-    target: Rebuildable, pool: Any, log: EventSource, span: Operation, progress: Progress | None
+    target: Rebuildable,
+    pool: asyncpg.Pool,
+    log: EventSource,
+    span: Operation,
+    progress: Progress | None,
 ) -> int:
     shadow_name = f"{target.name}#rebuild"
     projection = target.build(SUFFIX)
@@ -87,7 +94,7 @@ async def _rebuild(
     return applied
 
 
-async def _prepare_shadow(connection: Any, target: Rebuildable, shadow_name: str) -> None:
+async def _prepare_shadow(connection: Connection, target: Rebuildable, shadow_name: str) -> None:
     async with connection.transaction():
         for table in target.tables:
             await connection.execute(f"DROP TABLE IF EXISTS {table}{SUFFIX}")
@@ -96,8 +103,8 @@ async def _prepare_shadow(connection: Any, target: Rebuildable, shadow_name: str
 
 
 async def _apply(
-    connection: Any,
-    projection: Any,
+    connection: Connection,
+    projection: Projection,
     shadow_name: str,
     chunk: Sequence[Logged],
     own_transaction: bool = True,

@@ -22,6 +22,7 @@ from tickets.domain.events import (
     TicketSubmitted,
 )
 from tickets.readmodel.batching import GroupHandler, Run, apply_in_waves, event_keys
+from tickets.readmodel.connection import Connection
 from tickets.readmodel.guard import check_not_applied
 from tickets.readmodel.moves import INITIAL, MOVES
 
@@ -117,10 +118,10 @@ class TicketDetailsProjection:
         }
         self.event_types = frozenset(cls.event_type for cls in self.handlers)
 
-    async def apply(self, connection: Any, event: DomainEvent) -> None:
+    async def apply(self, connection: Connection, event: DomainEvent) -> None:
         await self.apply_batch(connection, [event])
 
-    async def apply_batch(self, connection: Any, events: Sequence[DomainEvent]) -> None:
+    async def apply_batch(self, connection: Connection, events: Sequence[DomainEvent]) -> None:
         applied = await apply_in_waves(connection, events, self.handlers, FOLDED)
         if applied and self.notify:
             latest: dict[UUID, int] = {}
@@ -132,7 +133,7 @@ class TicketDetailsProjection:
                 [f"{ticket}:{version}" for ticket, version in latest.items()],
             )
 
-    async def on_created(self, connection: Any, events: list[TicketCreated]) -> set[UUID]:
+    async def on_created(self, connection: Connection, events: list[TicketCreated]) -> set[UUID]:
         rows = await connection.fetch(
             self.sql_create,
             *_base(events),
@@ -144,17 +145,19 @@ class TicketDetailsProjection:
         )
         return {r["ticket_id"] for r in rows}
 
-    async def on_edited(self, connection: Any, events: list[TicketEdited]) -> set[UUID]:
+    async def on_edited(self, connection: Connection, events: list[TicketEdited]) -> set[UUID]:
         extra = ([e.title for e in events], [e.description for e in events])
         return await self._update(connection, self.sql_edit, events, *extra)
 
-    async def on_submitted(self, connection: Any, events: list[TicketSubmitted]) -> set[UUID]:
+    async def on_submitted(
+        self, connection: Connection, events: list[TicketSubmitted]
+    ) -> set[UUID]:
         return await self._update(
             connection, self.sql_submit, events, MOVES[TicketSubmitted][1].value
         )
 
     async def on_decided(
-        self, connection: Any, events: list[TicketApproved | TicketRejected]
+        self, connection: Connection, events: list[TicketApproved | TicketRejected]
     ) -> set[UUID]:
         return await self._update(
             connection,
@@ -166,12 +169,12 @@ class TicketDetailsProjection:
             [e.reason if isinstance(e, TicketRejected) else None for e in events],
         )
 
-    async def on_reopened(self, connection: Any, events: list[TicketReopened]) -> set[UUID]:
+    async def on_reopened(self, connection: Connection, events: list[TicketReopened]) -> set[UUID]:
         return await self._update(
             connection, self.sql_reopen, events, MOVES[TicketReopened][1].value
         )
 
-    async def on_comment_added(self, connection: Any, runs: list[Run]) -> set[UUID]:
+    async def on_comment_added(self, connection: Connection, runs: list[Run]) -> set[UUID]:
         comments = [json.dumps([_comment(e) for e in run.events]) for run in runs]
         lasts = [run.last for run in runs]
         history = [history_entry(*run.events) for run in runs]
@@ -183,7 +186,7 @@ class TicketDetailsProjection:
         return applied
 
     async def _update(
-        self, connection: Any, sql: str, events: Sequence[DomainEvent], *extra: object
+        self, connection: Connection, sql: str, events: Sequence[DomainEvent], *extra: object
     ) -> set[UUID]:
         rows = await connection.fetch(sql, *_base(events), *extra)
         applied = {r["ticket_id"] for r in rows}

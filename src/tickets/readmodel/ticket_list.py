@@ -19,6 +19,7 @@ from tickets.domain.events import (
 )
 from tickets.domain.status import TicketStatus
 from tickets.readmodel.batching import GroupHandler, Run, apply_in_waves, event_keys
+from tickets.readmodel.connection import Connection
 from tickets.readmodel.guard import check_not_applied
 from tickets.readmodel.moves import INITIAL, MOVES
 
@@ -72,10 +73,10 @@ class TicketListProjection:
         self.sql_count = COUNT.format(counts=self.counts)
         self.event_types = frozenset(cls.event_type for cls in self._handlers(Counter()))
 
-    async def apply(self, connection: Any, event: DomainEvent) -> None:
+    async def apply(self, connection: Connection, event: DomainEvent) -> None:
         await self.apply_batch(connection, [event])
 
-    async def apply_batch(self, connection: Any, events: Sequence[DomainEvent]) -> None:
+    async def apply_batch(self, connection: Connection, events: Sequence[DomainEvent]) -> None:
         deltas: Deltas = Counter()
         await apply_in_waves(connection, events, self._handlers(deltas), FOLDED)
         # Last: every worker's batches share the few count rows (one per author and
@@ -93,7 +94,7 @@ class TicketListProjection:
         }
 
     async def on_created(
-        self, connection: Any, events: list[TicketCreated], deltas: Deltas
+        self, connection: Connection, events: list[TicketCreated], deltas: Deltas
     ) -> set[UUID]:
         rows = await connection.fetch(
             self.sql_create,
@@ -106,18 +107,18 @@ class TicketListProjection:
         deltas.update((r["author_id"], INITIAL) for r in rows)
         return {r["ticket_id"] for r in rows}  # a conflict means: created before
 
-    async def on_edited(self, connection: Any, events: list[TicketEdited]) -> set[UUID]:
+    async def on_edited(self, connection: Connection, events: list[TicketEdited]) -> set[UUID]:
         rows = await connection.fetch(self.sql_edit, *event_keys(events), [e.title for e in events])
         return await self._checked(connection, events, rows)
 
-    async def on_comment_added(self, connection: Any, runs: list[Run]) -> set[UUID]:
+    async def on_comment_added(self, connection: Connection, runs: list[Run]) -> set[UUID]:
         lasts = [run.last for run in runs]
         counts = [len(run.events) for run in runs]
         rows = await connection.fetch(self.sql_comment, *event_keys(lasts), counts)
         return await self._checked(connection, lasts, rows)
 
     async def on_status_change(
-        self, connection: Any, events: list[DomainEvent], deltas: Deltas
+        self, connection: Connection, events: list[DomainEvent], deltas: Deltas
     ) -> set[UUID]:
         old, new = MOVES[type(events[0])]
         rows = await connection.fetch(self.sql_move, *event_keys(events), old.value, new.value)
@@ -127,13 +128,13 @@ class TicketListProjection:
         return await self._checked(connection, events, rows)
 
     async def _checked(
-        self, connection: Any, events: Sequence[DomainEvent], rows: list[Any]
+        self, connection: Connection, events: Sequence[DomainEvent], rows: list[Any]
     ) -> set[UUID]:
         applied = {r["ticket_id"] for r in rows}
         await check_not_applied(connection, self.table, list(events), applied)
         return applied
 
-    async def _count(self, connection: Any, deltas: Deltas) -> None:
+    async def _count(self, connection: Connection, deltas: Deltas) -> None:
         # A ticket moved twice in the batch nets out: a zero row is not locked at all.
         # Sorted: concurrent workers upsert shared count rows in one order, so they
         # wait for each other instead of deadlocking.

@@ -5,8 +5,9 @@ import re
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Any
 from uuid import UUID
+
+import asyncpg
 
 from tickets.application.queries import (
     CommentView,
@@ -22,10 +23,11 @@ from tickets.application.queries import (
 )
 from tickets.domain.status import TicketStatus
 from tickets.domain.users import User
+from tickets.readmodel.connection import Connection
 from tickets.readmodel.cursor import Cursor
 from tickets.readmodel.freshness import VersionWaiter
 
-Connections = Callable[[], AbstractAsyncContextManager[Any]]
+Connections = Callable[[], AbstractAsyncContextManager[Connection]]
 """Lends a connection to the read database; a lost database surfaces as the
 application's ServiceUnavailable (the composition root supplies it)."""
 
@@ -64,8 +66,9 @@ def list_query(query: ListTickets, after: Cursor | None) -> tuple[str, list[obje
         args.append(value)
         return f"${len(args)}"
 
-    if not query.viewer.sees_all_tickets:
-        where.append(f"author_id = {arg(query.viewer.id)}")
+    scope = query.viewer.author_scope
+    if scope is not None:
+        where.append(f"author_id = {arg(scope)}")
     if query.status is not None:
         where.append(f"status = {arg(query.status.value)}")
     if query.author is not None:
@@ -124,16 +127,17 @@ class SqlTicketReadModel:
 
     async def stats(self, viewer: User) -> TicketStats:
         async with self._connections() as connection:
-            if viewer.sees_all_tickets:
+            scope = viewer.author_scope
+            if scope is None:
                 rows = await connection.fetch(STATS_ALL)
             else:
-                rows = await connection.fetch(STATS_OF_AUTHOR, viewer.id)
+                rows = await connection.fetch(STATS_OF_AUTHOR, scope)
         counts = dict.fromkeys(TicketStatus, 0)
         counts.update({TicketStatus(r["status"]): int(r["n"]) for r in rows})
         return TicketStats(counts)
 
 
-def _summary(r: Mapping[str, Any]) -> TicketSummary:
+def _summary(r: asyncpg.Record) -> TicketSummary:
     return TicketSummary(
         id=r["ticket_id"],
         title=r["title"],
@@ -146,7 +150,7 @@ def _summary(r: Mapping[str, Any]) -> TicketSummary:
     )
 
 
-def _details(r: Mapping[str, Any]) -> TicketDetails:
+def _details(r: asyncpg.Record) -> TicketDetails:
     decision = None
     if r["decision"] is not None:
         decision = Decision(

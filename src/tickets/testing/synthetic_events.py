@@ -8,7 +8,7 @@ import asyncpg
 
 from tickets.application.ports import MessageContext
 from tickets.domain.events import CommentAdded, DomainEvent, TicketCreated
-from tickets.infrastructure.outbox_rows import outbox_rows
+from tickets.infrastructure.outbox_rows import OUTBOX_COLUMNS, outbox_values
 
 
 def ticket_events(ticket_id: uuid.UUID, count: int, first: int = 1) -> list[DomainEvent]:
@@ -46,9 +46,8 @@ def ticket_events(ticket_id: uuid.UUID, count: int, first: int = 1) -> list[Doma
 async def insert_events(pool: asyncpg.Pool, events: Sequence[DomainEvent]) -> None:
     """Commit events into the outbox in one transaction, as units of work would (the
     outbox's trigger wakes the workers on commit)."""
-    rows = outbox_rows(events, MessageContext(correlation_id="synthetic"))
-    columns = list(rows[0])
-    placeholders = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
-    sql = f"INSERT INTO tickets.outbox_messages ({', '.join(columns)}) VALUES ({placeholders})"
+    rows = outbox_values(events, MessageContext(correlation_id="synthetic"))
+    params = ", ".join(f"${i}::{t}" for i, t in enumerate(OUTBOX_COLUMNS.values(), 1))
+    sql = f"INSERT INTO tickets.outbox_messages ({', '.join(OUTBOX_COLUMNS)}) VALUES ({params})"
     async with pool.acquire() as connection, connection.transaction():
-        await connection.executemany(sql, [tuple(r[c] for c in columns) for r in rows])
+        await connection.executemany(sql, rows)

@@ -13,7 +13,7 @@ import pytest_asyncio
 from tests.faults.waiting import eventually
 from tests.support.broker import Consumer
 from tickets.infrastructure.broker.integration import IntegrationMessage
-from tickets.infrastructure.broker.link import BrokerLink
+from tickets.infrastructure.broker.link import BrokerLink, LinkState
 from tickets.infrastructure.outbox.subscriptions import HandlerUnavailable
 
 # Far longer than any test may take: a test that waits for it fails on its own bound.
@@ -59,7 +59,7 @@ async def test_a_nack_is_an_outage(link: BrokerLink, broker_url: str, exchange: 
         with pytest.raises(HandlerUnavailable, match="DeliveryError"):
             async with asyncio.timeout(60):
                 await link.publish([message(n) for n in range(3)])
-        assert link.state == "unreachable"
+        assert link.state is LinkState.UNREACHABLE
         await full.delete(if_unused=False, if_empty=False)
     finally:
         await connection.close()
@@ -78,4 +78,4 @@ async def test_a_channel_the_broker_closes_fails_the_publish_without_waiting_for
     with pytest.raises(HandlerUnavailable):
         async with asyncio.timeout(60):  # the confirm timeout (NEVER) is not what ends it
             await link.publish([message(n) for n in range(50)])
-    assert link.state == "unreachable"
+    assert link.state is LinkState.UNREACHABLE

@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 from tests.faults.waiting import eventually
 from tests.integration.conftest import context, register
 from tests.support.tracing import traced
-from tickets.application.command_handlers import ClockAndIds
 from tickets.application.commands import CreateTicket
 from tickets.application.messagebus import MessageBus
+from tickets.application.ports import ClockAndIds
 from tickets.bootstrap import Runtime
 from tickets.cli.events import _print_all, out
 from tickets.infrastructure.broker.consumer import Received, tail

@@ -18,7 +18,7 @@ def services_of(request: Request) -> ApiServices:
 
 
 # Every dependency a route declares costs FastAPI's dependency solving on every request
-# (bench profile): routes on the hot paths call services_of(request) instead of
+# (the profiles in docs/benchmarks.md): routes on the hot paths call services_of(request) instead of
 # depending on Services, and the user is one dependency, not a user dependency on top
 # of fastapi's HTTPBearer. Both are coroutines on purpose: FastAPI runs a plain ``def``
 # dependency in a worker thread, a thread hop for work that never blocks.

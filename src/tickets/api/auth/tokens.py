@@ -53,13 +53,9 @@ def issue_token(user: User, config: AuthConfig, now: datetime | None = None) -> 
     return jwt.encode(claims, config.secret, algorithm=ALGORITHM)
 
 
-def verify_token(token: str, config: AuthConfig) -> User:
-    """The user the token speaks for; InvalidToken for anything short of a valid token."""
-    return verify_token_until(token, config)[0]
-
-
 def verify_token_until(token: str, config: AuthConfig) -> tuple[User, float]:
-    """The user the token speaks for and when it expires (seconds since the epoch)."""
+    """The user the token speaks for and when it expires (seconds since the epoch);
+    InvalidToken for anything short of a valid token."""
     # The algorithm is pinned: "none" and every other alg are refused.
     claims = decode_claims(
         token, config.secret, ALGORITHM, config.audience, config.issuer, REQUIRED_CLAIMS

@@ -1,6 +1,7 @@
 """A bounded memory of tokens already verified, so a client's requests after its first
-skip the signature and claim checks (a measurable cost per request in the bench
-profile), and the users' current roles, re-read from the users table every few seconds."""
+skip the signature and claim checks (work repeated on every request otherwise; see the
+profiles in docs/benchmarks.md), and the users' current roles, re-read from the users
+table every few seconds."""
 
 import time
 from collections.abc import Awaitable, Callable

@@ -14,6 +14,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Sequence
+from enum import StrEnum
 
 import aio_pika
 from aio_pika.abc import AbstractConnection
@@ -26,6 +27,14 @@ from tickets.infrastructure.broker.integration import IntegrationMessage
 from tickets.infrastructure.outbox.subscriptions import HandlerUnavailable
 
 log = logging.getLogger("tickets.broker")
+
+
+class LinkState(StrEnum):
+    IDLE = "idle"
+    """Never used yet."""
+    CONNECTED = "connected"
+    UNREACHABLE = "unreachable"
+    """The last try failed; the next waits for the backoff."""
 
 
 def quiet_client_logs() -> None:
@@ -66,7 +75,7 @@ class BrokerLink:
         self.metrics = metrics
         self.confirm_timeout = confirm_timeout
         self._retry = Backoff(backoff_base, backoff_cap)
-        self.state = "idle"  # idle (never used) | connected | unreachable
+        self.state = LinkState.IDLE
         self.last_error = ""
         self.down_since: float | None = None
         self._pause = backoff_base  # how long the current outage waits between tries
@@ -78,7 +87,7 @@ class BrokerLink:
 
     def problem(self) -> str | None:
         """Why the broker is not usable now, for readiness (None when it is)."""
-        if self.state != "unreachable" or self.down_since is None:
+        if self.state is not LinkState.UNREACHABLE or self.down_since is None:
             return None
         for_seconds = time.monotonic() - self.down_since
         return f"message broker unreachable for {for_seconds:.0f}s ({self.last_error})"
@@ -154,19 +163,19 @@ class BrokerLink:
         return channel
 
     def _connected(self) -> None:
-        if self.state == "unreachable":
+        if self.state is LinkState.UNREACHABLE:
             log.warning("message broker reachable again; publishing the backlog")
-        self.state, self.down_since = "connected", None
+        self.state, self.down_since = LinkState.CONNECTED, None
         self._retry.reset()
         if self.metrics is not None:
             self.metrics.connected.set(1)
 
     async def _lost(self, error: BaseException) -> None:
         self.last_error = f"{type(error).__name__}: {error}"[:300]
-        if self.state != "unreachable":  # one line per outage, not per try
+        if self.state is not LinkState.UNREACHABLE:  # one line per outage, not per try
             log.warning("message broker unreachable (%s); events stay pending", self.last_error)
             self.down_since = time.monotonic()
-        self.state = "unreachable"
+        self.state = LinkState.UNREACHABLE
         self._pause = self._retry.next()
         self._next_try = time.monotonic() + self._pause
         if self.metrics is not None:
