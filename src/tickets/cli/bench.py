@@ -14,7 +14,7 @@ from tickets.cli.core import app, settings_from_env
 from tickets.logging_setup import configure_logging
 
 console = Console()
-SCENARIOS = ("http", "outbox", "lag", "queries", "peer", "broker")
+SCENARIOS = ("http", "outbox", "claims", "lag", "queries", "peer", "broker")
 
 
 @app.command()
@@ -33,6 +33,7 @@ def bench(
     """Measure the performance targets against baselines run on the same machine."""
     from tickets.bench import (
         broker_publish,
+        claims,
         http_load,
         lag,
         outbox_delivery,
@@ -68,6 +69,7 @@ def bench(
     steps: dict[str, Callable[[Report, str, bool], Coroutine[Any, Any, Any]]] = {
         "http": http_load.run,
         "outbox": outbox_run,
+        "claims": claims.run,
         "lag": lag_run,
         "queries": queries.run,
         "peer": peer.run,

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from tickets import event_loop
 from tickets.cli.core import app, progress_bar, settings_from_env
-from tickets.readmodel.catalog import REBUILDABLE, live_projections
+from tickets.readmodel.catalog import READ_MODEL, REBUILDABLE, live_projections
 
 out = Console()
 projections = typer.Typer(help="Read-model projections: rebuild from the log, show lag.")
@@ -49,23 +49,18 @@ def rebuild_command(
 
 @projections.command("status")
 def status_command() -> None:
-    """Each projection's lag behind the event log, in events and in seconds."""
+    """The read model's lag behind the event log, in events and in seconds (both
+    projections are one subscription, ``read_model``, with one position)."""
     from tickets.bootstrap import open_runtime
-    from tickets.infrastructure.outbox.event_log import EventLog
-    from tickets.readmodel.lag import projection_lag
+    from tickets.cli.outbox import subscriptions_table
 
     async def run() -> Table:
         async with open_runtime(settings_from_env()) as runtime:
-            pending = await EventLog(runtime.pool).pending()
-            table = Table(title="projections")
-            for column in ("projection", "lag (events)", "lag (seconds)"):
-                table.add_column(column)
-            async with runtime.read_pool.acquire() as connection:
-                for projection in live_projections():
-                    lag = await projection_lag(
-                        connection, projection.name, projection.event_types, pending
-                    )
-                    table.add_row(lag.projection, str(lag.events), f"{lag.seconds:.3f}")
-            return table
+            status = await runtime.dead_letters.status()
+        names = {p.name for p in live_projections()}
+        read = [s for s in status.subscriptions if s.subscription == READ_MODEL]
+        table = subscriptions_table(read)
+        table.title = f"projections ({', '.join(sorted(names))})"
+        return table
 
     out.print(event_loop.run(run()))
