@@ -65,7 +65,9 @@ async def test_a_message_delivered_three_times_has_its_effect_once(runtime: Runt
 async def test_handler_failing_twice_then_succeeding_is_applied_once(runtime: Runtime) -> None:
     ticket_id = uuid.uuid4()
     await insert_events(runtime.pool, ticket_events(ticket_id, 1))
-    flaky = Failing("flaky", poisoned=lambda e: True, times=2)
+    # Three failures: the page's (retried at once ticket by ticket, uncharged), then
+    # two charged attempts; the third attempt succeeds.
+    flaky = Failing("flaky", poisoned=lambda e: True, times=3)
     steady = Recorder("steady")
 
     await drain(dispatcher_for(runtime, steady, flaky))

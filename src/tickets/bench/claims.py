@@ -17,7 +17,7 @@ import asyncpg
 from tickets.bench.databases import scratch_runtime
 from tickets.bench.report import Report, scaled
 from tickets.infrastructure.outbox.lanes import LANES
-from tickets.infrastructure.outbox.store import CLAIM, PLAN_GUARD
+from tickets.infrastructure.outbox.store import CLAIM, CLAIM_BODY, PLAN_GUARD
 
 FILL = """
 INSERT INTO tickets.outbox_messages (id, aggregate_id, aggregate_version, event_type,
@@ -61,7 +61,8 @@ async def sequence_all(pool: asyncpg.Pool) -> list[float]:
 
 
 async def claim_cost(pool: asyncpg.Pool, after: int, batch: int = BATCH) -> dict[str, Any]:
-    """One claim of every lane from ``after``: its time, pages and plan node types."""
+    """One claim of every lane from ``after``: its time (the worker's statement), and
+    the pages and plan nodes of its body under the same planner settings."""
     lanes = list(range(LANES))
     per_lane = -(-batch // LANES)
     async with pool.acquire() as connection, connection.transaction():
@@ -70,7 +71,10 @@ async def claim_cost(pool: asyncpg.Pool, after: int, batch: int = BATCH) -> dict
         await connection.fetch(CLAIM, lanes, [after] * LANES, per_lane)
         seconds = time.perf_counter() - started
         explained = await connection.fetchval(
-            f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {CLAIM}", lanes, [after] * LANES, per_lane
+            f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {CLAIM_BODY}",
+            lanes,
+            [after] * LANES,
+            per_lane,
         )
     plan = (json.loads(explained) if isinstance(explained, str) else explained)[0]["Plan"]
     return {

@@ -144,7 +144,7 @@ async def test_a_failure_in_one_projection_skips_nothing_in_the_other(
     group = subscriptions[index].handler
     assert isinstance(group, HandlerGroup)
     first, *others = group.handlers
-    flaky = FailsOnVersion3(first, times=2)  # the first try, then the first retry
+    flaky = FailsOnVersion3(first, times=2)  # the page, then the ticket alone
     subscriptions[index] = replace(
         subscriptions[index], handler=HandlerGroup("read_model", [flaky, *others])
     )

@@ -29,7 +29,7 @@ from tickets.domain.events import DomainEvent
 from tickets.infrastructure.database import is_connection_error
 from tickets.infrastructure.outbox.messages import OutboxMessage
 from tickets.infrastructure.outbox.metrics import OutboxMetrics
-from tickets.infrastructure.outbox.progress import Progress
+from tickets.infrastructure.outbox.progress import LeaseLost, Progress
 from tickets.infrastructure.outbox.store import OutboxStore
 from tickets.infrastructure.outbox.subscriptions import HandlerUnavailable, Subscription
 from tickets.infrastructure.serialization import event_from_payload
@@ -109,18 +109,47 @@ class Dispatcher:
         worker: str,
         result: Round,
     ) -> None:
+        if not poison:
+            # The usual case: the whole page in one transaction, no savepoint.
+            try:
+                async with subscription.pool.acquire() as connection, connection.transaction():
+                    todo = await self._open(
+                        connection, subscription, progress, moves, wanted, worker
+                    )
+                    if todo:
+                        await call_handler(subscription, connection, todo, events)
+                    _delivered(result, todo)
+                    return
+            except (HandlerUnavailable, LeaseLost):
+                raise
+            except Exception as failure:
+                if is_connection_error(failure):
+                    raise  # the database is gone, not the page: the worker backs off
+        # A failure (or an undecodable event): again, ticket by ticket under savepoints.
         async with subscription.pool.acquire() as connection, connection.transaction():
-            # First statement: nothing is applied unless this worker still owns the lanes.
-            await progress.advance(connection, subscription.name, worker, moves)
-            parked = await progress.parked_among(
-                connection, subscription.name, list({m.aggregate_id for m in wanted})
-            )
-            todo = [m for m in wanted if m.aggregate_id not in parked]
+            todo = await self._open(connection, subscription, progress, moves, wanted, worker)
             for first, error in await self._apply_isolating(
                 connection, subscription, todo, events, poison
             ):
                 await self._park(connection, subscription, progress, first, error, result)
             _delivered(result, todo)
+
+    async def _open(
+        self,
+        connection: Any,
+        subscription: Subscription,
+        progress: Progress,
+        moves: dict[int, tuple[int, int]],
+        wanted: list[OutboxMessage],
+        worker: str,
+    ) -> list[OutboxMessage]:
+        """The start of a delivery transaction: the fenced advance first (nothing is
+        applied unless this worker still owns the lanes), then the page without the
+        tickets parked for this subscription."""
+        await progress.advance(connection, subscription.name, worker, moves)
+        tickets = list({m.aggregate_id for m in wanted})
+        parked = await progress.parked_among(connection, subscription.name, tickets)
+        return [m for m in wanted if m.aggregate_id not in parked]
 
     async def _then_advance(
         self,
@@ -137,7 +166,7 @@ class Dispatcher:
         async with subscription.pool.acquire() as connection:
             parked = await progress.parked_among(connection, subscription.name, tickets)
         todo = [m for m in wanted if m.aggregate_id not in parked]
-        failed = await self._apply_isolating(None, subscription, todo, events, poison)
+        failed = await self._publish(subscription, todo, events, poison)
         async with subscription.pool.acquire() as connection, connection.transaction():
             await progress.advance(connection, subscription.name, worker, moves)
             # A ticket skipped as parked may have been unparked since it was looked up,
@@ -153,6 +182,26 @@ class Dispatcher:
                 await self._park(connection, subscription, progress, first, error, result)
         _delivered(result, todo)
 
+    async def _publish(
+        self,
+        subscription: Subscription,
+        todo: list[OutboxMessage],
+        events: dict[UUID, DomainEvent],
+        poison: dict[UUID, str],
+    ) -> list[tuple[OutboxMessage, str]]:
+        """Outside a transaction: the whole page at once, and only after a failure
+        ticket by ticket."""
+        if todo and not poison:
+            try:
+                await call_handler(subscription, None, todo, events)
+                return []
+            except HandlerUnavailable:
+                raise
+            except Exception as error:
+                if is_connection_error(error):
+                    raise
+        return await self._apply_isolating(None, subscription, todo, events, poison)
+
     async def _apply_isolating(
         self,
         connection: Any,
@@ -161,30 +210,22 @@ class Dispatcher:
         events: dict[UUID, DomainEvent],
         poison: dict[UUID, str],
     ) -> list[tuple[OutboxMessage, str]]:
-        """Apply ``todo``; on failure, ticket by ticket. Returns each failed ticket's
-        first message with its error; HandlerUnavailable and a lost database propagate."""
+        """Apply ``todo`` ticket by ticket (under savepoints in a transaction). Returns
+        each failed ticket's failing message with its error; HandlerUnavailable and a
+        lost database propagate."""
         by_ticket: dict[UUID, list[OutboxMessage]] = defaultdict(list)
         for m in sorted(todo, key=lambda m: (m.aggregate_id, m.aggregate_version)):
             by_ticket[m.aggregate_id].append(m)
         failed: list[tuple[OutboxMessage, str]] = []
         for ticket, messages in list(by_ticket.items()):
-            bad = next((m for m in messages if m.id in poison), None)
-            if bad is not None:
-                failed.append((messages[0], poison[bad.id]))
-                del by_ticket[ticket]
-        flat = [m for messages in by_ticket.values() for m in messages]
-        if not flat:
-            return failed
-        if len(by_ticket) > 1:
-            try:
-                await self._apply(connection, subscription, flat, events)
-                return failed
-            except HandlerUnavailable:
-                raise
-            except Exception as error:
-                if is_connection_error(error):
-                    raise
+            bad = next((i for i, m in enumerate(messages) if m.id in poison), None)
+            if bad is not None:  # undecodable: the events before it still go
+                failed.append((messages[bad], poison[messages[bad].id]))
+                by_ticket[ticket] = messages[:bad]
+        failed_early = {m.aggregate_id for m, _ in failed}
         for messages in by_ticket.values():
+            if not messages:
+                continue
             try:
                 await self._apply(connection, subscription, messages, events)
             except HandlerUnavailable:
@@ -192,9 +233,10 @@ class Dispatcher:
             except Exception as error:
                 if is_connection_error(error):
                     raise
-                failed.append(
-                    await self._first_failing(connection, subscription, messages, events, error)
-                )
+                if messages[0].aggregate_id in failed_early:
+                    failed = [f for f in failed if f[0].aggregate_id != messages[0].aggregate_id]
+                first = await self._first_failing(connection, subscription, messages, events, error)
+                failed.append(first)
         return failed
 
     async def _first_failing(

@@ -26,6 +26,10 @@ from tickets.infrastructure.pools import Timeouts, connect
 
 log = logging.getLogger("tickets.worker")
 
+REDELIVERY_SECONDS = 0.1
+"""How often a delivery loop looks for parked tickets due for a retry (at once again
+while it finds some): a retry's backoff is at least this coarse."""
+
 
 @dataclass(frozen=True)
 class WorkerConfig:
@@ -154,7 +158,7 @@ class OutboxWorker:
         config, store = self.config, self.dispatcher.store
         progress = self.dispatcher.progress(subscription)
         lanes: dict[int, int] = {}
-        renew_at = 0.0
+        renew_at = redeliver_at = 0.0
         while not stop.is_set() and not lost.is_set():
             self.last_beat = time.monotonic()
             wake.clear()  # before claiming: a NOTIFY during the claim is not lost
@@ -166,7 +170,10 @@ class OutboxWorker:
                 result = await self.dispatcher.deliver(
                     subscription, lanes, self.name, config.batch_size
                 )
-                unparked = await redeliver_due(self.dispatcher, subscription)
+                unparked = 0
+                if time.monotonic() >= redeliver_at:  # a query a round would cost a lot
+                    unparked = await redeliver_due(self.dispatcher, subscription)
+                    redeliver_at = time.monotonic() + (0 if unparked else REDELIVERY_SECONDS)
             except LeaseLost as error:
                 log.info("outbox worker %s", error)
                 renew_at = 0.0
