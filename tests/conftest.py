@@ -2,9 +2,8 @@
 named database per test session, migrated, and dropped at the end."""
 
 import os
-import tempfile
+import shutil
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import asyncpg
 import pytest
@@ -16,6 +15,7 @@ from tickets.logging_setup import configure_logging
 from tickets.testing.scratch_databases import execute, scratch_database
 
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256"
+BROKER_COMMAND = "TICKETS_TEST_BROKER_URL=amqp://guest:guest@127.0.0.1:5672/ make test"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -25,19 +25,23 @@ def quiet_logs() -> None:
 
 
 @pytest.fixture(scope="session")
-def server_url() -> Iterator[str]:
-    """TICKETS_TEST_DATABASE_URL when set (CI), else an embedded server in the temp dir."""
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """TICKETS_TEST_DATABASE_URL when set (CI), else an embedded server started for the
+    session (every test shares it) and removed with its data at the end."""
     url = os.environ.get("TICKETS_TEST_DATABASE_URL")
     if url:
         yield url
         return
     from tickets.infrastructure.embedded import start_embedded
 
-    embedded = start_embedded(Path(tempfile.gettempdir()) / "tickets-test-embedded")
+    data_dir = tmp_path_factory.mktemp("tickets-test-embedded")
+    embedded = start_embedded(data_dir)
     try:
         yield embedded.url
     finally:
         embedded.stop()
+        # a fresh cluster is ~100 MB: pytest keeps its last 3 temp folders, this not
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -57,13 +61,28 @@ async def broker_url_if_set() -> str | None:
     return url
 
 
+BROKER_HOW = f"TICKETS_TEST_BROKER_URL is not set: to run them against a RabbitMQ, {BROKER_COMMAND}"
+
+
 @pytest.fixture(scope="session")
 def broker_url(broker_url_if_set: str | None) -> str:
     """The test RabbitMQ; unset, the tests that need it are skipped (there is no
-    embedded broker)."""
+    embedded broker), except in CI, which must run them."""
     if broker_url_if_set is None:
-        pytest.skip("TICKETS_TEST_BROKER_URL is not set (no RabbitMQ to test against)")
+        if os.environ.get("CI", "").lower() in ("true", "1"):
+            pytest.fail(f"CI runs the broker tests, but {BROKER_HOW}", pytrace=False)
+        pytest.skip(BROKER_HOW)
     return broker_url_if_set
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line at the end of a run that skipped the broker tests: how to run them."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    count = sum(1 for report in skipped if BROKER_HOW in str(report.longrepr))
+    if count:
+        terminalreporter.write_line(
+            f"{count} broker test(s) skipped; to run them: {BROKER_COMMAND}", yellow=True
+        )
 
 
 FAST_RETRIES = {"outbox_retry_base_seconds": 0.01, "outbox_retry_cap_seconds": 0.05}

@@ -15,6 +15,7 @@ import asyncpg
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
+from tickets.api.admission import AdmissionLimits
 from tickets.api.app import create_app
 from tickets.api.auth.jwks import JwksConfig, JwksVerifier
 from tickets.api.auth.tokens import AuthConfig
@@ -23,7 +24,8 @@ from tickets.api.services import ApiServices
 from tickets.application.behaviours import default_behaviours
 from tickets.application.command_handlers import ClockAndIds
 from tickets.application.dead_letter_admin import DeadLetterAdministration
-from tickets.application.messagebus import MessageBus
+from tickets.application.messagebus import Behaviour, MessageBus
+from tickets.application.notifications import NotificationInbox
 from tickets.application.ticket_queries import TicketQueries
 from tickets.config import Settings
 from tickets.infrastructure.broker.link import BrokerLink, BrokerMetrics
@@ -32,6 +34,7 @@ from tickets.infrastructure.clock_and_ids import RandomIds, SystemClock
 from tickets.infrastructure.embedded import check_data_dir, start_embedded, usable_data_dir
 from tickets.infrastructure.metrics import PrometheusMetrics
 from tickets.infrastructure.migrate import upgrade_to_head
+from tickets.infrastructure.notification_store import SqlNotificationStore
 from tickets.infrastructure.notifications import DecisionNotifier
 from tickets.infrastructure.outbox.dead_letter_store import SqlDeadLetterStore
 from tickets.infrastructure.outbox.dispatcher import Dispatcher
@@ -44,12 +47,23 @@ from tickets.infrastructure.outbox.worker import OutboxWorker, WorkerConfig
 from tickets.infrastructure.outbox_wake_ups import OutboxWakeUps
 from tickets.infrastructure.pools import Connections, Timeouts, connect, service_pools
 from tickets.infrastructure.reachability import check_reachable, describe
+from tickets.infrastructure.retention import (
+    Pruner,
+    RetentionConfig,
+    RetentionMetrics,
+    Rule,
+    Windows,
+    rules,
+)
 from tickets.infrastructure.unit_of_work import SqlUnitOfWorkFactory
 from tickets.infrastructure.user_repository import SqlUserRoles
 from tickets.infrastructure.written_tickets import SqlWrittenTickets
 from tickets.readmodel.catalog import READ_MODEL, READ_SCHEMA, live_projections
 from tickets.readmodel.freshness import VersionWaiter
 from tickets.readmodel.ticket_read_model import SqlTicketReadModel
+from tickets.tracing.setup import check as check_tracing
+from tickets.tracing.setup import configure as start_tracing
+from tickets.tracing.setup import enabled as tracing_on
 
 log = logging.getLogger("tickets")
 
@@ -78,7 +92,20 @@ class Runtime:
     dispatcher: Dispatcher
     dead_letters: SqlDeadLetterStore
     outbox_metrics: OutboxMetrics
+    retention_metrics: RetentionMetrics
     broker: BrokerLink | None = None
+
+    def pruner(self) -> Pruner:
+        """The retention task, on the worker's pool (its longer statement bound)."""
+        return Pruner(
+            self.worker_pool,
+            retention_rules(self.settings),
+            RetentionConfig(
+                interval_seconds=self.settings.retention_interval_seconds,
+                batch_size=self.settings.retention_batch_size,
+            ),
+            self.retention_metrics,
+        )
 
     def worker(self, concurrency: int | None = None) -> OutboxWorker:
         s = self.settings
@@ -149,6 +176,18 @@ def subscriptions(
     return subs
 
 
+def retention_rules(settings: Settings) -> list[Rule]:
+    return rules(
+        Windows(
+            idempotency_keys=settings.idempotency_key_ttl_seconds,
+            attempts=settings.attempt_retention_seconds,
+            audit=settings.audit_retention_seconds,
+            read_notifications=settings.read_notification_retention_seconds,
+            unread_notifications=settings.unread_notification_retention_seconds,
+        )
+    )
+
+
 def broker_link(settings: Settings, registry: CollectorRegistry | None) -> BrokerLink | None:
     """The publishing connection when TICKETS_BROKER_URL is set (it connects on first use)."""
     if settings.broker_url is None:
@@ -179,42 +218,75 @@ def check_settings(settings: Settings) -> None:
 
 
 async def preflight(settings: Settings) -> None:
-    """Everything that can be checked before starting: the settings, then one connection
-    to each configured external database (a clear message instead of a failed migration)."""
+    """Everything that can be checked before starting: the settings (the OTEL_* ones of
+    tracing too), then one connection to each configured external database (a clear
+    message instead of a failed migration)."""
     check_settings(settings)
-    if settings.database_url is None:
-        check_data_dir(usable_data_dir(settings.data_dir, settings.data_dir_is_explicit))
-    else:
+    check_tracing()
+    if settings.database_url is not None:
         await check_reachable(settings.database_url, "TICKETS_DATABASE_URL")
+    else:
+        check_data_dir(usable_data_dir(settings.data_dir, settings.data_dir_is_explicit))
     if settings.read_database_url not in (None, settings.database_url):
         await check_reachable(settings.read_database_url, "TICKETS_READ_DATABASE_URL")
 
 
-def describe_database(settings: Settings, data_dir: Path) -> str:
+def embedded_data_dir(settings: Settings) -> Path | None:
+    """The embedded server's data folder, or None with an external database: a process
+    that does not use the folder must not look at it (nor warn about where it lies)."""
+    if settings.database_url is not None:
+        return None
+    return usable_data_dir(settings.data_dir, settings.data_dir_is_explicit)
+
+
+def describe_database(settings: Settings) -> str:
     """Which database a process opens, for its first line: a CLI run elsewhere must not
     silently use another one."""
-    if settings.database_url is None:
+    data_dir = embedded_data_dir(settings)
+    if data_dir is not None:
         return f"embedded PostgreSQL, data in {data_dir}"
-    return f"PostgreSQL at {describe(settings.database_url)}"
+    return f"PostgreSQL at {describe(settings.database_url or '')}"
 
 
 @asynccontextmanager
-async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
-    """Check the settings, start (or join) the database, migrate it, and build the bus and
-    its adapters."""
+async def open_database(settings: Settings) -> AsyncIterator[tuple[str, str]]:
+    """Check the settings, start (or join) the database, and give the write and read
+    databases' URLs, unmigrated (`tickets migrate --to` chooses the revision itself)."""
     await preflight(settings)
-    embedded = None
-    data_dir = usable_data_dir(settings.data_dir, settings.data_dir_is_explicit)
-    url = settings.database_url
-    if url is None:
-        embedded = await asyncio.to_thread(start_embedded, data_dir)
-        url = embedded.url
-    log.info("database: %s", describe_database(settings, data_dir))
-    async with contextlib.AsyncExitStack() as stack:
-        if embedded is not None:
-            stack.push_async_callback(asyncio.to_thread, embedded.stop)
-        secret = jwt_secret(settings, data_dir)
-        read_url = settings.read_database_url or url
+    data_dir = embedded_data_dir(settings)
+    if data_dir is None:
+        assert settings.database_url is not None  # what "no data folder" means
+        url = settings.database_url
+        log.info("database: %s", describe_database(settings))
+        yield url, settings.read_database_url or url
+        return
+    embedded = await asyncio.to_thread(start_embedded, data_dir)
+    log.info("database: %s", describe_database(settings))
+    try:
+        yield embedded.url, settings.read_database_url or embedded.url
+    finally:
+        await asyncio.to_thread(embedded.stop)
+
+
+def command_behaviours(metrics: PrometheusMetrics) -> list[Behaviour]:
+    """The command pipeline; with tracing on, the command span outermost (it times the
+    whole command and its context is what the events carry)."""
+    behaviours = default_behaviours(metrics)
+    if tracing_on():
+        from tickets.tracing.commands import tracing_behaviour
+
+        behaviours.insert(0, tracing_behaviour())
+    return behaviours
+
+
+@asynccontextmanager
+async def open_runtime(settings: Settings, role: str = "cli") -> AsyncIterator[Runtime]:
+    """Check the settings, start (or join) the database, start tracing if the OTEL_*
+    variables ask for it (``role`` names this process in the traces: api, worker, cli),
+    migrate the database, and build the bus and its adapters."""
+    async with open_database(settings) as (url, read_url), contextlib.AsyncExitStack() as stack:
+        start_tracing(role)
+        secret = jwt_secret(settings, embedded_data_dir(settings))
         await asyncio.to_thread(upgrade_to_head, url, read_url)
         timeouts = Timeouts(
             settings.db_connect_timeout_seconds, settings.db_command_timeout_seconds
@@ -239,7 +311,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         bus = MessageBus(
             uow_factory,
             ClockAndIds(clock=SystemClock(), ids=RandomIds()),
-            default_behaviours(PrometheusMetrics(registry)),
+            command_behaviours(PrometheusMetrics(registry)),
         )
         auth = AuthConfig(
             secret=secret,
@@ -283,6 +355,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                 Connections(pool, timeouts),
             ),
             outbox_metrics=outbox_metrics,
+            retention_metrics=RetentionMetrics(registry),
             broker=broker,
         )
 
@@ -302,13 +375,16 @@ def identity_provider(settings: Settings) -> JwksVerifier | None:
     )
 
 
-def jwt_secret(settings: Settings, data_dir: Path) -> str:
-    """The configured secret or, in embedded mode only, one generated and kept on disk."""
+def jwt_secret(settings: Settings, data_dir: Path | None) -> str:
+    """The configured secret or, in embedded mode only (``data_dir`` given), one
+    generated and kept on disk."""
     if settings.jwt_secret is not None:
         return settings.jwt_secret.get_secret_value()
     if not settings.embedded and not settings.local_tokens_enabled():
         return secrets.token_urlsafe(48)  # signs and verifies nothing: no HS256 tokens
     check_settings(settings)
+    # check_settings refused an external database without a secret: this is embedded
+    assert data_dir is not None
     path = data_dir / "jwt_secret"
     data_dir.mkdir(parents=True, exist_ok=True)
     try:  # O_EXCL: of two processes starting together, exactly one writes the secret
@@ -325,10 +401,12 @@ def jwt_secret(settings: Settings, data_dir: Path) -> str:
 async def running_worker(
     runtime: Runtime, concurrency: int | None = None
 ) -> AsyncIterator[OutboxWorker]:
-    """Run an outbox worker until the block exits; it finishes its batch before stopping."""
+    """Run an outbox worker, and beside it the retention task, until the block exits;
+    the worker finishes its batch before stopping."""
     worker = runtime.worker(concurrency)
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop), name="outbox-worker")
+    pruning = asyncio.create_task(runtime.pruner().run(stop), name="retention")
     try:
         yield worker
     finally:
@@ -337,12 +415,16 @@ async def running_worker(
             await asyncio.wait_for(task, runtime.settings.outbox_lease_seconds)
         except TimeoutError:
             log.warning("outbox worker did not stop in time; its leases will expire")
+        try:  # a batch is one short transaction: cancelled, it rolls back
+            await asyncio.wait_for(pruning, runtime.settings.worker_command_timeout_seconds)
+        except TimeoutError:
+            log.warning("retention task did not stop in time")
 
 
 @asynccontextmanager
 async def api_services(settings: Settings) -> AsyncIterator[ApiServices]:
     external = identity_provider(settings)  # checked before anything starts
-    async with open_runtime(settings) as runtime, contextlib.AsyncExitStack() as stack:
+    async with open_runtime(settings, "api") as runtime, contextlib.AsyncExitStack() as stack:
         worker = None
         if settings.run_worker:
             worker = await stack.enter_async_context(running_worker(runtime))
@@ -373,8 +455,16 @@ async def api_services(settings: Settings) -> AsyncIterator[ApiServices]:
                 SqlWrittenTickets(Connections(runtime.pool, runtime.timeouts)),
             ),
             dead_letters=DeadLetterAdministration(runtime.dead_letters),
+            notifications=NotificationInbox(
+                SqlNotificationStore(Connections(runtime.pool, runtime.timeouts))
+            ),
         )
 
 
 def build_app(settings: Settings) -> FastAPI:
-    return create_app(lambda: api_services(settings))
+    limits = AdmissionLimits(
+        commands=settings.max_commands_in_flight,
+        reads=settings.max_reads_in_flight,
+        max_wait=settings.max_queue_wait_seconds,
+    )
+    return create_app(lambda: api_services(settings), limits)

@@ -65,11 +65,39 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(8, ge=1)
     ready_max_outbox_age_seconds: float = Field(60.0, gt=0)
     read_wait_seconds: float = Field(5.0, gt=0, le=60)
+    max_commands_in_flight: int = Field(
+        8, ge=1, le=10_000, description="commands in progress per API process; more wait or 503"
+    )
+    max_reads_in_flight: int = Field(
+        16, ge=1, le=10_000, description="reads in progress per API process; more wait or 503"
+    )
+    max_queue_wait_seconds: float = Field(
+        0.05, ge=0, le=10, description="longest wait for a slot before 503 service.overloaded"
+    )
     broker_url: str | None = Field(None, description="AMQP URL; set: publish integration events")
     broker_exchange: str = Field("tickets.events", min_length=1)
     broker_confirm_timeout_seconds: float = Field(10.0, gt=0)
     broker_retry_base_seconds: float = Field(0.5, gt=0)
     broker_retry_cap_seconds: float = Field(30.0, gt=0)
+    idempotency_key_ttl_seconds: int = Field(
+        24 * 3600, ge=1, description="an Idempotency-Key's stored response is kept this long"
+    )
+    attempt_retention_seconds: int = Field(
+        30 * 24 * 3600, ge=1, description="failed delivery attempt records are kept this long"
+    )
+    audit_retention_seconds: int = Field(
+        365 * 24 * 3600, ge=1, description="dead-letter audit rows (who retried, discarded)"
+    )
+    read_notification_retention_seconds: int = Field(
+        30 * 24 * 3600, ge=1, description="a notification is kept this long after it is read"
+    )
+    unread_notification_retention_seconds: int = Field(
+        180 * 24 * 3600, ge=1, description="an unread notification is kept this long"
+    )
+    retention_interval_seconds: float = Field(
+        60.0, gt=0, le=3600, description="pause between two pruning passes"
+    )
+    retention_batch_size: int = Field(500, ge=1, le=10000, description="rows per delete")
 
     @field_validator("jwt_secret")
     @classmethod

@@ -3,12 +3,26 @@ line and headers) larger than ``MAX_HEAD_BYTES`` gets 431, a head still incomple
 ``HEAD_TIMEOUT_SECONDS`` after its first byte (a slowloris client) gets 408, and a
 malformed request gets 400; each as problem+json, then the connection closes.
 
-How the size is counted: the bytes of every read after which the parser is still inside
-a head and completed nothing (no head, no message) during it. A read that completes a
-head or a message is not counted (it may carry a body or a previous request), so a head
-can exceed the limit by at most one read of the event loop (256 KiB), never without
-bound. The timer starts only when a read leaves a head incomplete, so a request whose
-head arrives in one read (nearly all) costs nothing extra.
+How the size is counted, two ways, either refusing: the request line and each header as
+the parser hands them over (name, value and their separators), which sees a head that
+arrives in one read however large; and the bytes of every read after which the parser
+is still inside a head and completed nothing during it, which sees a head (or a single
+header) trickling in over many reads before the parser hands any of it over. The timer
+starts only when a read leaves a head incomplete, so a request whose head arrives in one
+read (nearly all) costs nothing extra.
+
+After a response that refused a request as overloaded, the connection's next request is
+not read until the refusal's ``Retry-After`` has passed (tickets.api.admission).
+
+A connection that sends nothing at all is closed after the keep-alive timeout, as an
+idle kept-alive connection is: uvicorn starts that timer only after a response, so a
+silent new socket would otherwise hold one of the process's connections forever.
+
+This subclass uses uvicorn internals (its parser callbacks, ``flow``, ``cycle``, the
+keep-alive timer): no documented uvicorn setting bounds an httptools head, times one
+out, or holds reading after a refusal. docs/design.md ("Library internals") records
+it as the open gap it is; uvicorn is bounded at the tested minor in pyproject.toml and
+tests/unit/test_http_protocol_internals.py fails when what it relies on changes.
 """
 
 import asyncio
@@ -16,6 +30,8 @@ import json
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from tickets.api.admission import HOLD_READING
 
 MAX_HEAD_BYTES = 16 * 1024
 HEAD_TIMEOUT_SECONDS = 10.0
@@ -50,8 +66,17 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._awaiting_head = True
         self._completed = False
         self._head_bytes = 0
+        self._head_size = 0
         self._head_timer: asyncio.TimerHandle | None = None
         self._refused = False
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        # uvicorn's own keep-alive timer: closes the connection unless a request starts
+        # first (data_received cancels it, as it does between kept-alive requests).
+        self.timeout_keep_alive_task = self.loop.call_later(
+            self.timeout_keep_alive, self.timeout_keep_alive_handler
+        )
 
     def data_received(self, data: bytes) -> None:
         if self._refused:
@@ -66,14 +91,61 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         if self._head_bytes > self.max_head_bytes:
             self._refuse(431)
 
+    # The parser callbacks below do nothing once the request is refused: the rest of the
+    # read being parsed (body, pipelined requests) belongs to a connection that closes.
+    def on_message_begin(self) -> None:
+        if self._refused:
+            return
+        self._head_size = len(b"GET  HTTP/1.1\r\n\r\n")  # request line and the end
+        super().on_message_begin()
+
+    def on_url(self, url: bytes) -> None:
+        if self._refused or self._counted(len(url)):
+            return
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if self._refused or self._counted(len(name) + len(value) + len(b": \r\n")):
+            return
+        super().on_header(name, value)
+
+    def on_body(self, body: bytes) -> None:
+        if not self._refused:
+            super().on_body(body)
+
+    def _counted(self, size: int) -> bool:
+        """Count ``size`` bytes of the head; True (and refused) when over the limit."""
+        self._head_size += size
+        if self._head_size > self.max_head_bytes:
+            self._refuse(431)
+            return True
+        return False
+
     def on_headers_complete(self) -> None:
+        if self._refused:
+            return
         self._awaiting_head, self._completed, self._head_bytes = False, True, 0
         self._cancel_head_timer()
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
+        if self._refused:
+            return
         super().on_message_complete()
         self._awaiting_head, self._completed = True, True  # next bytes: a new head
+
+    def on_response_complete(self) -> None:
+        # The cycle is the one that just completed, but for a pipelined request parsed
+        # meanwhile: then no hold, which only spares that client the wait.
+        hold = self.cycle.scope.get(HOLD_READING) if self.cycle is not None else None
+        super().on_response_complete()
+        if isinstance(hold, int | float) and hold > 0 and not self.transport.is_closing():
+            self.flow.pause_reading()
+            self.loop.call_later(hold, self._end_hold)
+
+    def _end_hold(self) -> None:
+        if not self.transport.is_closing():
+            self.flow.resume_reading()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_head_timer()

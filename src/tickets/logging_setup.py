@@ -14,6 +14,8 @@ from typing import Any
 
 import structlog
 
+from tickets.tracing.logs import add_trace_ids
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
@@ -38,6 +40,12 @@ def quieter(level: str, floor: str) -> str:
     return str(logging.getLevelName(max(numbers)))
 
 
+def louder(level: str, ceiling: str) -> str:
+    """The more verbose of two level names."""
+    numbers = [logging.getLevelName(name.upper()) for name in (level, ceiling)]
+    return str(logging.getLevelName(min(numbers)))
+
+
 def configure_logging(fmt: str = "console", level: str = "INFO") -> None:
     """Route structlog and the standard library to stderr in ``fmt`` (console or json)."""
     level_number = logging.getLevelName(level.upper())
@@ -45,6 +53,7 @@ def configure_logging(fmt: str = "console", level: str = "INFO") -> None:
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        add_trace_ids,
     ]
     renderer: structlog.types.Processor
     finishing: list[structlog.types.Processor]

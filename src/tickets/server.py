@@ -11,17 +11,16 @@ throughput is a separate choice: `tickets worker --processes M`.
 
 import gc
 import logging
-import os
 import sys
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import uvicorn
 
+from tickets.api_processes import serve_processes
 from tickets.config import Settings
 from tickets.http_protocol import BoundedHttpToolsProtocol
 from tickets.logging_setup import configure_logging
-from tickets.shared_port import serve_processes
 from tickets.supervisor import Supervisor
 
 log = logging.getLogger("tickets")
@@ -77,12 +76,15 @@ class FreezeAfterStartup:
         await self.app(scope, receive, send_then_freeze)
 
 
-def app_from_env() -> ASGIApp:
-    """The app for one API process, configured from the environment (uvicorn's factory in
-    each process of `serve --workers N`)."""
+def api_process_app() -> ASGIApp:
+    """The app for one of the N API processes of `serve --workers N` (uvicorn's factory,
+    called in each process): settings from the environment, as the parent read them,
+    but never the in-process outbox worker, which runs in a process of its own beside
+    them. Said here rather than by changing the parent's environment before the
+    processes start."""
     from tickets.bootstrap import build_app
 
-    settings = Settings()
+    settings = Settings().model_copy(update={"run_worker": False})
     configure_logging(settings.log_format, settings.log_level)
     return FreezeAfterStartup(build_app(settings))
 
@@ -90,10 +92,10 @@ def app_from_env() -> ASGIApp:
 def run_api(settings: Settings, host: str, port: int, workers: int) -> None:
     """Serve until SIGINT/SIGTERM; with ``workers`` > 1, N processes share the socket and
     one outbox worker process runs beside them (if the settings run a worker)."""
-    options = {**server_options(), "host": host, "port": port}
     if workers == 1:
         from tickets.bootstrap import build_app
 
+        options = {**server_options(), "host": host, "port": port}
         uvicorn.run(FreezeAfterStartup(build_app(settings)), **options)
         return
     embedded = _hold_embedded(settings)
@@ -101,13 +103,12 @@ def run_api(settings: Settings, host: str, port: int, workers: int) -> None:
     if settings.run_worker:
         worker = Supervisor([sys.executable, "-m", "tickets", "worker"], processes=1)
         worker.start()
-    # The API processes inherit the environment: none of them runs the in-process worker.
-    os.environ["TICKETS_RUN_WORKER"] = "false"
     try:
-        if not serve_processes("tickets.server:app_from_env", options, workers):
-            # uvicorn stops every process when a restarted one fails to start (say, the
-            # database refused it): exit non-zero so a service manager restarts us.
-            raise SystemExit("an API process failed to start; all were stopped")
+        # A process that fails (say, the database refused it at startup) is restarted
+        # after a pause that grows while it keeps failing, as a worker process is.
+        code = serve_processes("tickets.server:api_process_app", host, port, workers)
+        if code:
+            raise SystemExit(f"an API process exited with {code}")
     finally:
         if worker is not None:
             worker.stop()

@@ -1,9 +1,11 @@
 """Keep N copies of a command running: restart any that dies, stop all gracefully.
 
-Used by `tickets worker --processes N` and by `tickets serve --workers N` for its outbox
-worker process. A child that fails (crash, `kill -9`, OOM: a non-zero exit) is restarted after
-a short pause that doubles while it keeps dying quickly; on stop every child gets SIGTERM
-(each finishes its batch) and is killed only if it outlives ``grace_seconds``.
+The project's one process supervisor: `tickets worker --processes N` runs its workers
+under it, and `tickets serve --workers N` its API processes (tickets.api_processes) and
+its outbox worker process. A child that fails (crash, `kill -9`, OOM: a non-zero exit)
+is restarted after a short pause that doubles while it keeps dying quickly; on stop
+every child gets SIGTERM (each finishes its batch or its requests) and is killed only
+if it outlives ``grace_seconds``.
 """
 
 import logging
@@ -11,6 +13,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Mapping, Sequence
 
 from tickets.infrastructure.backoff import Backoff
 
@@ -26,8 +29,12 @@ class Supervisor:
         processes: int,
         grace_seconds: float = 40.0,
         args_for: dict[int, list[str]] | None = None,
+        env: Mapping[str, str] | None = None,
+        pass_fds: Sequence[int] = (),
     ) -> None:
         self.command = command
+        self.env = env  # the children's whole environment; None: this process's
+        self.pass_fds = tuple(pass_fds)
         self.grace_seconds = grace_seconds
         self.args_for = args_for or {}
         self.children: list[subprocess.Popen[bytes] | None] = [None] * processes
@@ -41,7 +48,7 @@ class Supervisor:
 
     def _spawn(self, slot: int) -> None:
         command = [*self.command, *self.args_for.get(slot, [])]
-        self.children[slot] = subprocess.Popen(command)
+        self.children[slot] = subprocess.Popen(command, env=self.env, pass_fds=self.pass_fds)
         self._started_at[slot] = time.monotonic()
 
     def _watch(self) -> None:

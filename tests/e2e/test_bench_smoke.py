@@ -58,13 +58,28 @@ def test_bench_quick_writes_every_target(server_url: str, dataset: str, tmp_path
         "API RSS under load",
         "projection lag p99 under command load",
         "hot query plans with a sequential scan",
+        "tracing on, 10 % sampled / off, commands",
+        "overload: goodput at 10x / peak",
+        "overload: admitted p99 at 10x / unloaded p99",
+        "command p99 with pruning running, % of without",
     ):
         assert expected in names
     assert any(n.startswith("outbox delivery, 1 worker") for n in names)
     for target in results["targets"]:
         assert set(target) == {"name", "value", "unit", "target", "met"}
         assert isinstance(target["met"], bool)
-    assert set(SCENARIOS) <= {"http", "outbox", "lag", "queries", "peer", "broker"}
+    assert set(SCENARIOS) <= {
+        "http",
+        "overload",
+        "outbox",
+        "lag",
+        "queries",
+        "peer",
+        "broker",
+        "tracing",
+        "storage",
+    }
     assert (tmp_path / "benchmarks.md").read_text().startswith("# Benchmarks")
+    assert results["figures"]["storage"]["total_bytes_per_lifecycle"] > 0
     assert "projection_lag.png" in results["plots"]
     assert (tmp_path / "projection_lag.png").stat().st_size > 1000

@@ -94,22 +94,23 @@ async def test_patch_on_stats_is_method_not_allowed(
     user = await login("stats", "requester")
     response = await client.patch("/tickets/stats", json={"title": "x"}, headers=user)
     assert_problem(response, 405, "request.method_not_allowed")
-    assert _allow(response) == {"GET", "OPTIONS"}
+    assert _allow(response) == {"GET", "HEAD", "OPTIONS"}
 
 
 @pytest.mark.parametrize(
     ("path", "methods"),
     [
-        ("/tickets", {"GET", "POST"}),
-        ("/tickets/00000000-0000-4000-8000-000000000000", {"GET", "PATCH"}),
-        ("/tickets/stats", {"GET"}),
+        ("/tickets", {"GET", "HEAD", "POST"}),
+        ("/tickets/00000000-0000-4000-8000-000000000000", {"GET", "HEAD", "PATCH"}),
+        ("/tickets/stats", {"GET", "HEAD"}),
         ("/tickets/00000000-0000-4000-8000-000000000000/approve", {"POST"}),
     ],
 )
 async def test_allow_lists_every_method_of_the_path(
     client: httpx.AsyncClient, path: str, methods: set[str]
 ) -> None:
-    """/tickets has GET from the queries router and POST from the commands router."""
+    """/tickets has GET from the queries router and POST from the commands router; HEAD
+    is served wherever GET is."""
     refused = await client.put(path, json={})
     assert_problem(refused, 405, "request.method_not_allowed")
     assert _allow(refused) == methods | {"OPTIONS"}

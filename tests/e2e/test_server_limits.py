@@ -1,7 +1,8 @@
 """The HTTP server `tickets serve` runs bounds what its C parser does not: oversized request
-heads get 431, heads that trickle in (slowloris) 408, malformed requests 400, each as
-problem+json with the connection closed; ordinary requests, bodies in many pieces and
-pipelined requests are untouched."""
+heads get 431 (in one write or in pieces), heads that trickle in (slowloris) 408,
+malformed requests 400, each as problem+json with the connection closed; a connection
+that sends nothing is closed after the keep-alive timeout; ordinary requests, bodies in
+many pieces and pipelined requests are untouched."""
 
 import asyncio
 import json
@@ -13,6 +14,7 @@ import pytest
 import pytest_asyncio
 import uvicorn
 
+from tickets.api.admission import HOLD_READING
 from tickets.http_protocol import MAX_HEAD_BYTES, BoundedHttpToolsProtocol
 from tickets.server import server_options
 
@@ -22,7 +24,15 @@ class QuickTimeout(BoundedHttpToolsProtocol):
 
 
 async def echo_length(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """Answers 200 with the number of body bytes it received."""
+    """Answers 200 with the number of body bytes it received; ``/refuse?S`` answers 503
+    and asks the server to hold the connection's next request S seconds, as admission
+    control does."""
+    if scope["path"] == "/refuse":
+        scope[HOLD_READING] = float(scope["query_string"])
+        headers = [(b"content-length", b"0")]
+        await send({"type": "http.response.start", "status": 503, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+        return
     received = 0
     while True:
         message = await receive()
@@ -40,12 +50,11 @@ async def echo_length(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-@pytest_asyncio.fixture
-async def port() -> AsyncIterator[int]:
+async def _serve(**overrides: Any) -> AsyncIterator[int]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         free: int = sock.getsockname()[1]
-    options = {**server_options(), "http": QuickTimeout, "lifespan": "off"}
+    options = {**server_options(), "http": QuickTimeout, "lifespan": "off", **overrides}
     server = uvicorn.Server(uvicorn.Config(echo_length, host="127.0.0.1", port=free, **options))
     task = asyncio.create_task(server.serve())
     async with asyncio.timeout(30):
@@ -54,6 +63,19 @@ async def port() -> AsyncIterator[int]:
     yield free
     server.should_exit = True
     await task
+
+
+@pytest_asyncio.fixture
+async def port() -> AsyncIterator[int]:
+    async for free in _serve():
+        yield free
+
+
+@pytest_asyncio.fixture
+async def quick_idle_port() -> AsyncIterator[int]:
+    """A server whose keep-alive timeout is 1 s."""
+    async for free in _serve(timeout_keep_alive=1):
+        yield free
 
 
 async def exchange(port: int, *parts: bytes) -> bytes:
@@ -92,6 +114,47 @@ async def test_an_oversized_head_gets_431(port: int) -> None:
     problem(await exchange(port, big), 431, "request.head_too_large")
 
 
+@pytest.mark.parametrize("size", [MAX_HEAD_BYTES + 1024, 100_000])
+async def test_an_oversized_head_in_one_write_gets_431(port: int, size: int) -> None:
+    """The parser hands a head that arrives in one read over whole; it is counted too."""
+    start = b"GET / HTTP/1.1\r\nHost: x\r\n"
+    headers = b"".join(b"X-H%d: %s\r\n" % (i, b"a" * 1000) for i in range(size // 1000))
+    problem(await exchange(port, start + headers + b"\r\n"), 431, "request.head_too_large")
+
+
+async def test_a_head_just_under_the_limit_in_one_write_is_served(port: int) -> None:
+    start = b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+    filler = b"X-Fill: " + b"a" * (MAX_HEAD_BYTES - 200) + b"\r\n"
+    answer = await exchange(port, start + filler + b"\r\n")
+    assert answer.startswith(b"HTTP/1.1 200 OK"), answer[:200]
+
+
+async def test_a_connection_that_sends_nothing_is_closed(quick_idle_port: int) -> None:
+    """Closed like an idle kept-alive connection; before, it stayed open for good."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", quick_idle_port)
+    try:
+        async with asyncio.timeout(10):
+            assert await reader.read(-1) == b""  # end of stream: the server closed it
+    finally:
+        writer.close()
+
+
+async def test_a_request_on_a_fresh_connection_is_served_then_kept_alive(
+    quick_idle_port: int,
+) -> None:
+    """The idle timer of a new connection stops when a request starts."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", quick_idle_port)
+    try:
+        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        async with asyncio.timeout(10):
+            assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 200 OK")
+            assert await reader.readexactly(1) == b"0"
+            writer.write(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            assert (await reader.read(-1)).startswith(b"HTTP/1.1 200 OK")
+    finally:
+        writer.close()
+
+
 async def test_a_head_sent_in_small_pieces_is_bounded_too(port: int) -> None:
     pieces = [b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: "] + [b"a" * 1000] * (MAX_HEAD_BYTES // 500)
     problem(await exchange(port, *pieces), 431, "request.head_too_large")
@@ -117,3 +180,41 @@ async def test_large_bodies_in_pieces_and_pipelined_requests_pass(port: int) -> 
     get = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
     answer = await exchange(port, get * 3 + close)
     assert answer.count(b"HTTP/1.1 200 OK") == 4, answer
+
+
+async def answer_head(reader: asyncio.StreamReader) -> bytes:
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+    await reader.readexactly(length)
+    return head
+
+
+async def test_after_a_refusal_the_next_request_on_that_connection_waits(port: int) -> None:
+    """A client that ignores Retry-After is held to it; other connections are not."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    other_reader, other_writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(b"GET /refuse?3600 HTTP/1.1\r\nHost: x\r\n\r\n")
+        async with asyncio.timeout(10):
+            assert (await answer_head(reader)).startswith(b"HTTP/1.1 503")
+        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        other_writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        async with asyncio.timeout(10):
+            assert (await answer_head(other_reader)).startswith(b"HTTP/1.1 200")
+        with pytest.raises(TimeoutError):  # not read, so not answered, while held
+            await asyncio.wait_for(reader.read(1), 1)
+    finally:
+        writer.close()
+        other_writer.close()
+
+
+async def test_a_held_request_is_served_when_the_hold_ends(port: int) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(b"GET /refuse?0.2 HTTP/1.1\r\nHost: x\r\n\r\n")
+        async with asyncio.timeout(10):
+            assert (await answer_head(reader)).startswith(b"HTTP/1.1 503")
+            writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert (await answer_head(reader)).startswith(b"HTTP/1.1 200")
+    finally:
+        writer.close()

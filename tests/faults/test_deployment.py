@@ -33,8 +33,8 @@ from tests.conftest import TEST_SECRET
 from tests.faults.processes import free_port, start_tickets, stop_gracefully
 from tests.faults.waiting import eventually
 from tests.support.broker import bound_queue, first_seen, take_all, unique_exchange
+from tickets.api_processes import SPREADS_CONNECTIONS
 from tickets.bench.databases import NOTHING_PENDING
-from tickets.shared_port import SPREADS_CONNECTIONS
 
 CLIENTS, KILLS = 4, 3
 RETRYABLE = (httpx.TransportError, httpx.TimeoutException)
@@ -197,7 +197,7 @@ async def test_killed_api_and_worker_processes_lose_and_double_nothing(
         try:
             for _ in range(KILLS):
                 progress = seen.commands
-                await kill_and_wait_for_replacement(api, "spawn_main")
+                await kill_and_wait_for_replacement(api, "tickets.api_processes")
                 await kill_and_wait_for_replacement(workers, "worker")
                 await eventually(lambda p=progress: _async(seen.commands > p + 20), within=30)
         finally:
@@ -270,7 +270,7 @@ def _accepted(api: psutil.Process, port: int) -> dict[int, int]:
 async def test_new_connections_are_spread_over_the_api_processes(
     deployment: tuple[int, psutil.Process, psutil.Process],
 ) -> None:
-    """Each API process listens on a socket of its own (tickets.shared_port). With one
+    """Each API process listens on a socket of its own (tickets.api_processes). With one
     shared socket, the process that woke first accepted a whole burst of connections."""
     port, api, _ = deployment
     await eventually(lambda: _async(_listening_sockets(port) == 2), within=30)

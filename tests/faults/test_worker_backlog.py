@@ -61,7 +61,7 @@ async def test_two_workers_drain_a_backlog_without_losing_the_database(
             return runtimes[index].registry.get_sample_value(name, labels)
 
         async def observed_empty() -> bool:
-            lag = "tickets_outbox_lag_events"
+            lag = "tickets_subscription_lag_events"
             return all(gauge(i, lag, {"subscription": "read_model"}) == 0 for i in range(2))
 
         with caplog.at_level(logging.WARNING, logger="tickets.worker"):

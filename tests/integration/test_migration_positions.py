@@ -1,4 +1,4 @@
-"""Migrations 0006 / r0002 move a database with data from per-message delivery state
+"""Migrations 0007 / r0002 move a database with data from per-message delivery state
 (status columns, tracking rows) to positions per subscription, and back."""
 
 import asyncio
@@ -31,7 +31,7 @@ async def migrate(url: str, write: str, read: str, down: bool = False) -> None:
 
 async def test_progress_survives_the_move_to_positions_and_back(server_url: str) -> None:
     async with scratch_database(server_url) as url:
-        await migrate(url, "0005", "r0001")
+        await migrate(url, "0006", "r0001")
         db = await asyncpg.connect(url)
         try:
             done, retrying, dead = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
@@ -102,7 +102,7 @@ async def test_progress_survives_the_move_to_positions_and_back(server_url: str)
             assert await db.fetchval("SELECT to_regclass('tickets.processed_messages')") is None
             assert await db.fetchval("SELECT to_regclass('read.processed_messages')") is None
 
-            await migrate(url, "0005", "r0001", down=True)
+            await migrate(url, "0006", "r0001", down=True)
 
             statuses = await db.fetch(
                 "SELECT aggregate_id, aggregate_version, status FROM tickets.outbox_messages"

@@ -8,11 +8,22 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 
+from tickets.api.admission import AdmissionCollector, AdmissionLimits, AdmissionMiddleware, Budgets
+from tickets.api.head_requests import HeadAsGetMiddleware
 from tickets.api.middleware import BodyLimitMiddleware, RequestContextMiddleware, RequestLatency
 from tickets.api.openapi import install_openapi, operation_id
 from tickets.api.problems import install_problem_handlers
-from tickets.api.routers import admin, auth, ops, ticket_queries, tickets, users
+from tickets.api.routers import (
+    admin,
+    auth,
+    notifications,
+    ops,
+    ticket_queries,
+    tickets,
+    users,
+)
 from tickets.api.services import ApiServices
+from tickets.version import version
 
 DESCRIPTION = """
 Ticket commands over a pure domain model, with a transactional outbox.
@@ -26,17 +37,20 @@ details with a stable `code`.
 ServicesFactory = Callable[[], AbstractAsyncContextManager[ApiServices]]
 
 
-def create_app(services: ServicesFactory) -> FastAPI:
+def create_app(services: ServicesFactory, limits: AdmissionLimits = AdmissionLimits()) -> FastAPI:
+    budgets = Budgets.of(limits)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with services() as running:
             app.state.services = running
             app.state.request_latency = RequestLatency(running.registry)
+            running.registry.register(AdmissionCollector(budgets))
             yield
 
     app: FastAPI = FastAPIOffline(
         title="Tickets",
-        version="0.1.0",
+        version=version(),
         description=DESCRIPTION,
         lifespan=lifespan,
         redoc_url=None,
@@ -50,12 +64,17 @@ def create_app(services: ServicesFactory) -> FastAPI:
         license_info={"name": "MIT", "identifier": "MIT"},
     )
     install_problem_handlers(app)
+    app.add_middleware(HeadAsGetMiddleware)  # added first: innermost
     app.add_middleware(BodyLimitMiddleware)
+    # Inside the request context (a refusal has its request id, log line and latency),
+    # before everything else: a refused request costs no token check and no body.
+    app.add_middleware(AdmissionMiddleware, budgets=budgets)
     app.add_middleware(RequestContextMiddleware)  # added last: outermost
     documented = (
         auth.router,
         tickets.router,
         ticket_queries.router,
+        notifications.router,
         admin.router,
         users.router,
         ops.router,

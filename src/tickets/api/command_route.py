@@ -6,6 +6,7 @@ import re
 from typing import Any, TypeVar
 
 from fastapi import Request, Response
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from tickets.api.auth.dependencies import services_of
@@ -115,7 +116,13 @@ def _idempotency(request: Request, key: str | None, body: Any) -> IdempotencyReq
     return IdempotencyRequest(key, hashlib.sha256(canonical.encode()).hexdigest())
 
 
-def set_command_headers(response: Response, outcome: Outcome[Result], version: int) -> None:
-    response.headers["ETag"] = f'"{version}"'
+def command_response(
+    body: BaseModel, outcome: Outcome[Result], version: int, status: int = 200
+) -> Response:
+    """The answer to a command, serialized here: a route that returns a Response skips
+    FastAPI's validation and serialization of a response model (the route still
+    declares the model, for the document)."""
+    headers = {"ETag": f'"{version}"'}
     if outcome.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
+        headers["Idempotent-Replayed"] = "true"
+    return Response(body.model_dump_json(), status, headers, media_type="application/json")

@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tickets.api.json_limits import BodyShape
 from tickets.api.problems import internal_error, problem
+from tickets.tracing import state as tracing
 
 MAX_BODY_BYTES = 1024 * 1024
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
@@ -81,14 +82,23 @@ class RequestContextMiddleware:
         # bind/reset rather than the bound_contextvars context manager: same effect, a
         # measurable share less per request (contextlib's generator machinery).
         tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
+        span = None
+        failure: BaseException | None = None
+        if tracing.TRACER is not None:  # off: not even the tracing module is imported
+            from tickets.tracing import http as traced
+
+            span = traced.start(scope, request_id)
         try:
             await self.app(scope, receive, send_with_id)
         except Exception as error:
+            failure = error
             if response_started:  # half a response: only closing the connection is honest
                 raise
             await internal_error(error)(scope, receive, send_with_id)
         finally:
             _observe(scope, status, time.perf_counter() - started)
+            if span is not None:
+                traced.finish(span, scope, status, failure)
             structlog.contextvars.reset_contextvars(**tokens)
 
 

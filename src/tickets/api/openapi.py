@@ -25,7 +25,7 @@ WITH_BODY = {
 WITH_PARAMETERS = {"422": WITH_BODY["422"]}
 WITH_DATABASE = {"503": "`service.unavailable`: the database cannot be reached (`Retry-After`)"}
 WITH_TOKEN = {"401": "`auth.*`: a missing, invalid or expired bearer token"}
-WITHOUT_DATABASE = {("get", "/health/live"), ("get", "/metrics")}
+WITHOUT_DATABASE = {("get", "/"), ("get", "/health/live"), ("get", "/metrics")}
 
 
 def operation_id(route: APIRoute) -> str:

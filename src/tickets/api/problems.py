@@ -18,6 +18,7 @@ from tickets.application.errors import (
     IdempotencyKeyReused,
     InvalidCommand,
     InvalidQuery,
+    NotificationNotFound,
     ReadModelBehind,
     ServiceUnavailable,
     TicketNotFound,
@@ -39,6 +40,7 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int, str]] = [
     (InvalidValue, 422, "Invalid value"),
     (TicketNotFound, 404, "Not found"),
     (DeadLetterNotFound, 404, "Not found"),
+    (NotificationNotFound, 404, "Not found"),
     (UserNotFound, 404, "Not found"),
     (UserNameTaken, 409, "User name taken"),
     (VersionMismatch, 412, "Precondition failed"),
@@ -149,7 +151,8 @@ def _http(request: Request, error: Exception) -> Response:
 
 
 def allowed_methods(request: Request) -> list[str]:
-    """Every method some route serves at this path, plus OPTIONS.
+    """Every method some route serves at this path, plus OPTIONS, and HEAD where GET is
+    (see head_requests).
 
     Starlette's own 405 names the methods of the first route matching the path only;
     ``/tickets`` has GET from the queries router and POST from the commands router.
@@ -159,6 +162,8 @@ def allowed_methods(request: Request) -> list[str]:
     for route in request.app.state.api_routes:
         if route.path_regex.fullmatch(path):
             methods |= route.methods
+    if "GET" in methods:
+        methods.add("HEAD")
     return sorted(methods)
 
 

@@ -9,6 +9,7 @@ from tickets.api.auth.tokens import AuthConfig
 from tickets.api.auth.verified_tokens import VerifiedTokens
 from tickets.application.dead_letter_admin import DeadLetterAdministration
 from tickets.application.messagebus import MessageBus
+from tickets.application.notifications import NotificationInbox
 from tickets.application.ticket_queries import TicketQueries
 
 
@@ -22,3 +23,4 @@ class ApiServices:
     """Returns the reasons the service is not ready; empty when it is."""
     queries: TicketQueries
     dead_letters: DeadLetterAdministration
+    notifications: NotificationInbox

@@ -13,6 +13,12 @@ class TicketNotFound(ApplicationError):
     code = "ticket.not_found"
 
 
+class NotificationNotFound(ApplicationError):
+    """No such notification, or not the actor's (the two are indistinguishable)."""
+
+    code = "notification.not_found"
+
+
 class VersionMismatch(ApplicationError):
     """The caller's expected version (If-Match) is not the current one."""
 

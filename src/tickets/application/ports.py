@@ -1,5 +1,6 @@
 """Ports: what the application needs from the outside world, as protocols."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
@@ -28,6 +29,9 @@ class MessageContext:
     correlation_id: str
     command_id: UUID = field(default_factory=uuid4)
     idempotency: IdempotencyRequest | None = None
+    trace: Mapping[str, str] | None = None
+    """The command's trace context (W3C ``traceparent``/``tracestate``) when it is
+    traced: stored with its events, so their deliveries continue the same trace."""
 
 
 @dataclass(frozen=True)

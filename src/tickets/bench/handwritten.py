@@ -28,9 +28,9 @@ import uvicorn
 from fastapi import FastAPI, Header, HTTPException, Request
 from pydantic import BaseModel
 
+from tickets.api_processes import serve_processes
 from tickets.readmodel.ticket_read_model import DETAILS  # the very statement the app runs
 from tickets.server import server_options
-from tickets.shared_port import serve_processes
 
 CREATE = """INSERT INTO tickets.tickets (id, title, description, author_id, author_name,
             status, version, created_at, updated_at)
@@ -131,9 +131,9 @@ def app_from_env() -> FastAPI:
 if __name__ == "__main__":
     url, port = sys.argv[1], int(sys.argv[2])
     processes = int(sys.argv[3]) if len(sys.argv) > 3 else 1
-    options = {**server_options(), "log_level": "warning", "host": "127.0.0.1", "port": port}
     if processes == 1:
+        options = {**server_options(), "log_level": "warning", "host": "127.0.0.1", "port": port}
         uvicorn.run(build(url), **options)
     else:
-        os.environ[URL_VARIABLE] = url  # the processes inherit it
-        serve_processes("tickets.bench.handwritten:app_from_env", options, processes)
+        env = {**os.environ, URL_VARIABLE: url}  # given to the processes, not set here
+        serve_processes("tickets.bench.handwritten:app_from_env", "127.0.0.1", port, processes, env)

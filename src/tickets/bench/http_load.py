@@ -61,7 +61,7 @@ def busy_seconds() -> float:
     return float(times.user + times.nice + times.system + times.irq + times.softirq)
 
 
-async def _ticket_ids(url: str, into: Path) -> Path:
+async def ticket_ids(url: str, into: Path) -> Path:
     connection = await asyncpg.connect(url)
     try:
         await drained(url, lambda: _wait(connection))
@@ -78,12 +78,12 @@ async def _wait(connection: asyncpg.Connection) -> None:
 
 async def one_round(app_url: str, own_url: str, seconds: float, folder: Path) -> dict[str, Any]:
     measured: dict[str, Any] = {}
-    # The API alone last: the events it leaves are delivered (by _ticket_ids) before
+    # The API alone last: the events it leaves are delivered (by ticket_ids) before
     # any variant with a worker runs again.
     for kind in COMMAND_VARIANTS:
         url = own_url if kind.startswith("handwritten") else app_url
         measured[f"commands_{kind}"] = await _one(kind, url, "commands", seconds)
-    ids = await _ticket_ids(app_url, folder / "ids.txt")
+    ids = await ticket_ids(app_url, folder / "ids.txt")
     for scenario in ("details", "list"):
         for kind in ("handwritten", "app"):
             measured[f"{scenario}_{kind}"] = await _one(kind, app_url, scenario, seconds, ids)

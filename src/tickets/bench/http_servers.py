@@ -65,7 +65,7 @@ async def _start(
 async def _listening(pid: int, port: int, processes: int) -> None:
     """Wait until ``processes`` children of ``pid`` listen on ``port``: the first one to
     answer is not enough, or the load generator's connections would all go to it (each
-    API process listens on a socket of its own; see tickets.shared_port)."""
+    API process listens on a socket of its own; see tickets.api_processes)."""
     for _ in range(600):
         listening = {
             child.pid
@@ -93,8 +93,11 @@ async def _stop(process: asyncio.subprocess.Process) -> None:
 
 
 @asynccontextmanager
-async def serving(kind: str, url: str) -> AsyncIterator[tuple[int, int]]:
-    """Run server ``kind`` on ``url``; yields its port and its (main) process id."""
+async def serving(
+    kind: str, url: str, settings: dict[str, str] | None = None
+) -> AsyncIterator[tuple[int, int]]:
+    """Run server ``kind`` on ``url`` (``app`` and ``app_api_only`` with ``settings``
+    added to their environment); yields its port and its (main) process id."""
     port = free_port()
     serve = ["-m", "tickets", "serve", "--port", str(port)]
     extra: list[asyncio.subprocess.Process] = []
@@ -103,14 +106,15 @@ async def serving(kind: str, url: str) -> AsyncIterator[tuple[int, int]]:
         handwritten += ["2"] if kind == "handwritten_2_processes" else []
         process = await _start(handwritten, {**os.environ}, port)
     elif kind == "app_api_only":
-        process = await _start(serve, environment(url, TICKETS_RUN_WORKER="false"), port)
+        only = environment(url, TICKETS_RUN_WORKER="false", **(settings or {}))
+        process = await _start(serve, only, port)
     elif kind == "app_own_worker":
         extra.append(await _start(["-m", "tickets", "worker"], environment(url), None))
         process = await _start(serve, environment(url, TICKETS_RUN_WORKER="false"), port)
     elif kind == "app_2_processes":
         process = await _start([*serve, "--workers", "2"], environment(url), port)
     else:
-        process = await _start(serve, environment(url), port)
+        process = await _start(serve, environment(url, **(settings or {})), port)
     if kind.endswith("_2_processes"):
         await _listening(process.pid, port, 2)
     try:

@@ -33,6 +33,8 @@ class Connection:
         self.host, self.port = host, port
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.retry_after: float | None = None
+        """The last answer's Retry-After, in seconds (None: it had none)."""
 
     async def request(
         self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
@@ -54,10 +56,13 @@ class Connection:
         status_line = await self.reader.readline()
         status = int(status_line.split()[1])
         length = 0
+        self.retry_after = None
         while (line := await self.reader.readline()) not in (b"\r\n", b""):
             name, _, value = line.decode().partition(":")
             if name.lower() == "content-length":
                 length = int(value)
+            elif name.lower() == "retry-after":
+                self.retry_after = float(value)
         raw = await self.reader.readexactly(length) if length else b""
         return status, json.loads(raw) if raw else None
 

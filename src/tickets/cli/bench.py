@@ -14,7 +14,18 @@ from tickets.cli.core import app, settings_from_env
 from tickets.logging_setup import configure_logging
 
 console = Console()
-SCENARIOS = ("http", "outbox", "claims", "lag", "queries", "peer", "broker")
+SCENARIOS = (
+    "http",
+    "overload",
+    "outbox",
+    "claims",
+    "lag",
+    "queries",
+    "peer",
+    "broker",
+    "tracing",
+    "storage",
+)
 
 
 @app.command()
@@ -37,9 +48,12 @@ def bench(
         http_load,
         lag,
         outbox_delivery,
+        overload,
         peer,
         plots,
         queries,
+        storage,
+        tracing_cost,
     )
     from tickets.bench.databases import server
     from tickets.bench.markdown import render
@@ -68,12 +82,15 @@ def bench(
 
     steps: dict[str, Callable[[Report, str, bool], Coroutine[Any, Any, Any]]] = {
         "http": http_load.run,
+        "overload": overload.run,
         "outbox": outbox_run,
         "claims": claims.run,
         "lag": lag_run,
         "queries": queries.run,
         "peer": peer.run,
         "broker": broker_run,
+        "tracing": tracing_cost.run,
+        "storage": storage.run,
     }
     with server(url, settings.data_dir.resolve() / "bench") as server_url:
         for name in SCENARIOS:

@@ -1,6 +1,5 @@
 """The `tickets` app and its core commands: serve, migrate, token."""
 
-import asyncio
 import errno
 import json
 import signal
@@ -13,15 +12,23 @@ from rich.console import Console
 
 from tickets import event_loop
 from tickets.cli.errors import StartupRefused, enable_debug, reported_errors
+from tickets.cli.help_format import Typer
 from tickets.config import Settings
 from tickets.domain.users import Role
-from tickets.logging_setup import configure_logging
+from tickets.logging_setup import configure_logging, louder
+from tickets.version import version
 
 if TYPE_CHECKING:
     from rich.progress import Progress
 
-app = typer.Typer(help="Tickets: event-driven ticket management service.", no_args_is_help=True)
+app = Typer(help="Tickets: event-driven ticket management service.", no_args_is_help=True)
 err = Console(stderr=True)
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        print(f"tickets {version()}")
+        raise typer.Exit()
 
 
 @app.callback()
@@ -29,16 +36,49 @@ def options(
     debug: Annotated[
         bool, typer.Option("--debug", help="show the traceback of a startup error")
     ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="log at INFO (commands other than serve and worker log "
+            "warnings only, unless TICKETS_LOG_LEVEL says otherwise)",
+        ),
+    ] = False,
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="print the version and exit"
+        ),
+    ] = False,
 ) -> None:
     """Tickets: event-driven ticket management service."""
     if debug:
         enable_debug()
+    _Verbosity.verbose = verbose
 
 
-def settings_from_env() -> Settings:
-    """The validated settings (an invalid one ends the command with its name, see errors.py)."""
+class _Verbosity:
+    verbose = False
+
+
+def log_level(settings: Settings, service: bool) -> str:
+    """The level a command logs at. A service (serve, worker) logs at TICKETS_LOG_LEVEL
+    (default INFO): its logs are its record. Any other command prints its result, which
+    INFO lines about migrations and databases would bury: WARNING unless
+    TICKETS_LOG_LEVEL is set or `tickets --verbose` asks for INFO."""
+    explicit = "log_level" in settings.model_fields_set
+    level = settings.log_level if service or explicit else "WARNING"
+    if _Verbosity.verbose:
+        return louder(level, "INFO")
+    return level
+
+
+def settings_from_env(service: bool = False) -> Settings:
+    """The validated settings (an invalid one ends the command with its name, see
+    errors.py), with logging configured for a service or a command (see log_level)."""
     settings = Settings()
-    configure_logging(settings.log_format, settings.log_level)
+    configure_logging(settings.log_format, log_level(settings, service))
     return settings
 
 
@@ -63,16 +103,6 @@ def progress_bar(console: Console) -> "Progress":
     what = Progress.get_default_columns()[0]
     columns = (what, BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     return Progress(*columns, console=console)
-
-
-def stop_on_signals() -> asyncio.Event:
-    """An event that SIGINT or SIGTERM sets, for a command that runs until stopped
-    (call it inside the running loop)."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    return stop
 
 
 def check_port(host: str, port: int) -> None:
@@ -114,14 +144,12 @@ def serve(
 ) -> None:
     """Serve the HTTP API (starting the embedded PostgreSQL when no URL is configured)."""
     from tickets.bootstrap import describe_database, preflight
-    from tickets.infrastructure.embedded import usable_data_dir
     from tickets.server import run_api
 
-    settings = settings_from_env()
+    settings = settings_from_env(service=True)
     check_port(host, port)
     event_loop.run(preflight(settings))
-    data_dir = usable_data_dir(settings.data_dir, settings.data_dir_is_explicit)
-    where = describe_database(settings, data_dir)
+    where = describe_database(settings)
     url = f"http://{host}:{port}"
     processes = f", {workers} processes" if workers > 1 else ""
     text = f"[bold]tickets[/] serving on {url} (docs at /docs), {where}{processes}"
@@ -130,15 +158,34 @@ def serve(
 
 
 @app.command()
-def migrate() -> None:
-    """Apply database migrations to the configured database."""
+def migrate(
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            metavar="REVISION",
+            help="move that revision's schema to it, up or down (a rollback asks first); "
+            "default: both schemas to their latest",
+        ),
+    ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="roll back without asking (needed without a terminal)")
+    ] = False,
+) -> None:
+    """Apply database migrations to the configured database, or move one schema to a
+    chosen revision (docs/operations.md, "Roll back a migration")."""
     from tickets.bootstrap import open_runtime
 
+    if to is not None and to != "head":
+        from tickets.cli.migrate_to import migrate_to
+
+        migrate_to(to, yes)
+        return
     settings = settings_from_env()
 
     async def run() -> None:
         async with open_runtime(settings) as runtime:  # migrates on open
-            url = _redact(runtime.database_url)
+            url = redact(runtime.database_url)
             announce(settings, f"migrated: {url}", "migrated", database=url)
 
     event_loop.run(run())
@@ -179,7 +226,7 @@ def token(
     print(issued)
 
 
-def _redact(url: str) -> str:
+def redact(url: str) -> str:
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)
         return f"{scheme}://***@{rest.split('@', 1)[1]}"

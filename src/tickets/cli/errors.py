@@ -29,8 +29,15 @@ def _known() -> tuple[type[Exception], ...]:
     from tickets.bootstrap import ConfigurationError
     from tickets.infrastructure.embedded import EmbeddedDatabaseError
     from tickets.infrastructure.reachability import DatabaseUnreachable
+    from tickets.tracing.setup import TracingConfigError
 
-    return (StartupRefused, ConfigurationError, EmbeddedDatabaseError, DatabaseUnreachable)
+    return (
+        StartupRefused,
+        ConfigurationError,
+        EmbeddedDatabaseError,
+        DatabaseUnreachable,
+        TracingConfigError,
+    )
 
 
 def _lost_database(error: BaseException) -> bool:

@@ -3,7 +3,7 @@
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, Iterable
 from typing import Annotated, Any
 
 import typer
@@ -11,10 +11,17 @@ from rich.console import Console
 from rich.markup import escape
 
 from tickets import event_loop
-from tickets.cli.core import app, err, settings_from_env, stop_on_signals
+from tickets.cli.core import app, err, settings_from_env
+from tickets.cli.help_format import Typer
+from tickets.cli.signals import stop_on_signals
 
 out = Console(highlight=False)
-events = typer.Typer(help="Integration events on the message broker.")
+STOP_GRACE_SECONDS = 5.0
+"""Closing a broker connection and a database pool takes well under a second."""
+YIELD_EVERY = 100
+"""Printing a replayed batch (2,000 events) awaits nothing, so the event loop, and with
+it a Ctrl-C's handler, would wait for the whole batch: let the loop run every 100."""
+events = Typer(help="Integration events on the message broker.")
 app.add_typer(events, name="events")
 
 
@@ -43,9 +50,9 @@ def tail_command(
     url, exchange = settings.broker_url, settings.broker_exchange
 
     async def run() -> None:
-        stop = stop_on_signals()
+        stop = stop_on_signals(STOP_GRACE_SECONDS)
         async with contextlib.AsyncExitStack() as stack:
-            past: AsyncIterator[Iterable[Any]] | None = None
+            past: AsyncGenerator[Iterable[Any], None] | None = None
             if from_start:
                 from tickets.bootstrap import open_runtime
                 from tickets.infrastructure.broker.consumer import history
@@ -60,7 +67,12 @@ def tail_command(
             await asyncio.wait({following, stopping}, return_when=asyncio.FIRST_COMPLETED)
             for task in (following, stopping):
                 task.cancel()
-            if following.done() and not following.cancelled():
+            # Wait for the follower's own clean-up (the broker connection, the replay's
+            # database connection) before the exit stack closes the pools under it: a
+            # pool closed while a cancelled replay still holds one of its connections
+            # is what used to hang the exit.
+            await asyncio.wait({following, stopping})
+            if not following.cancelled() and following.exception() is not None:
                 following.result()  # a lost broker connection: say so, do not hang
 
     try:
@@ -75,17 +87,29 @@ def tail_command(
         raise
 
 
-async def _print_all(stream: AsyncIterator[Any], raw: bool) -> None:
-    async for received in stream:
-        if raw:
-            out.print(json.dumps(received.body), soft_wrap=True)
-            continue
-        body = received.body
-        origin = "log " if received.replayed else "live"
-        data = json.dumps(body.get("data", {}), ensure_ascii=False)
-        out.print(
-            f"{origin} {body.get('occurred_at', '')[:19]} {received.routing_key:<22}"
-            f" ticket {body.get('ticket_id')} v{body.get('ticket_version')}"
-            f" by {escape(str(body.get('actor', {}).get('name')))} {escape(data)}",
-            soft_wrap=True,
-        )
+async def _print_all(stream: AsyncGenerator[Any, None], raw: bool) -> None:
+    # aclosing: cancelled, the stream is closed here and now (its broker and database
+    # connections with it), not whenever the generator is collected
+    async with contextlib.aclosing(stream) as received_messages:
+        printed = 0
+        async for received in received_messages:
+            printed += 1
+            if printed % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # a replayed batch awaits nothing: see YIELD_EVERY
+            _print(received, raw)
+
+
+def _print(received: Any, raw: bool) -> None:
+    if raw:
+        out.print(json.dumps(received.body), soft_wrap=True)
+        return
+    body = received.body
+    origin = "log " if received.replayed else "live"
+    data = json.dumps(body.get("data", {}), ensure_ascii=False)
+    trace = f" trace {received.trace_id}" if received.trace_id else ""
+    out.print(
+        f"{origin} {body.get('occurred_at', '')[:19]} {received.routing_key:<22}"
+        f" ticket {body.get('ticket_id')} v{body.get('ticket_version')}"
+        f" by {escape(str(body.get('actor', {}).get('name')))} {escape(data)}{trace}",
+        soft_wrap=True,
+    )

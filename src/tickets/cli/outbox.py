@@ -23,16 +23,20 @@ from tickets.application.dead_letters import (
     SubscriptionStatus,
 )
 from tickets.application.errors import DeadLetterNotFound
-from tickets.cli.core import announce, app, settings_from_env, stop_on_signals
+from tickets.cli.core import announce, app, settings_from_env
+from tickets.cli.help_format import Typer
+from tickets.cli.signals import stop_on_signals
 from tickets.domain.users import Role, User
 
 R = TypeVar("R")
+STOP_MARGIN_SECONDS = 5.0
+"""Closing the pools and the broker link after the last batch."""
 out = Console()
 Only = Annotated[
     str | None, typer.Option(help="only this subscription's dead letter (default: every one)")
 ]
-dead_letters = typer.Typer(help="Inspect, retry and discard parked outbox messages.")
-outbox = typer.Typer(help="Outbox queue status.")
+dead_letters = Typer(help="Inspect, retry and discard parked outbox messages.")
+outbox = Typer(help="Outbox queue status.")
 app.add_typer(dead_letters, name="dead-letters")
 app.add_typer(outbox, name="outbox")
 
@@ -77,9 +81,10 @@ def worker(
     from tickets.bootstrap import open_runtime, running_worker
 
     async def run() -> None:
-        stop = stop_on_signals()
-        settings = settings_from_env()
-        async with open_runtime(settings) as runtime:
+        settings = settings_from_env(service=True)
+        # the worker finishes its batch within a lease (see running_worker)
+        stop = stop_on_signals(settings.outbox_lease_seconds + STOP_MARGIN_SECONDS)
+        async with open_runtime(settings, "worker") as runtime:
             if metrics_port is not None:
                 start_http_server(metrics_port, registry=runtime.registry)
             async with running_worker(runtime, concurrency) as running:

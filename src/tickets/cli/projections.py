@@ -9,11 +9,14 @@ from rich.table import Table
 
 from tickets import event_loop
 from tickets.cli.core import app, progress_bar, settings_from_env
+from tickets.cli.help_format import Typer
+from tickets.cli.signals import run_interruptible
 from tickets.readmodel.catalog import READ_MODEL, REBUILDABLE, live_projections
 
 out = Console()
-projections = typer.Typer(help="Read-model projections: rebuild from the log, show lag.")
+projections = Typer(help="Read-model projections: rebuild from the log, show lag.")
 app.add_typer(projections, name="projections")
+STOP_GRACE_SECONDS = 10.0
 
 
 @projections.command("rebuild")
@@ -44,23 +47,25 @@ def rebuild_command(
                     )
                 out.print(f"{each}: {applied} events replayed, tables swapped in")
 
-    event_loop.run(run())
+    # Ctrl-C: the replay into the shadow tables stops (the swap is one transaction,
+    # done whole or not at all); the live tables stay as they were
+    run_interruptible(run(), STOP_GRACE_SECONDS)
 
 
 @projections.command("status")
 def status_command() -> None:
-    """The read model's lag behind the event log, in events and in seconds (both
-    projections are one subscription, ``read_model``, with one position)."""
+    """Each subscription's lag behind the event log (the read model, notifications and,
+    with a broker, the publisher), in events and in seconds; the read model is both
+    projections, with one position."""
     from tickets.bootstrap import open_runtime
     from tickets.cli.outbox import subscriptions_table
 
     async def run() -> Table:
         async with open_runtime(settings_from_env()) as runtime:
             status = await runtime.dead_letters.status()
-        names = {p.name for p in live_projections()}
-        read = [s for s in status.subscriptions if s.subscription == READ_MODEL]
-        table = subscriptions_table(read)
-        table.title = f"projections ({', '.join(sorted(names))})"
+        names = ", ".join(sorted(p.name for p in live_projections()))
+        table = subscriptions_table(status.subscriptions)
+        table.caption = f"{READ_MODEL}: {names}"
         return table
 
     out.print(event_loop.run(run()))

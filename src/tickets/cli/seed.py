@@ -11,11 +11,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from tickets import event_loop
-from tickets.cli.core import app, progress_bar, settings_from_env
-from tickets.logging_setup import configure_logging, quieter
+from tickets.cli.core import app, log_level, progress_bar, settings_from_env
+from tickets.cli.signals import run_interruptible
+from tickets.logging_setup import configure_logging, louder, quieter
 
 out = Console()
+STOP_GRACE_SECONDS = 10.0
+"""Ctrl-C: the batch in flight rolls back, the worker processes are asked to stop."""
 VACUUM_SECONDS = 1800.0
 """A vacuum of a bulk load is maintenance, not a request: not held to the statement bound."""
 
@@ -35,7 +37,7 @@ def seed(
     """Create users and N tickets in every status, with comments, through the message
     bus (one RunBatch command, so one unit of work, per batch), then wait until they are
     projected."""
-    event_loop.run(_seed(tickets, batch, workers, random_seed, verbose))
+    run_interruptible(_seed(tickets, batch, workers, random_seed, verbose), STOP_GRACE_SECONDS)
 
 
 async def _seed(count: int, batch: int, workers: int, random_seed: int, verbose: bool) -> None:
@@ -49,8 +51,10 @@ async def _seed(count: int, batch: int, workers: int, random_seed: int, verbose:
 
     rng = random.Random(random_seed)
     settings = settings_from_env()
-    if not verbose:  # one log line per seeded command would bury the progress bars
-        configure_logging(settings.log_format, quieter(settings.log_level, "WARNING"))
+    level = log_level(settings, service=False)
+    # one log line per seeded command would bury the progress bars: only when asked
+    level = louder(level, "INFO") if verbose else quieter(level, "WARNING")
+    configure_logging(settings.log_format, level)
     async with open_runtime(settings) as runtime:
         correlation_id = f"seed-{uuid.uuid4().hex[:8]}"
 

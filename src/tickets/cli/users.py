@@ -8,11 +8,12 @@ from rich.console import Console
 
 from tickets import event_loop
 from tickets.cli.core import app, settings_from_env
+from tickets.cli.help_format import Typer
 from tickets.cli.outbox import operator
 from tickets.domain.users import Role
 
 out = Console()
-users = typer.Typer(help="User administration.", no_args_is_help=True)
+users = Typer(help="User administration.", no_args_is_help=True)
 app.add_typer(users, name="users")
 
 

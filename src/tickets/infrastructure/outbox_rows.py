@@ -17,6 +17,9 @@ NOTIFY_CHANNEL = "tickets_outbox"
 
 
 def outbox_rows(events: Sequence[DomainEvent], context: MessageContext) -> list[dict[str, Any]]:
+    # The trace context goes into the row, in the command's own transaction: a worker
+    # minutes later (another process) continues the trace from it.
+    trace = dict(context.trace) if context.trace else {}
     return [
         {
             "id": uuid4(),
@@ -29,6 +32,7 @@ def outbox_rows(events: Sequence[DomainEvent], context: MessageContext) -> list[
                 "causation_id": str(context.command_id),
                 "actor_id": str(event.actor_id),
                 "actor_name": event.actor_name,
+                **trace,
             },
             "occurred_at": event.occurred_at,
         }

@@ -20,6 +20,7 @@ from tickets.infrastructure.idempotency import SqlIdempotencyStore
 from tickets.infrastructure.outbox_wake_ups import OutboxWakeUps
 from tickets.infrastructure.ticket_repository import SqlTicketRepository
 from tickets.infrastructure.user_repository import SqlUserRepository
+from tickets.tracing import state as tracing
 
 # Waiting longer than this for a pooled connection means the database is overwhelmed
 # or away: the command is refused as ServiceUnavailable rather than queued forever.
@@ -78,7 +79,13 @@ class SqlUnitOfWork:
         record = self.idempotency.pull_record()
         changes = self.tickets.pull_changes()
         try:
-            await write(self._connection, changes, self._context, record)
+            if tracing.TRACER is None:
+                await write(self._connection, changes, self._context, record)
+            else:
+                from tickets.tracing.database import write_span
+
+                with write_span(sum(len(change.events) for change in changes)):
+                    await write(self._connection, changes, self._context, record)
         except ConcurrencyConflict:
             # A retried request racing its first attempt loses the version guard (both
             # changed the same ticket), not the key: if the key is stored now, the

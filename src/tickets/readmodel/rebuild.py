@@ -21,6 +21,7 @@ from uuid import UUID
 
 from tickets.domain.events import DomainEvent
 from tickets.readmodel.catalog import READ_MODEL, READ_SCHEMA, Rebuildable
+from tickets.tracing.operation import Operation, operation
 
 SUFFIX = "_rebuild"
 LANES = f"SELECT lane, position FROM {READ_SCHEMA}.subscription_lanes WHERE subscription = $1"
@@ -68,16 +69,28 @@ async def rebuild(
 ) -> int:
     """Rebuild ``target`` from ``log`` into shadow tables and swap them in; returns the
     number of events applied."""
+    with operation(f"rebuild {target.name}", **{"tickets.projection": target.name}) as span:
+        applied = await _rebuild(target, pool, log, span, progress)
+        span.progress("tables swapped in", **{"tickets.rebuild.applied": applied})
+    return applied
+
+
+async def _rebuild(
+    target: Rebuildable, pool: Any, log: EventSource, span: Operation, progress: Progress | None
+) -> int:
     projection = target.build(SUFFIX)
     async with pool.acquire() as connection:
         lanes, parked = await _progress(connection)
         total = await log.count(lanes)
+        span.progress("replay started", **{"tickets.rebuild.total": total})
         await _prepare_shadow(connection, target)
         applied = 0
         async for chunk in log.replay(bounds=lanes, parked=parked):
             applied += await _apply(connection, projection, chunk)
+            span.progress("replayed", **{"tickets.rebuild.applied": applied})
             if progress:
                 progress(applied, total)
+        span.progress("catching up and swapping", **{"tickets.rebuild.applied": applied})
         async with connection.transaction():
             await connection.execute(LOCK)
             now_lanes, now_parked = await _progress(connection)

@@ -6,7 +6,6 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, Response
 
 from tickets.api.auth.dependencies import CurrentUser, services_of
-from tickets.api.direct_route import DirectRoute
 from tickets.api.query_schemas import (
     StatsOut,
     TicketDetailsOut,
@@ -29,7 +28,7 @@ from tickets.application.queries import (
 )
 from tickets.domain.status import TicketStatus
 
-router = APIRouter(prefix="/tickets", tags=["queries"], route_class=DirectRoute)
+router = APIRouter(prefix="/tickets", tags=["queries"])
 LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
     422: {
         "model": ProblemOut,

@@ -8,12 +8,11 @@ from fastapi import APIRouter, Request, Response
 from tickets.api.auth.dependencies import CurrentUser
 from tickets.api.command_route import (
     command_headers,
+    command_response,
     expected_version,
     refuse_null_body,
     run_command,
-    set_command_headers,
 )
-from tickets.api.direct_route import DirectRoute
 from tickets.api.paths import TICKET_ID
 from tickets.api.schemas import (
     CommentBody,
@@ -35,6 +34,7 @@ from tickets.application.commands import (
     TicketCommand,
 )
 from tickets.application.results import TicketResult
+from tickets.domain.users import User
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ProblemOut, "description": text}
@@ -48,22 +48,20 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     }.items()
 }
 
-router = APIRouter(prefix="/tickets", tags=["tickets"], responses=ERRORS, route_class=DirectRoute)
+router = APIRouter(prefix="/tickets", tags=["tickets"], responses=ERRORS)
 # If-Match and Idempotency-Key are read from the request by command_route; see command_headers.
 POST_COMMAND = command_headers()
 
 
 async def _transition(
     request: Request,
-    response: Response,
     command: TicketCommand[TicketResult],
     body: Any = None,
     *,
     idempotent: bool = True,
-) -> TicketOut:
+) -> Response:
     outcome = await run_command(request, command, body, idempotent=idempotent)
-    set_command_headers(response, outcome, outcome.result.version)
-    return TicketOut.of(outcome.result)
+    return command_response(TicketOut.of(outcome.result), outcome, outcome.result.version)
 
 
 @router.post(
@@ -71,13 +69,13 @@ async def _transition(
     status_code=201,
     summary="Create a draft ticket",
     openapi_extra=command_headers(if_match=False),
+    response_model=TicketOut,
 )
 async def create_ticket(
     request: Request,
-    response: Response,
     user: CurrentUser,
     body: TicketFields | None = None,
-) -> TicketOut:
+) -> Response:
     if body is None:
         await refuse_null_body(request)
     fields = body or TicketFields()
@@ -85,23 +83,23 @@ async def create_ticket(
         actor=user, title=fields.title or "", description=fields.description or ""
     )
     outcome = await run_command(request, command, fields)
-    set_command_headers(response, outcome, outcome.result.version)
+    response = command_response(TicketOut.of(outcome.result), outcome, outcome.result.version, 201)
     response.headers["Location"] = f"/tickets/{outcome.result.id}"
-    return TicketOut.of(outcome.result)
+    return response
 
 
 @router.patch(
     TICKET_ID,
     summary="Edit a draft (author only)",
     openapi_extra=command_headers(idempotency_key=False),
+    response_model=TicketOut,
 )
 async def edit_ticket(
     ticket_id: UUID,
     body: TicketFields,
     request: Request,
-    response: Response,
     user: CurrentUser,
-) -> TicketOut:
+) -> Response:
     command = EditTicket(
         actor=user,
         ticket_id=ticket_id,
@@ -109,54 +107,66 @@ async def edit_ticket(
         title=body.title,
         description=body.description,
     )
-    return await _transition(request, response, command, idempotent=False)
+    return await _transition(request, command, idempotent=False)
 
 
-def _bodiless_transition(
-    action: str, summary: str, command_type: type[TicketCommand[TicketResult]]
-) -> None:
-    """Register ``POST /tickets/{ticket_id}/<action>``, a transition that takes no body."""
-
-    async def endpoint(
-        ticket_id: UUID,
-        request: Request,
-        response: Response,
-        user: CurrentUser,
-        body: NoBody | None = None,  # declared so that a body is refused
-    ) -> TicketOut:
-        if body is None:
-            await refuse_null_body(request)
-        version = expected_version(request)
-        command = command_type(actor=user, ticket_id=ticket_id, expected_version=version)
-        return await _transition(request, response, command)
-
-    router.add_api_route(
-        f"/{{ticket_id}}/{action}",
-        endpoint,
-        methods=["POST"],
-        summary=summary,
-        openapi_extra=POST_COMMAND,
-        name=f"{action}_ticket",
-        response_model=TicketOut,
-    )
+async def _bodiless(
+    request: Request,
+    body: NoBody | None,
+    command_type: type[TicketCommand[TicketResult]],
+    user: User,
+    ticket_id: UUID,
+) -> Response:
+    """A transition that takes no body: ``body`` is declared so that one is refused."""
+    if body is None:
+        await refuse_null_body(request)
+    version = expected_version(request)
+    command = command_type(actor=user, ticket_id=ticket_id, expected_version=version)
+    return await _transition(request, command)
 
 
-_bodiless_transition("submit", "Submit a draft for approval (author only)", SubmitTicket)
-_bodiless_transition("approve", "Approve a submitted ticket (approvers)", ApproveTicket)
+@router.post(
+    "/{ticket_id}/submit",
+    summary="Submit a draft for approval (author only)",
+    openapi_extra=POST_COMMAND,
+    response_model=TicketOut,
+)
+async def submit_ticket(
+    ticket_id: UUID,
+    request: Request,
+    user: CurrentUser,
+    body: NoBody | None = None,
+) -> Response:
+    return await _bodiless(request, body, SubmitTicket, user, ticket_id)
+
+
+@router.post(
+    "/{ticket_id}/approve",
+    summary="Approve a submitted ticket (approvers)",
+    openapi_extra=POST_COMMAND,
+    response_model=TicketOut,
+)
+async def approve_ticket(
+    ticket_id: UUID,
+    request: Request,
+    user: CurrentUser,
+    body: NoBody | None = None,
+) -> Response:
+    return await _bodiless(request, body, ApproveTicket, user, ticket_id)
 
 
 @router.post(
     "/{ticket_id}/reject",
     summary="Reject a submitted ticket with a reason",
     openapi_extra=POST_COMMAND,
+    response_model=TicketOut,
 )
 async def reject_ticket(
     ticket_id: UUID,
     body: RejectBody,
     request: Request,
-    response: Response,
     user: CurrentUser,
-) -> TicketOut:
+) -> Response:
     command = RejectTicket(
         actor=user,
         ticket_id=ticket_id,
@@ -164,10 +174,22 @@ async def reject_ticket(
         reason=body.reason,
         reason_code=body.reason_code,
     )
-    return await _transition(request, response, command, body)
+    return await _transition(request, command, body)
 
 
-_bodiless_transition("reopen", "Reopen a rejected ticket as a draft (author)", ReopenTicket)
+@router.post(
+    "/{ticket_id}/reopen",
+    summary="Reopen a rejected ticket as a draft (author)",
+    openapi_extra=POST_COMMAND,
+    response_model=TicketOut,
+)
+async def reopen_ticket(
+    ticket_id: UUID,
+    request: Request,
+    user: CurrentUser,
+    body: NoBody | None = None,
+) -> Response:
+    return await _bodiless(request, body, ReopenTicket, user, ticket_id)
 
 
 @router.post(
@@ -175,14 +197,14 @@ _bodiless_transition("reopen", "Reopen a rejected ticket as a draft (author)", R
     status_code=201,
     summary="Comment on a ticket",
     openapi_extra=POST_COMMAND,
+    response_model=CommentOut,
 )
 async def add_comment(
     ticket_id: UUID,
     body: CommentBody,
     request: Request,
-    response: Response,
     user: CurrentUser,
-) -> CommentOut:
+) -> Response:
     command = AddComment(
         actor=user,
         ticket_id=ticket_id,
@@ -190,5 +212,4 @@ async def add_comment(
         body=body.body,
     )
     outcome = await run_command(request, command, body)
-    set_command_headers(response, outcome, outcome.result.version)
-    return CommentOut.of(outcome.result)
+    return command_response(CommentOut.of(outcome.result), outcome, outcome.result.version, 201)

@@ -8,9 +8,10 @@ version is published first). ``tickets events tail`` is built on it.
 """
 
 import asyncio
+import contextlib
 import json
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ from aio_pika.abc import AbstractIncomingMessage
 from tickets.infrastructure.broker.integration import IntegrationMessage, integration_messages
 from tickets.infrastructure.broker.link import quiet_client_logs
 from tickets.infrastructure.outbox.event_log import EventLog
+from tickets.tracing.ids import trace_id_of
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,8 @@ class Received:
     message_id: str
     body: dict[str, Any]
     replayed: bool = False
+    trace_id: str | None = None
+    """Of the trace the message continues (its ``traceparent`` header), when traced."""
 
 
 class Deduplicator:
@@ -67,9 +71,9 @@ async def tail(
     url: str,
     exchange: str,
     binding: str = "#",
-    history: AsyncIterator[Iterable[IntegrationMessage]] | None = None,
+    history: AsyncGenerator[Iterable[IntegrationMessage], None] | None = None,
     dedupe: Deduplicator | None = None,
-) -> AsyncIterator[Received]:
+) -> AsyncGenerator[Received, None]:
     """Every new message on ``exchange`` matching ``binding``, each once.
 
     With ``history`` (batches of messages read from the event log), the queue is bound
@@ -88,35 +92,43 @@ async def tail(
         inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
         await queue.consume(inbox.put)
         if history is not None:
-            async for batch in history:
-                for message in batch:
-                    if topic_matches(binding, message.routing_key) and dedupe.first_time(
-                        message.message_id
-                    ):
-                        yield Received(
-                            message.routing_key,
-                            message.message_id,
-                            json.loads(message.body),
-                            replayed=True,
-                        )
+            # aclosing: a consumer that stops mid-history (Ctrl-C) closes the history
+            # too, which returns its database connection; `async for` alone would
+            # leave it suspended, holding the connection its pool waits for.
+            async with contextlib.aclosing(history) as batches:
+                async for batch in batches:
+                    for message in batch:
+                        if topic_matches(binding, message.routing_key) and dedupe.first_time(
+                            message.message_id
+                        ):
+                            yield Received(
+                                message.routing_key,
+                                message.message_id,
+                                json.loads(message.body),
+                                replayed=True,
+                            )
         while True:
             incoming = await inbox.get()
             if dedupe.first_time(incoming.message_id or ""):
                 yield Received(
-                    incoming.routing_key or "", incoming.message_id or "", json.loads(incoming.body)
+                    incoming.routing_key or "",
+                    incoming.message_id or "",
+                    json.loads(incoming.body),
+                    trace_id=trace_id_of(incoming.headers.get("traceparent")),
                 )
             await incoming.ack()
     finally:
         await connection.close()
 
 
-async def history(log: EventLog) -> AsyncIterator[list[IntegrationMessage]]:
+async def history(log: EventLog) -> AsyncGenerator[list[IntegrationMessage], None]:
     """The event log as the integration messages it was (or will be) published as."""
-    async for batch in log.replay():
-        yield [
-            message
-            for logged in batch
-            for message in integration_messages(
-                logged.message_id, logged.correlation_id, logged.event
-            )
-        ]
+    async with contextlib.aclosing(log.replay()) as batches:  # closed with this one
+        async for batch in batches:
+            yield [
+                message
+                for logged in batch
+                for message in integration_messages(
+                    logged.message_id, logged.correlation_id, logged.event
+                )
+            ]

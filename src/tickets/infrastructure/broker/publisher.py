@@ -16,6 +16,7 @@ from tickets.infrastructure.broker.integration import integration_messages
 from tickets.infrastructure.broker.link import BrokerLink
 from tickets.infrastructure.outbox.messages import OutboxMessage
 from tickets.infrastructure.outbox.subscriptions import Connection
+from tickets.tracing import state as tracing
 
 
 class BrokerPublisher:
@@ -33,9 +34,35 @@ class BrokerPublisher:
     ) -> None:
         # Mapping first: a message that cannot be mapped is poison (a bug), charged and
         # eventually parked; only the publish itself can be an outage.
+        if tracing.TRACER is not None:
+            await self._traced(messages)
+            return
         outgoing = [
             out
             for message, event in messages
             for out in integration_messages(message.id, message.correlation_id, event)
         ]
         await self.link.publish(outgoing)
+
+    async def _traced(self, messages: Sequence[tuple[OutboxMessage, DomainEvent]]) -> None:
+        """The same publish, each message with a span whose context rides in its headers."""
+        from tickets.tracing.publish import Publishing
+
+        spans = Publishing(self.link.exchange_name)
+        outgoing = [
+            out
+            for message, event in messages
+            for out in spans.traced(
+                self.name,
+                message.id,
+                message.traceparent,
+                message.tracestate,
+                integration_messages(message.id, message.correlation_id, event),
+            )
+        ]
+        try:
+            await self.link.publish(outgoing)
+        except BaseException as error:
+            spans.finish(error)
+            raise
+        spans.finish()

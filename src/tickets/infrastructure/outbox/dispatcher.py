@@ -22,7 +22,7 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from tickets.domain.events import DomainEvent
@@ -33,6 +33,10 @@ from tickets.infrastructure.outbox.progress import LeaseLost, Progress
 from tickets.infrastructure.outbox.store import OutboxStore
 from tickets.infrastructure.outbox.subscriptions import HandlerUnavailable, Subscription
 from tickets.infrastructure.serialization import event_from_payload
+from tickets.tracing import state as tracing
+
+if TYPE_CHECKING:
+    from tickets.tracing.delivery import Deliveries
 
 ATTEMPT = """INSERT INTO tickets.outbox_attempts (message_id, attempt, handler, error)
              VALUES ($1, $2, $3, $4)"""
@@ -75,6 +79,7 @@ class Dispatcher:
         wanted = [m for m in page if m.id in poison or subscription.wants(events[m.id].event_type)]
         started = time.perf_counter()
         progress = self.progress(subscription)
+        traces = deliveries(subscription.name, wanted)
         try:
             if subscription.transactional:
                 await self._in_transaction(
@@ -89,7 +94,16 @@ class Dispatcher:
             result.delivered, result.delivered_ids = 0, []
             if self.metrics is not None:
                 self.metrics.postponed.labels(subscription.name).inc(len(wanted))
+            if traces is not None:
+                traces.postponed(subscription.name, wanted, describe(outage))
+                traces.settle([], [])
             return result
+        except BaseException as error:  # rolled back: the spans end, the round is redone
+            if traces is not None:
+                traces.abandon(error)
+            raise
+        if traces is not None:
+            _settle_spans(traces, subscription.name, result)
         for lane, (_, new) in moves.items():
             lanes[lane] = new
         await self._record(subscription, result)
@@ -328,6 +342,27 @@ def decode(messages: Sequence[OutboxMessage]) -> tuple[dict[UUID, DomainEvent], 
         except Exception as error:
             poison[m.id] = describe(error)
     return events, poison
+
+
+def deliveries(subscription: str, wanted: list[OutboxMessage]) -> "Deliveries | None":
+    """The delivery spans of this round (one per message), when tracing is on; the
+    broker publisher's spans find them through the context variable."""
+    if tracing.TRACER is None or not wanted:
+        return None
+    from tickets.tracing.delivery import Deliveries
+
+    traces = Deliveries()
+    tracing.DELIVERIES.set(traces)
+    traces.open(subscription, wanted)
+    return traces
+
+
+def _settle_spans(traces: "Deliveries", subscription: str, result: Round) -> None:
+    for message_id in result.delivered_ids:
+        traces.outcomes[(subscription, message_id)] = "delivered"
+    for first, error in result.parked:
+        traces.failed(subscription, [first], error)
+    traces.settle([first.id for first, _ in result.parked], [])
 
 
 def _delivered(result: Round, todo: list[OutboxMessage]) -> None:

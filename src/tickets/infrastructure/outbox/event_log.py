@@ -6,7 +6,7 @@ in order by committed sequencer runs only, so a position bound names a fixed set
 events: nothing can later appear below it (see sequencer.py).
 """
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -65,7 +65,7 @@ class EventLog:
         batch: int = 2000,
         bounds: Mapping[int, int] | None = None,
         parked: Mapping[UUID, int] | None = None,
-    ) -> AsyncIterator[list[LoggedEvent]]:
+    ) -> AsyncGenerator[list[LoggedEvent], None]:
         """Events at or below each lane's bound, in position order, in batches; a
         ticket in ``parked`` only below its version there."""
         held = parked or {}

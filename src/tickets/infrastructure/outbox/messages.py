@@ -11,7 +11,9 @@ TABLE = "tickets.outbox_messages"
 """Every module that reads the log names it by this."""
 
 COLUMNS = """m.id, m.position, m.lane, m.aggregate_id, m.aggregate_version, m.event_type,
-             m.payload, m.metadata ->> 'correlation_id' AS correlation_id, m.occurred_at"""
+             m.payload, m.metadata ->> 'correlation_id' AS correlation_id, m.occurred_at,
+             m.metadata ->> 'traceparent' AS traceparent,
+             m.metadata ->> 'tracestate' AS tracestate"""
 """What a subscription reads of a message (``m`` is the log)."""
 
 
@@ -28,6 +30,12 @@ class OutboxMessage:
     """Of the command that raised the event (the only field of the metadata a handler
     reads)."""
     occurred_at: datetime
+    traceparent: str | None = None
+    tracestate: str | None = None
+    """The W3C trace context of the command that raised the event, when it was traced."""
+    attempts: int = 0
+    """Attempts before this delivery (delivery spans show the next one); a page is
+    delivered first, a parked ticket's retries count in its parked row."""
 
     @classmethod
     def of(cls, row: asyncpg.Record) -> "OutboxMessage":
@@ -41,4 +49,6 @@ class OutboxMessage:
             row["payload"],
             row["correlation_id"],
             row["occurred_at"],
+            row["traceparent"],
+            row["tracestate"],
         )

@@ -1,8 +1,15 @@
 """Prometheus metrics of outbox delivery, per subscription."""
 
+from typing import TYPE_CHECKING
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from tickets.infrastructure.outbox.store import LAG_COUNT_CAP
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from tickets.infrastructure.outbox.lag import SubscriptionLag
 
 
 class OutboxMetrics:
@@ -33,13 +40,13 @@ class OutboxMetrics:
             buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
         )
         self.lag_events = Gauge(
-            "tickets_outbox_lag_events",
+            "tickets_subscription_lag_events",
             f"Events a subscription has not reached yet (counted up to {LAG_COUNT_CAP} a lane)",
             ["subscription"],
             registry=registry,
         )
         self.lag_seconds = Gauge(
-            "tickets_outbox_lag_seconds",
+            "tickets_subscription_lag_seconds",
             "Age of the oldest event a subscription has not reached yet",
             ["subscription"],
             registry=registry,
@@ -64,3 +71,10 @@ class OutboxMetrics:
 
     def handled(self, handler: str, seconds: float) -> None:
         self.handler_seconds.labels(handler).observe(seconds)
+
+    def observe_lags(self, lags: "Sequence[SubscriptionLag]") -> None:
+        for lag in lags:
+            self.lag_events.labels(lag.subscription).set(lag.lag_events)
+            self.lag_seconds.labels(lag.subscription).set(lag.lag_seconds)
+            self.parked_now.labels(lag.subscription).set(lag.retrying)
+            self.dead_now.labels(lag.subscription).set(lag.dead)

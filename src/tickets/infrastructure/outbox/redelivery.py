@@ -9,7 +9,8 @@ failure counts an attempt and schedules the next with backoff and jitter; after 
 last attempt the ticket is dead for this subscription (a dead letter).
 """
 
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from tickets.infrastructure.database import is_connection_error
 from tickets.infrastructure.outbox.dispatcher import (
@@ -17,11 +18,15 @@ from tickets.infrastructure.outbox.dispatcher import (
     Dispatcher,
     call_handler,
     decode,
+    deliveries,
     describe,
 )
 from tickets.infrastructure.outbox.lanes import lane_of
 from tickets.infrastructure.outbox.progress import Progress
 from tickets.infrastructure.outbox.subscriptions import HandlerUnavailable, Subscription
+
+if TYPE_CHECKING:
+    from tickets.tracing.delivery import Deliveries
 
 DUE = """SELECT aggregate_id FROM {s}.subscription_parked
           WHERE subscription = $1 AND status = 'retrying' AND next_attempt_at <= now()
@@ -120,6 +125,8 @@ async def _try(
     the ticket parked from there: the events before it keep their effect) and return
     False."""
     events, poison = decode(page)
+    traces = deliveries(subscription.name, [replace(m, attempts=attempts) for m in page])
+    done = []
     for m in page:
         try:
             if m.id in poison:
@@ -130,16 +137,34 @@ async def _try(
                 else:
                     async with connection.transaction():
                         await call_handler(subscription, connection, [m], events)
-        except HandlerUnavailable:
+            done.append(m.id)
+        except HandlerUnavailable as outage:
+            if traces is not None:
+                traces.postponed(subscription.name, page, describe(outage))
+                traces.settle([], [])
             raise
         except Exception as error:
             if is_connection_error(error):
+                if traces is not None:
+                    traces.abandon(error)
                 raise
-            await _failed(
+            dead = await _failed(
                 dispatcher, subscription, progress, connection, ticket, m, describe(error), attempts
             )
+            if traces is not None:
+                _spans(traces, subscription.name, done)
+                traces.failed(subscription.name, [m], describe(error))
+                traces.settle([] if dead else [m.id], [m.id] if dead else [])
             return False
+    if traces is not None:
+        _spans(traces, subscription.name, done)
+        traces.settle([], [])
     return True
+
+
+def _spans(traces: "Deliveries", subscription: str, delivered: list[Any]) -> None:
+    for message_id in delivered:
+        traces.outcomes[(subscription, message_id)] = "delivered"
 
 
 async def _failed(
@@ -151,7 +176,8 @@ async def _failed(
     first: Any,
     error: str,
     attempts: int,
-) -> None:
+) -> bool:
+    """Record a failed attempt; True when the ticket is now dead for the subscription."""
     policy = dispatcher.store.policy
     args = (
         subscription.name,
@@ -172,3 +198,4 @@ async def _failed(
     )
     if dispatcher.metrics is not None:
         dispatcher.metrics.retried.labels(subscription.name).inc()
+    return bool(attempt is not None and attempt >= policy.max_attempts)

@@ -222,11 +222,7 @@ class OutboxWorker:
                 failing = True
             else:
                 failing = False
-                for lag in lags:
-                    self.metrics.lag_events.labels(lag.subscription).set(lag.lag_events)
-                    self.metrics.lag_seconds.labels(lag.subscription).set(lag.lag_seconds)
-                    self.metrics.parked_now.labels(lag.subscription).set(lag.retrying)
-                    self.metrics.dead_now.labels(lag.subscription).set(lag.dead)
+                self.metrics.observe_lags(lags)
                 self.metrics.unpositioned.set(unpositioned)
             await asyncio.sleep(self.config.stats_seconds)
 

@@ -12,8 +12,8 @@
 - Existing rows keep their positions; each subscription's lanes start after what it
   had processed, and a ticket that was retrying or dead is parked for it.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-07
 """
 
@@ -21,8 +21,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0006"
-down_revision: str | None = "0005"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -123,10 +123,11 @@ CLAIM = f"""
 CREATE FUNCTION {S}.claim_pages(lanes smallint[], afters bigint[], per_lane int)
 RETURNS TABLE (id uuid, "position" bigint, lane smallint, aggregate_id uuid,
                aggregate_version int, event_type text, payload jsonb, correlation_id text,
-               occurred_at timestamptz)
+               occurred_at timestamptz, traceparent text, tracestate text)
 LANGUAGE sql STABLE SET enable_seqscan = off SET enable_bitmapscan = off SET jit = off AS $$
     SELECT m.id, m.position, m.lane, m.aggregate_id, m.aggregate_version, m.event_type,
-           m.payload, m.metadata ->> 'correlation_id', m.occurred_at
+           m.payload, m.metadata ->> 'correlation_id', m.occurred_at,
+           m.metadata ->> 'traceparent', m.metadata ->> 'tracestate'
       FROM unnest(lanes, afters) AS l(lane, after)
      CROSS JOIN LATERAL (
            SELECT * FROM {S}.outbox_messages o

@@ -1,0 +1,1 @@
+"""Traces (OpenTelemetry), off unless an OTLP endpoint is configured; see setup.py."""
