@@ -57,8 +57,9 @@ TRACKED = f"""(SELECT count(*) FROM read.processed_messages p
                 WHERE p.message_id = o.id AND p.projection = ANY({PROJECTIONS})) = 2"""
 SEED = f"""
 DO $$ BEGIN
-IF to_regclass('tickets.outbox_head') IS NOT NULL
-   AND EXISTS (SELECT 1 FROM tickets.outbox_messages) THEN
+IF to_regclass('tickets.outbox_head') IS NOT NULL THEN
+  -- nested: a condition naming the log is planned only where the log exists
+  IF EXISTS (SELECT 1 FROM tickets.outbox_messages) THEN
     INSERT INTO read.subscription_lanes (subscription, lane, position)
     SELECT 'read_model', l, coalesce((SELECT max(o.position) FROM tickets.outbox_messages o
                                        WHERE o.lane = l AND {TRACKED}), 0)
@@ -71,6 +72,7 @@ IF to_regclass('tickets.outbox_head') IS NOT NULL
       JOIN read.subscription_lanes l ON l.subscription = 'read_model' AND l.lane = o.lane
      WHERE o.position <= l.position AND NOT {TRACKED}
      ORDER BY o.aggregate_id, o.aggregate_version;
+  END IF;
 END IF;
 END $$
 """
@@ -85,8 +87,7 @@ CREATE TABLE read.processed_messages (
 """
 DOWN_SEED = f"""
 DO $$ BEGIN
-IF to_regclass('tickets.outbox_head') IS NOT NULL
-   AND EXISTS (SELECT 1 FROM tickets.outbox_messages) THEN
+IF to_regclass('tickets.outbox_head') IS NOT NULL THEN
     INSERT INTO read.processed_messages (projection, message_id)
     SELECT p.name, m.id
       FROM read.subscription_lanes l
