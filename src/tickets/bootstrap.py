@@ -38,7 +38,7 @@ from tickets.infrastructure.notification_store import SqlNotificationStore
 from tickets.infrastructure.notifications import DecisionNotifier
 from tickets.infrastructure.outbox.dead_letter_store import SqlDeadLetterStore
 from tickets.infrastructure.outbox.dispatcher import Dispatcher
-from tickets.infrastructure.outbox.lag import Home, subscription_lags
+from tickets.infrastructure.outbox.lag import Home, Known, subscription_lags
 from tickets.infrastructure.outbox.metrics import OutboxMetrics
 from tickets.infrastructure.outbox.retry import RetryPolicy
 from tickets.infrastructure.outbox.store import OutboxStore
@@ -353,6 +353,7 @@ async def open_runtime(settings: Settings, role: str = "cli") -> AsyncIterator[R
                 store,
                 [Home(pool, "tickets"), Home(read_pool, READ_SCHEMA)],
                 Connections(pool, timeouts),
+                [Known(s.name, s.pool, s.schema) for s in dispatcher.subscriptions],
             ),
             outbox_metrics=outbox_metrics,
             retention_metrics=RetentionMetrics(registry),

@@ -57,13 +57,24 @@ AUDIT_INSERT = """INSERT INTO tickets.dead_letter_audit (message_id, action, act
 
 
 class SqlDeadLetterStore:
-    def __init__(self, store: OutboxStore, homes: Sequence[Home], connections: Connections) -> None:
+    def __init__(
+        self,
+        store: OutboxStore,
+        homes: Sequence[Home],
+        connections: Connections,
+        configured: Sequence[Known] = (),
+    ) -> None:
         self._store = store
         self._homes = list(homes)
         self._connections = connections
+        self._configured = list(configured)
 
     async def _of(self, name: str | None) -> list[Known]:
+        """The subscriptions with progress rows, and the configured ones that have none
+        yet (they start at 0: as far behind as the whole log)."""
         known = await known_subscriptions(self._homes)
+        names = {k.name for k in known}
+        known += [c for c in self._configured if c.name not in names]
         return [s for s in known if name is None or s.name == name]
 
     async def _parked(
