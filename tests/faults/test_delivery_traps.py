@@ -9,7 +9,7 @@ import uuid
 import asyncpg
 
 from tests.faults.conftest import dispatcher_for, effects
-from tests.faults.recording_handlers import Recorder
+from tests.faults.recording_handlers import Failing, Recorder
 from tickets.application.ports import MessageContext
 from tickets.bootstrap import Runtime
 from tickets.infrastructure.outbox.drain import drain
@@ -165,3 +165,27 @@ async def test_a_subscription_added_later_catches_up_from_the_start(runtime: Run
     caught_up = await effects(runtime.pool, "new")
     for ticket in tickets:
         assert [v for t, v in caught_up if t == ticket] == [1, 2, 3]
+
+
+async def test_a_poison_event_parks_its_ticket_for_its_subscription_only(
+    runtime: Runtime,
+) -> None:
+    """Guarantee 5 per subscription: "stuck" fails on version 2 of one ticket; it parks
+    that ticket (dead after its attempts), while "healthy" delivers all of it, and both
+    deliver every other ticket."""
+    poisoned, other = uuid.uuid4(), uuid.uuid4()
+    for ticket in (poisoned, other):
+        await insert_events(runtime.pool, ticket_events(ticket, 3))
+    stuck = Failing("stuck", poisoned=lambda e: e.ticket_id == poisoned and e.version == 2)
+
+    await drain(dispatcher_for(runtime, Recorder("healthy"), stuck))
+
+    healthy = await effects(runtime.pool, "healthy")
+    assert [v for t, v in healthy if t == poisoned] == [1, 2, 3]
+    assert [v for t, v in healthy if t == other] == [1, 2, 3]
+    failing = await effects(runtime.pool, "stuck")
+    assert [v for t, v in failing if t == poisoned] == [1]
+    assert [v for t, v in failing if t == other] == [1, 2, 3]
+    [letter] = await runtime.dead_letters.list_dead(10)
+    assert (letter.subscription, letter.ticket_id, letter.version) == ("stuck", poisoned, 2)
+    assert letter.held == 1
