@@ -6,7 +6,6 @@ import dataclasses
 import logging
 import os
 import secrets
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -40,10 +39,11 @@ from tickets.infrastructure.notification_store import SqlNotificationStore
 from tickets.infrastructure.notifications import DecisionNotifier
 from tickets.infrastructure.outbox.dead_letter_store import SqlDeadLetterStore
 from tickets.infrastructure.outbox.dispatcher import Dispatcher
+from tickets.infrastructure.outbox.lag import Home, Known, subscription_lags
 from tickets.infrastructure.outbox.metrics import OutboxMetrics
 from tickets.infrastructure.outbox.retry import RetryPolicy
 from tickets.infrastructure.outbox.store import OutboxStore
-from tickets.infrastructure.outbox.subscriptions import Subscription
+from tickets.infrastructure.outbox.subscriptions import HandlerGroup, Subscription
 from tickets.infrastructure.outbox.worker import OutboxWorker, WorkerConfig
 from tickets.infrastructure.outbox_wake_ups import OutboxWakeUps
 from tickets.infrastructure.pools import Connections, Timeouts, connect, service_pools
@@ -59,7 +59,7 @@ from tickets.infrastructure.retention import (
 from tickets.infrastructure.unit_of_work import SqlUnitOfWorkFactory
 from tickets.infrastructure.user_repository import SqlUserRoles
 from tickets.infrastructure.written_tickets import SqlWrittenTickets
-from tickets.readmodel.catalog import TRACKING, TRACKING_NAME_COLUMN, live_projections
+from tickets.readmodel.catalog import READ_MODEL, READ_SCHEMA, live_projections
 from tickets.readmodel.freshness import VersionWaiter
 from tickets.readmodel.ticket_read_model import SqlTicketReadModel
 from tickets.tracing.setup import check as check_tracing
@@ -131,11 +131,16 @@ class Runtime:
             listen_timeouts=self.worker_timeouts,
         )
 
+    async def behind(self) -> int:
+        """Events the furthest-behind subscription has not reached yet."""
+        lags = await subscription_lags(self.store, self.dispatcher.subscriptions)
+        return max((lag.lag_events for lag in lags), default=0)
+
     async def readiness(self, worker: OutboxWorker | None) -> list[str]:
         """Reasons the service is not ready (empty when it is)."""
         try:
             async with asyncio.timeout(2):
-                stats = await self.store.stats()
+                lags = await subscription_lags(self.store, self.dispatcher.subscriptions)
         except Exception as error:
             return [f"database unreachable: {type(error).__name__}"]
         reasons = []
@@ -145,11 +150,11 @@ class Runtime:
         if broker_problem is not None:
             reasons.append(broker_problem)
         limit = self.settings.ready_max_outbox_age_seconds
-        if stats.oldest_pending is not None:
-            age = time.time() - stats.oldest_pending.timestamp()
-            if age > limit:
+        for lag in lags:
+            if lag.lag_seconds > limit:
                 reasons.append(
-                    f"oldest pending outbox message is {age:.0f}s old (limit {limit:.0f}s)"
+                    f"subscription {lag.subscription} is {lag.lag_seconds:.0f}s behind"
+                    f" (limit {limit:.0f}s)"
                 )
         return reasons
 
@@ -157,12 +162,15 @@ class Runtime:
 def subscriptions(
     pool: asyncpg.Pool, read_pool: asyncpg.Pool, broker: BrokerLink | None = None
 ) -> list[Subscription]:
-    """Every handler the outbox delivers to, bound to where its effects live: the
-    projections and their tracking rows in the read database, notifications in the
-    write database, and (with a broker configured) the broker publisher, whose
-    tracking rows live in the write database."""
-    read = [Subscription(p, read_pool, TRACKING, TRACKING_NAME_COLUMN) for p in live_projections()]
-    subs = [*read, Subscription(DecisionNotifier(), pool)]
+    """Every subscription of the log, bound to where its effects and progress live: the
+    read model (both projections, one position) in the read database, notifications in
+    the write database, and (with a broker configured) the broker publisher, whose
+    progress lives in the write database."""
+    read_model = HandlerGroup(READ_MODEL, live_projections())
+    subs = [
+        Subscription(read_model, read_pool, READ_SCHEMA),
+        Subscription(DecisionNotifier(), pool),
+    ]
     if broker is not None:
         subs.append(Subscription(BrokerPublisher(broker), pool))
     return subs
@@ -340,7 +348,12 @@ async def open_runtime(settings: Settings, role: str = "cli") -> AsyncIterator[R
             worker_read_pool=pools.worker_read,
             store=store,
             dispatcher=dispatcher,
-            dead_letters=SqlDeadLetterStore(store, Connections(pool, timeouts)),
+            dead_letters=SqlDeadLetterStore(
+                store,
+                [Home(pool, "tickets"), Home(read_pool, READ_SCHEMA)],
+                Connections(pool, timeouts),
+                [Known(s.name, s.pool, s.schema) for s in dispatcher.subscriptions],
+            ),
             outbox_metrics=outbox_metrics,
             retention_metrics=RetentionMetrics(registry),
             broker=broker,

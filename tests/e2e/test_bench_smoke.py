@@ -65,6 +65,8 @@ def test_bench_quick_writes_every_target(server_url: str, dataset: str, tmp_path
     ):
         assert expected in names
     assert any(n.startswith("outbox delivery, 1 worker") for n in names)
+    assert any(n.startswith("claim time, ") for n in names)
+    assert all(row["claim_rows"] > 0 for row in results["figures"]["claims"])
     for target in results["targets"]:
         assert set(target) == {"name", "value", "unit", "target", "met"}
         assert isinstance(target["met"], bool)
@@ -72,6 +74,7 @@ def test_bench_quick_writes_every_target(server_url: str, dataset: str, tmp_path
         "http",
         "overload",
         "outbox",
+        "claims",
         "lag",
         "queries",
         "peer",

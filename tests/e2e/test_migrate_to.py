@@ -13,7 +13,7 @@ import asyncpg
 from tests.conftest import TEST_SECRET
 from tests.e2e.cli_helpers import TICKETS, run_env
 
-DEAD_INDEX = "tickets.ix_outbox_dead"  # made by 0004
+HEAD_TABLE = "tickets.outbox_head"  # 0007: the log's head, dropped when going below it
 MIGRATIONS = Path(__file__).parents[2] / "src" / "tickets" / "infrastructure"
 WRITE = sorted(p.name[:4] for p in (MIGRATIONS / "migrations" / "versions").glob("[0-9]*.py"))
 READ = sorted(p.name[:5] for p in (MIGRATIONS / "read_migrations" / "versions").glob("r*.py"))
@@ -36,13 +36,13 @@ def migrate(
 
 
 def state(database: str) -> tuple[str, bool]:
-    """The write schema's revision, and whether 0004's index exists."""
+    """The write schema's revision, and whether 0007's head table exists."""
 
     async def read() -> tuple[str, bool]:
         connection = await asyncpg.connect(database)
         try:
             revision = await connection.fetchval("SELECT version_num FROM tickets.alembic_version")
-            index = await connection.fetchval("SELECT to_regclass($1) IS NOT NULL", DEAD_INDEX)
+            index = await connection.fetchval("SELECT to_regclass($1) IS NOT NULL", HEAD_TABLE)
             return revision, index
         finally:
             await connection.close()

@@ -62,24 +62,23 @@ async def test_read_model_lives_in_the_read_database_only(
     assert await fetchval(read_url, "SELECT title FROM read.ticket_list") == "Split brain"
     assert await fetchval(read_url, "SELECT version FROM read.ticket_details") == 1
     assert await fetchval(read_url, "SELECT count FROM read.status_counts") == 1
-    tracked = await fetchval(
+    position = await fetchval(
         read_url,
-        "SELECT count(*) FROM read.processed_messages"
-        " WHERE projection IN ('ticket_list', 'ticket_details')",
+        "SELECT max(position) FROM read.subscription_lanes WHERE subscription = 'read_model'",
     )
-    assert tracked == 2, "one tracking row per projection, next to the effects"
+    assert position == 1, "the read model's position, next to its effects"
     assert await fetchval(read_url, "SELECT to_regclass('tickets.tickets')") is None
-    for table in ("ticket_list", "ticket_details", "status_counts", "processed_messages"):
+    for table in ("ticket_list", "ticket_details", "status_counts", "subscription_lanes"):
         in_write = await fetchval(write_url, "SELECT to_regclass($1)::text", f"read.{table}")
         if in_write is not None:
             assert await fetchval(write_url, f"SELECT count(*) FROM read.{table}") == 0
     assert (
         await fetchval(
             write_url,
-            "SELECT status FROM tickets.outbox_messages WHERE aggregate_id = $1",
+            "SELECT position FROM tickets.outbox_messages WHERE aggregate_id = $1",
             ticket_id,
         )
-        == "processed"
+        == 1
     )
 
     app = build_app(settings)

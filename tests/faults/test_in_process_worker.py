@@ -43,16 +43,20 @@ async def test_served_app_delivers_a_decision_notification(runtime: Runtime, fau
             ready = await http.get("/health/ready")
             assert ready.status_code == 200, ready.text
 
-            # The worker counts a message after marking it processed, which is after the
+            # The worker counts events after its round committed, which is after the
             # handler's row is visible: the count may trail the row by a round trip.
             async def delivered_three() -> bool:
                 metrics = (await http.get("/metrics")).text
-                return "tickets_outbox_delivered_total 3.0" in metrics
+                read_model = 'tickets_outbox_delivered_total{subscription="read_model"} 3.0'
+                notifications = 'tickets_outbox_delivered_total{subscription="notifications"} 1.0'
+                return read_model in metrics and notifications in metrics
 
             assert await eventually(delivered_three, within=5)
 
 
-async def test_readiness_reports_an_old_pending_message(runtime: Runtime, fault_db: str) -> None:
+async def test_readiness_names_each_subscription_behind_an_old_event(
+    runtime: Runtime, fault_db: str
+) -> None:
     app = build_app(settings_for(fault_db, ready_max_outbox_age_seconds=60))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -65,4 +69,6 @@ async def test_readiness_reports_an_old_pending_message(runtime: Runtime, fault_
             )
             ready = await http.get("/health/ready")
             assert ready.status_code == 503
-            assert "oldest pending outbox message is 7200s old" in ready.json()["detail"]
+            detail = ready.json()["detail"]
+            assert "subscription read_model is 7200s behind" in detail
+            assert "subscription notifications is 7200s behind" in detail

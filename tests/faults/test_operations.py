@@ -56,14 +56,21 @@ async def test_admin_endpoints_show_and_fix_a_parked_ticket(
     assert status["held"] == 3
     [parked] = status["parked_tickets"]
     assert (parked["ticket_id"], parked["version"], parked["held"]) == (str(poisoned), 2, 3)
+    assert parked["subscription"] == "projector", "dead for the failing subscription only"
+    lags = {s["subscription"]: s for s in status["subscriptions"]}
+    assert lags["projector"]["dead"] == 1
 
     detail = (await http.get(f"/admin/dead-letters/{parked['id']}", headers=admin)).json()
     assert [a["attempt"] for a in detail["attempt_log"]] == [1, 2, 3]
     assert detail["payload"]["ticket_id"] == str(poisoned)
 
-    retried = await http.post(f"/admin/dead-letters/{parked['id']}/retry", headers=admin)
+    elsewhere = f"/admin/dead-letters/{parked['id']}/retry?subscription=notifications"
+    assert (await http.post(elsewhere, headers=admin)).status_code == 404
+    retried = await http.post(
+        f"/admin/dead-letters/{parked['id']}/retry?subscription=projector", headers=admin
+    )
     assert retried.status_code == 200
-    assert retried.json()["status"] == "pending"
+    assert retried.json()["status"] == "retrying"
     assert [a["action"] for a in retried.json()["audit"]] == ["retry"]
     again = await http.post(f"/admin/dead-letters/{parked['id']}/retry", headers=admin)
     assert again.status_code == 404
@@ -123,9 +130,12 @@ async def test_cli_retry_is_the_audited_use_case_the_api_runs(
 ) -> None:
     [letter] = await runtime.dead_letters.list_dead(10)
 
-    code, shown = await tickets_cli(fault_db, "dead-letters", "retry", str(letter.id))
+    code, shown = await tickets_cli(
+        fault_db, "dead-letters", "retry", str(letter.id), "--subscription", "projector"
+    )
     assert code == 0, shown
-    assert "status pending" in shown
+    assert "subscription projector" in shown
+    assert "status retrying" in shown
     assert f"audit: retry by {operator().name}" in shown
 
     code, again = await tickets_cli(fault_db, "dead-letters", "retry", str(letter.id))

@@ -73,7 +73,7 @@ async def test_retry_after_a_fix_delivers_everything_in_order(runtime: Runtime) 
     assert applied == [1, 2, 3, 4]
     detail = await runtime.dead_letters.get(letter.id)
     assert detail is not None
-    assert detail.status == "processed"
+    assert detail.status == "delivered"
     assert [(a.action, a.actor_name) for a in detail.audit] == [("retry", operator().name)]
     assert (await runtime.dead_letters.status()).dead == 0
 

@@ -1,5 +1,6 @@
-"""Guarantee 3: a row whose transaction commits late, with a lower position than rows
-already delivered, is still delivered (no 'position > last seen')."""
+"""Guarantee 3: a row whose transaction commits late, inserted before rows already
+delivered, is still delivered: it gets its position only once committed, above every
+position a reader has seen (trap 1: positions from a sequence commit out of order)."""
 
 import uuid
 
@@ -28,14 +29,14 @@ async def test_lower_position_committed_late_is_still_delivered(
         low = await slow.fetchval(
             "INSERT INTO tickets.outbox_messages (id, aggregate_id, aggregate_version, "
             "event_type, payload, metadata, occurred_at) VALUES ($1, $2, $3, $4, $5::jsonb, "
-            "$6::jsonb, $7) RETURNING position",
+            "$6::jsonb, $7) RETURNING seq",
             *row,
         )
         await insert_events(runtime.pool, ticket_events(fast_ticket, 1))
         high = await runtime.pool.fetchval(
-            "SELECT position FROM tickets.outbox_messages WHERE aggregate_id = $1", fast_ticket
+            "SELECT seq FROM tickets.outbox_messages WHERE aggregate_id = $1", fast_ticket
         )
-        assert low < high
+        assert low < high, "the slow row was inserted first"
 
         await drain(dispatcher)
         assert await effects(runtime.pool, "recorder") == [(fast_ticket, 1)]
@@ -46,3 +47,9 @@ async def test_lower_position_committed_late_is_still_delivered(
 
     await drain(dispatcher)
     assert await effects(runtime.pool, "recorder") == [(fast_ticket, 1), (slow_ticket, 1)]
+    positions = await runtime.pool.fetch(
+        "SELECT aggregate_id, position FROM tickets.outbox_messages ORDER BY position"
+    )
+    assert [r["aggregate_id"] for r in positions] == [fast_ticket, slow_ticket], (
+        "the late commit got the higher position"
+    )

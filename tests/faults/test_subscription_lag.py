@@ -1,5 +1,5 @@
-"""Lag per subscription: the pending messages of its types it has not processed yet,
-and how old the oldest of them is; on /metrics as gauges labelled by subscription."""
+"""Lag per subscription: the events after its lanes' positions, and how old the oldest
+of them is; on /metrics as gauges labelled by subscription."""
 
 import uuid
 
@@ -25,29 +25,30 @@ async def test_each_subscription_shows_its_own_backlog(runtime: Runtime) -> None
 
     before = {
         lag.subscription: lag
-        for lag in await subscription_lags(runtime.pool, dispatcher.subscriptions)
+        for lag in await subscription_lags(dispatcher.store, dispatcher.subscriptions)
     }
-    assert {name: lag.events for name, lag in before.items()} == {
+    # A lane is read whatever a subscription wants: every one is 3 events behind.
+    assert {name: lag.lag_events for name, lag in before.items()} == {
         "quick": 3,
-        "created-only": 1,
+        "created-only": 3,
         "stuck": 3,
     }
-    assert all(lag.seconds >= 0 for lag in before.values())
+    assert all(lag.lag_seconds >= 0 for lag in before.values())
 
-    # "stuck" parks version 2 as a dead letter (counted by tickets_outbox_dead); version 3
-    # stays pending behind it, for "stuck" only: the others processed it.
+    # "stuck" parks its ticket from version 2 as a dead letter; its lane moves on: the
+    # ticket shows as dead for "stuck" only, and no subscription is behind the log.
     await drain(dispatcher)
-    after = await subscription_lags(runtime.pool, dispatcher.subscriptions)
-    assert {lag.subscription: lag.events for lag in after} == {
-        "quick": 0,
-        "created-only": 0,
-        "stuck": 1,
+    after = await subscription_lags(dispatcher.store, dispatcher.subscriptions)
+    assert {lag.subscription: (lag.lag_events, lag.dead) for lag in after} == {
+        "quick": (0, 0),
+        "created-only": (0, 0),
+        "stuck": (0, 1),
     }
 
     registry = CollectorRegistry()
     OutboxMetrics(registry).observe_lags(after)
-    lag = registry.get_sample_value("tickets_subscription_lag_events", {"subscription": "stuck"})
-    assert lag == 1
+    dead = registry.get_sample_value("tickets_outbox_dead", {"subscription": "stuck"})
+    assert dead == 1
     seconds = registry.get_sample_value(
         "tickets_subscription_lag_seconds", {"subscription": "quick"}
     )

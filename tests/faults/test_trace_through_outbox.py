@@ -8,7 +8,6 @@ import pytest
 
 from tests.faults.conftest import dispatcher_for
 from tests.faults.recording_handlers import Failing, Recorder
-from tests.faults.waiting import eventually
 from tests.integration.conftest import context, register
 from tests.support.tracing import Spans, traced
 from tickets.application.commands import CreateTicket, SubmitTicket
@@ -19,7 +18,7 @@ from tickets.bootstrap import Runtime
 from tickets.infrastructure.clock_and_ids import RandomIds, SystemClock
 from tickets.infrastructure.outbox.drain import drain
 from tickets.infrastructure.outbox.event_log import EventLog
-from tickets.infrastructure.outbox.messages import OutboxMessage
+from tickets.infrastructure.outbox.progress import Progress
 from tickets.readmodel.catalog import REBUILDABLE
 from tickets.readmodel.rebuild import rebuild
 from tickets.tracing.commands import tracing_behaviour
@@ -67,18 +66,16 @@ async def test_a_crashed_workers_event_is_delivered_in_the_original_trace(
     ticket_id = await create_traced(runtime)
     [command] = spans.named("command CreateTicket")
     dispatcher = dispatcher_for(runtime, Recorder())
-    # The first worker claims the event and dies before delivering it: its lease expires.
-    claimed = await dispatcher.store.claim("crashed-worker", 10, lease_seconds=0.2)
+    # The first worker leases the lanes, claims the event and dies before delivering it:
+    # its lease expires, and another worker takes the lanes over.
+    await dispatcher.store.sequence()
+    async with runtime.pool.acquire() as connection:
+        lanes = await Progress("tickets").lease(connection, "recorder", "crashed-worker", 0.2)
+    claimed = await dispatcher.store.claim(lanes, 10)
     assert [m.aggregate_id for m in claimed] == [ticket_id]
-    assert await dispatcher.store.claim("other-worker", 10, 30) == []  # still leased
 
-    async def reclaimed() -> list[OutboxMessage]:  # once the lease expired, by the database's clock
-        return await dispatcher.store.claim("other-worker", 10, 30)
-
-    batch = await eventually(reclaimed, within=10)
-    assert isinstance(batch, list)
-    await dispatcher.process(batch, "other-worker")
-
+    await drain(dispatcher, worker="other-worker")  # waits for the expired lease
+    batch = claimed
     [delivery] = spans.named("process recorder")
     assert delivery.context.trace_id == command.context.trace_id
     assert delivery.parent is not None

@@ -14,6 +14,7 @@ from tests.conftest import TEST_SECRET, settings_for
 from tests.faults.processes import ROOT
 from tests.faults.test_worker_under_load import quick, running, worker_lines
 from tests.faults.waiting import eventually
+from tickets.bench.databases import NOTHING_PENDING
 from tickets.bootstrap import open_runtime
 
 TICKETS = 2000
@@ -54,14 +55,14 @@ async def test_two_workers_drain_a_backlog_without_losing_the_database(
         workers = [quick(runtime.worker()) for runtime in runtimes]
 
         async def drained() -> bool:
-            unfinished = "SELECT count(*) FROM tickets.outbox_messages WHERE status <> 'processed'"
-            return bool(await pool.fetchval(unfinished, timeout=SLOW) == 0)
+            return bool(await pool.fetchval(NOTHING_PENDING, timeout=SLOW))
 
-        def gauge(index: int, name: str) -> float | None:
-            return runtimes[index].registry.get_sample_value(name)
+        def gauge(index: int, name: str, labels: dict[str, str]) -> float | None:
+            return runtimes[index].registry.get_sample_value(name, labels)
 
         async def observed_empty() -> bool:
-            return all(gauge(i, "tickets_outbox_pending") == 0 for i in range(2))
+            lag = "tickets_subscription_lag_events"
+            return all(gauge(i, lag, {"subscription": "read_model"}) == 0 for i in range(2))
 
         with caplog.at_level(logging.WARNING, logger="tickets.worker"):
             async with running(workers[0]), running(workers[1]):
@@ -69,7 +70,10 @@ async def test_two_workers_drain_a_backlog_without_losing_the_database(
                 await eventually(observed_empty, within=30)  # the metrics went on throughout
                 assert [w.state for w in workers] == ["running", "running"]
 
-        delivered = sum(gauge(i, "tickets_outbox_delivered_total") or 0 for i in range(2))
+        read_model = {"subscription": "read_model"}
+        delivered = sum(
+            gauge(i, "tickets_outbox_delivered_total", read_model) or 0 for i in range(2)
+        )
         assert delivered == total
         assert await pool.fetchval(deadlocks, timeout=SLOW) == deadlocks_before
         read = runtimes[0].read_pool

@@ -16,6 +16,7 @@ from tests.faults.recording_handlers import Recorder
 from tests.faults.waiting import eventually
 from tests.integration.conftest import context, register
 from tickets.application.commands import AddComment, CreateTicket
+from tickets.bench.databases import NOTHING_PENDING
 from tickets.bootstrap import Runtime
 from tickets.infrastructure.outbox.drain import drain
 from tickets.testing.synthetic_events import insert_events, ticket_events
@@ -36,8 +37,7 @@ async def assert_exactly_once_in_order(pool: asyncpg.Pool) -> int:
 
 
 async def all_processed(pool: asyncpg.Pool) -> bool:
-    unfinished = "SELECT count(*) FROM tickets.outbox_messages WHERE status <> 'processed'"
-    return await pool.fetchval(unfinished) == 0
+    return bool(await pool.fetchval(NOTHING_PENDING))
 
 
 def stop(processes: list[subprocess.Popen[str]]) -> None:
@@ -104,22 +104,21 @@ async def test_sigkilled_workers_lose_nothing_and_apply_nothing_twice(
     assert delivered == await runtime.pool.fetchval("SELECT count(*) FROM tickets.outbox_messages")
 
 
-async def test_sigterm_mid_batch_leaves_no_message_claimed(runtime: Runtime, fault_db: str) -> None:
+async def test_sigterm_mid_batch_leaves_no_lane_leased(runtime: Runtime, fault_db: str) -> None:
     await insert_events(
         runtime.pool, [e for _ in range(20) for e in ticket_events(uuid.uuid4(), 20)]
     )
     worker = start_worker(fault_db, "--delay", "0.01", "--batch", "100")
-    claimed = "SELECT count(*) FROM tickets.outbox_messages WHERE claimed_by IS NOT NULL"
-    await eventually(lambda: runtime.pool.fetchval(claimed), within=30)
+    leased = "SELECT count(*) FROM tickets.subscription_lanes WHERE leased_by IS NOT NULL"
+    await eventually(lambda: runtime.pool.fetchval(leased), within=30)
+    await eventually(lambda: effects(runtime.pool, "recorder"), within=30)
 
     stop([worker])
 
-    claimed = await runtime.pool.fetchval(
-        "SELECT count(*) FROM tickets.outbox_messages "
-        "WHERE status = 'pending' AND claimed_until > now()"
+    assert await runtime.pool.fetchval(leased) == 0, "its lanes were given up at once"
+    applied = len(await effects(runtime.pool, "recorder"))
+    passed = await runtime.pool.fetchval(
+        "SELECT count(*) FROM tickets.outbox_messages m JOIN tickets.subscription_lanes l"
+        " ON l.subscription = 'recorder' AND l.lane = m.lane AND m.position <= l.position"
     )
-    assert claimed == 0
-    processed = await runtime.pool.fetchval(
-        "SELECT count(*) FROM tickets.outbox_messages WHERE status = 'processed'"
-    )
-    assert processed > 0, "the batch in flight was finished, not abandoned"
+    assert applied == passed > 0, "the round in flight was finished and its lanes advanced"

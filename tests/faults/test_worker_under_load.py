@@ -20,7 +20,7 @@ from tests.support.tcp_proxy import proxy_to_database, through
 from tickets.application.commands import CreateTicket
 from tickets.bootstrap import Runtime, open_runtime
 from tickets.infrastructure.outbox.drain import drain
-from tickets.infrastructure.outbox.store import QueueStats
+from tickets.infrastructure.outbox.lag import SubscriptionLag
 from tickets.infrastructure.outbox.worker import OutboxWorker
 from tickets.testing.synthetic_events import insert_events, ticket_events
 
@@ -65,14 +65,14 @@ async def test_statistics_that_fail_or_hang_never_stop_delivery(
     worker = quick(runtime.worker())
     asked = 0
 
-    async def broken() -> QueueStats:
+    async def broken() -> list[SubscriptionLag]:
         nonlocal asked
         asked += 1
         if failure == "hangs":
             await asyncio.Event().wait()  # a statement that never ends
         raise TimeoutError  # what asyncpg raises past the statement bound
 
-    monkeypatch.setattr(worker.store, "stats", broken)
+    monkeypatch.setattr(worker, "statistics", broken)
     with caplog.at_level(logging.WARNING, logger="tickets.worker"):
         async with running(worker):
             minimum = 3 if failure == "raises" else 1

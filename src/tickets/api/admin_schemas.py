@@ -7,7 +7,12 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from tickets.application.dead_letters import DeadLetter, DeadLetterDetail, OutboxStatus
+from tickets.application.dead_letters import (
+    DeadLetter,
+    DeadLetterDetail,
+    OutboxStatus,
+    SubscriptionStatus,
+)
 
 
 class DeadLetterOut(BaseModel):
@@ -20,6 +25,7 @@ class DeadLetterOut(BaseModel):
     last_error: str | None
     occurred_at: datetime
     held: int
+    subscription: str
 
     @classmethod
     def of(cls, letter: DeadLetter) -> "DeadLetterOut":
@@ -63,12 +69,25 @@ class DeadLetterList(BaseModel):
     items: list[DeadLetterOut]
 
 
+class SubscriptionStatusOut(BaseModel):
+    subscription: str
+    lag_events: int
+    lag_seconds: float
+    retrying: int
+    dead: int
+
+    @classmethod
+    def of(cls, status: SubscriptionStatus) -> "SubscriptionStatusOut":
+        return cls(**asdict(status))
+
+
 class OutboxStatusOut(BaseModel):
     pending: int
     held: int
     dead: int
     oldest_pending_age_seconds: float
     parked_tickets: list[DeadLetterOut]
+    subscriptions: list[SubscriptionStatusOut]
 
     @classmethod
     def of(cls, status: OutboxStatus) -> "OutboxStatusOut":
@@ -78,4 +97,5 @@ class OutboxStatusOut(BaseModel):
             dead=status.dead,
             oldest_pending_age_seconds=status.oldest_pending_age_seconds,
             parked_tickets=[DeadLetterOut.of(p) for p in status.parked],
+            subscriptions=[SubscriptionStatusOut.of(s) for s in status.subscriptions],
         )

@@ -38,7 +38,7 @@ class DeadLetterAdministration:
 
     async def show(self, query: ShowDeadLetter) -> DeadLetterDetail:
         require_admin(query.actor)
-        detail = await self._store.get(query.message_id)
+        detail = await self._store.get(query.message_id, query.subscription)
         if detail is None:
             raise DeadLetterNotFound(f"no outbox message {query.message_id}")
         return detail
@@ -49,12 +49,16 @@ class DeadLetterAdministration:
 
     async def retry(self, command: RetryDeadLetter) -> DeadLetterDetail:
         require_admin(command.actor)
-        if not await self._store.retry(command.message_id, command.actor):
+        if not await self._store.retry(command.message_id, command.actor, command.subscription):
             raise DeadLetterNotFound(f"{command.message_id} is not a dead letter")
-        return await self.show(ShowDeadLetter(command.actor, command.message_id))
+        return await self.show(
+            ShowDeadLetter(command.actor, command.message_id, command.subscription)
+        )
 
     async def discard(self, command: DiscardDeadLetter) -> DeadLetterDetail:
         require_admin(command.actor)
-        if not await self._store.discard(command.message_id, command.actor):
+        if not await self._store.discard(command.message_id, command.actor, command.subscription):
             raise DeadLetterNotFound(f"{command.message_id} is not a dead letter")
-        return await self.show(ShowDeadLetter(command.actor, command.message_id))
+        return await self.show(
+            ShowDeadLetter(command.actor, command.message_id, command.subscription)
+        )

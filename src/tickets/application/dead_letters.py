@@ -21,6 +21,8 @@ class DeadLetter:
     occurred_at: datetime
     held: int
     """How many later messages of the same ticket wait behind this one."""
+    subscription: str
+    """The subscription this ticket is parked for (the others are not held by it)."""
 
 
 @dataclass(frozen=True)
@@ -50,12 +52,27 @@ class DeadLetterDetail:
 
 
 @dataclass(frozen=True)
+class SubscriptionStatus:
+    """How far one subscription is behind the log, and its parked tickets."""
+
+    subscription: str
+    lag_events: int
+    lag_seconds: float
+    retrying: int
+    dead: int
+
+
+@dataclass(frozen=True)
 class OutboxStatus:
     pending: int
+    """The furthest-behind subscription's lag in events."""
     held: int
+    """Events held behind the dead letters listed in ``parked``."""
     dead: int
     oldest_pending_age_seconds: float
+    """The furthest-behind subscription's lag in seconds."""
     parked: list[DeadLetter]
+    subscriptions: list[SubscriptionStatus]
 
 
 @dataclass(frozen=True)
@@ -68,6 +85,8 @@ class ListDeadLetters:
 class ShowDeadLetter:
     actor: User
     message_id: UUID
+    subscription: str | None = None
+    """Only this subscription's dead letter; by default every one of this message."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +100,8 @@ class RetryDeadLetter:
 
     actor: User
     message_id: UUID
+    subscription: str | None = None
+    """Only this subscription's dead letter; by default every one of this message."""
 
 
 @dataclass(frozen=True)
@@ -89,3 +110,5 @@ class DiscardDeadLetter:
 
     actor: User
     message_id: UUID
+    subscription: str | None = None
+    """Only this subscription's dead letter; by default every one of this message."""

@@ -151,12 +151,14 @@ class DeadLetterStore(Protocol):
 
     async def list_dead(self, limit: int) -> list[DeadLetter]: ...
 
-    async def get(self, message_id: UUID) -> DeadLetterDetail | None: ...
+    async def get(
+        self, message_id: UUID, subscription: str | None = None
+    ) -> DeadLetterDetail | None: ...
 
-    async def retry(self, message_id: UUID, actor: User) -> bool:
+    async def retry(self, message_id: UUID, actor: User, subscription: str | None = None) -> bool:
         """Make a dead letter pending again (audited); False if it is not a dead letter."""
 
-    async def discard(self, message_id: UUID, actor: User) -> bool:
+    async def discard(self, message_id: UUID, actor: User, subscription: str | None = None) -> bool:
         """Give up on a dead letter (audited), releasing its ticket's later messages."""
 
     async def status(self) -> OutboxStatus: ...

@@ -15,9 +15,17 @@ from tickets.infrastructure.embedded import start_embedded
 from tickets.testing.scratch_databases import execute, scratch_database, with_database
 
 BENCH_SECRET = "bench-secret-long-enough-for-hs256-signing"
-NOTHING_PENDING = (
-    "SELECT NOT EXISTS (SELECT 1 FROM tickets.outbox_messages WHERE status = 'pending')"
-)
+# Every subscription's lanes (once a worker created them) at the end of their lane of
+# the log, and nothing left for the sequencer: one index probe per lane.
+NOTHING_PENDING = """
+WITH lanes AS (SELECT lane, position FROM tickets.subscription_lanes
+               UNION ALL SELECT lane, position FROM read.subscription_lanes)
+SELECT EXISTS (SELECT 1 FROM lanes)
+   AND NOT EXISTS (SELECT 1 FROM tickets.outbox_messages WHERE position IS NULL)
+   AND NOT EXISTS (SELECT 1 FROM lanes l WHERE EXISTS (
+           SELECT 1 FROM tickets.outbox_messages m
+            WHERE m.lane = l.lane AND m.position > l.position))
+"""
 
 
 @contextmanager
@@ -65,8 +73,7 @@ async def scratch_runtime(server_url: str, **overrides: object) -> AsyncIterator
 async def wait_all_processed(
     database: asyncpg.Pool | asyncpg.Connection, every: float = 0.01
 ) -> None:
-    """Return once no message is pending. Polled often, so it is the cheapest question:
-    the first pending row answers it (HAS_DELIVERABLE, which also looks for dead letters
-    ahead of it, scans the table)."""
+    """Return once every subscription has reached the end of the log. Polled often, so
+    it is a cheap question: one index probe per lane."""
     while not await database.fetchval(NOTHING_PENDING):  # noqa: ASYNC110 - others do the work
         await asyncio.sleep(every)

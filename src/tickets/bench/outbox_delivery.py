@@ -1,5 +1,7 @@
 """Outbox delivery throughput: one worker, four worker processes, and the SQL-only
-ceiling (batch claim + upsert + mark done as plain SQL) in the same database."""
+ceiling in the same database. The ceiling is position-based, like delivery: the
+sequencer positions the backlog, then each batch is one statement that reads a page
+after a position, upserts the effect and advances a position row."""
 
 import asyncio
 import statistics
@@ -21,21 +23,22 @@ from tickets.testing.synthetic_events import insert_events, ticket_events
 EVENTS_PER_TICKET = 8  # a created ticket and its next versions, like seeded data
 CEILING_DDL = """CREATE TABLE IF NOT EXISTS public.bench_ceiling (
     ticket_id uuid PRIMARY KEY, version int NOT NULL, events int NOT NULL)"""
-# One statement per batch: claim, upsert the effect, write tracking rows, mark done.
+CEILING_PROGRESS = """CREATE TABLE IF NOT EXISTS public.bench_ceiling_position (
+    one boolean PRIMARY KEY, position bigint NOT NULL)"""
+# One statement per batch: a page after the position, the effect, the new position.
 CEILING_BATCH = """
 WITH batch AS (
-    SELECT id, aggregate_id, aggregate_version FROM tickets.outbox_messages
-     WHERE status = 'pending' ORDER BY position LIMIT $1 FOR UPDATE SKIP LOCKED
+    SELECT aggregate_id, aggregate_version, position FROM tickets.outbox_messages
+     WHERE position > (SELECT position FROM public.bench_ceiling_position)
+     ORDER BY position LIMIT $1
 ), effect AS (
     INSERT INTO public.bench_ceiling AS c (ticket_id, version, events)
     SELECT aggregate_id, max(aggregate_version), count(*) FROM batch GROUP BY aggregate_id
     ON CONFLICT (ticket_id) DO UPDATE
        SET version = greatest(c.version, excluded.version), events = c.events + excluded.events
-), tracking AS (
-    INSERT INTO tickets.processed_messages (handler, message_id) SELECT 'ceiling', id FROM batch
 )
-UPDATE tickets.outbox_messages o SET status = 'processed', processed_at = now()
-  FROM batch WHERE o.id = batch.id
+UPDATE public.bench_ceiling_position SET position = (SELECT max(position) FROM batch)
+ WHERE EXISTS (SELECT 1 FROM batch)
 """
 
 
@@ -91,7 +94,11 @@ async def worker_processes(runtime: Runtime, handlers: str, count: int) -> float
 
 async def sql_ceiling(pool: asyncpg.Pool, batch: int = 100) -> float:
     await pool.execute(CEILING_DDL)
+    await pool.execute(CEILING_PROGRESS)
+    await pool.execute("INSERT INTO public.bench_ceiling_position VALUES (true, 0)")
     started = time.perf_counter()
+    while await pool.fetchval("SELECT tickets.assign_positions(5000)"):
+        pass
     while (await pool.execute(CEILING_BATCH, batch)) != "UPDATE 0":
         pass
     return time.perf_counter() - started

@@ -13,11 +13,10 @@ from uuid import UUID
 import asyncpg
 
 from tickets.application.queries import ListTickets, TicketSort
-from tickets.bench.databases import BENCH_SECRET, kept_database
+from tickets.bench.databases import BENCH_SECRET, NOTHING_PENDING, kept_database
 from tickets.bench.report import Report, scaled
 from tickets.domain.status import TicketStatus
 from tickets.domain.users import Role, User
-from tickets.infrastructure.outbox.store import PENDING
 from tickets.infrastructure.pools import create_pool
 from tickets.readmodel.cursor import Cursor
 from tickets.readmodel.ticket_read_model import DETAILS, list_query
@@ -61,8 +60,7 @@ async def _complete(url: str, tickets: int) -> bool:
         return False
     try:
         listed = await connection.fetchval("SELECT count(*) FROM read.ticket_list")
-        pending = await connection.fetchval(PENDING)
-        return bool(listed >= tickets and pending == 0)
+        return bool(listed >= tickets and await connection.fetchval(NOTHING_PENDING))
     except asyncpg.PostgresError:
         return False
     finally:

@@ -18,6 +18,7 @@ SCENARIOS = (
     "http",
     "overload",
     "outbox",
+    "claims",
     "lag",
     "queries",
     "peer",
@@ -43,6 +44,7 @@ def bench(
     """Measure the performance targets against baselines run on the same machine."""
     from tickets.bench import (
         broker_publish,
+        claims,
         http_load,
         lag,
         outbox_delivery,
@@ -82,6 +84,7 @@ def bench(
         "http": http_load.run,
         "overload": overload.run,
         "outbox": outbox_run,
+        "claims": claims.run,
         "lag": lag_run,
         "queries": queries.run,
         "peer": peer.run,

@@ -20,6 +20,7 @@ from tickets.application.dead_letters import (
     ListDeadLetters,
     RetryDeadLetter,
     ShowDeadLetter,
+    SubscriptionStatus,
 )
 from tickets.application.errors import DeadLetterNotFound
 from tickets.cli.core import announce, app, settings_from_env
@@ -31,6 +32,9 @@ R = TypeVar("R")
 STOP_MARGIN_SECONDS = 5.0
 """Closing the pools and the broker link after the last batch."""
 out = Console()
+Only = Annotated[
+    str | None, typer.Option(help="only this subscription's dead letter (default: every one)")
+]
 dead_letters = Typer(help="Inspect, retry and discard parked outbox messages.")
 outbox = Typer(help="Outbox queue status.")
 app.add_typer(dead_letters, name="dead-letters")
@@ -110,11 +114,13 @@ def _supervise(processes: int, concurrency: int, metrics_port: int | None) -> in
 
 def letters_table(letters: list[DeadLetter], title: str) -> Table:
     table = Table(title=title)
-    for column in ("id", "ticket", "version", "event", "attempts", "held", "last error"):
+    columns = ("id", "subscription", "ticket", "version", "event", "attempts", "held", "last error")
+    for column in columns:
         table.add_column(column, overflow="fold")
     for d in letters:
         table.add_row(
             str(d.id),
+            d.subscription,
             str(d.ticket_id),
             str(d.version),
             d.event_type,
@@ -136,6 +142,7 @@ def print_detail(detail: DeadLetterDetail) -> None:
     d = detail.letter
     out.print(
         f"[bold]{d.id}[/] {d.event_type} ticket {d.ticket_id} v{d.version} "
+        f"subscription [bold]{d.subscription}[/] "
         f"status [bold]{detail.status}[/], {d.attempts} attempt(s), {d.held} held"
     )
     out.print_json(data=detail.payload)
@@ -150,35 +157,42 @@ def print_detail(detail: DeadLetterDetail) -> None:
 
 
 @dead_letters.command("show")
-def show(message_id: UUID) -> None:
+def show(message_id: UUID, subscription: Only = None) -> None:
     """A message's payload, every attempt's error, and its audit trail."""
-    print_detail(with_admin(lambda admin: admin.show(ShowDeadLetter(operator(), message_id))))
+    query = ShowDeadLetter(operator(), message_id, subscription)
+    print_detail(with_admin(lambda admin: admin.show(query)))
 
 
 @dead_letters.command("retry")
-def retry(message_id: UUID) -> None:
+def retry(message_id: UUID, subscription: Only = None) -> None:
     """Make a dead letter pending again (audited)."""
-    print_detail(with_admin(lambda admin: admin.retry(RetryDeadLetter(operator(), message_id))))
+    command = RetryDeadLetter(operator(), message_id, subscription)
+    print_detail(with_admin(lambda admin: admin.retry(command)))
 
 
 @dead_letters.command("discard")
-def discard(message_id: UUID) -> None:
+def discard(message_id: UUID, subscription: Only = None) -> None:
     """Give up on a dead letter so its ticket's later events flow (audited)."""
-    command = DiscardDeadLetter(operator(), message_id)
+    command = DiscardDeadLetter(operator(), message_id, subscription)
     print_detail(with_admin(lambda admin: admin.discard(command)))
 
 
 @outbox.command("status")
 def status() -> None:
-    """Pending count, oldest pending age, and parked tickets."""
-    from tickets.infrastructure.outbox.store import PENDING_COUNT_CAP
-
+    """Each subscription's lag (events, seconds), parked tickets and dead letters."""
     s = with_admin(lambda admin: admin.status(GetOutboxStatus(operator())))
-    summary = Table(title="outbox")
-    for column in ("pending", "held behind dead letters", "dead", "oldest pending age (s)"):
-        summary.add_column(column)
-    # counted up to the cap: at it, the backlog is at least that big
-    pending = f"{s.pending}+" if s.pending >= PENDING_COUNT_CAP else str(s.pending)
-    summary.add_row(pending, str(s.held), str(s.dead), f"{s.oldest_pending_age_seconds}")
-    out.print(summary)
-    out.print(letters_table(s.parked, "parked tickets"))
+    out.print(subscriptions_table(s.subscriptions))
+    out.print(letters_table(s.parked, "dead letters"))
+
+
+def subscriptions_table(subscriptions: list[SubscriptionStatus]) -> Table:
+    from tickets.infrastructure.outbox.store import LAG_COUNT_CAP
+
+    table = Table(title="subscriptions")
+    for column in ("subscription", "lag (events)", "lag (s)", "retrying", "dead"):
+        table.add_column(column)
+    for g in subscriptions:
+        # a lane's backlog is counted up to a cap: at it, the lag is at least that big
+        events = f"{g.lag_events}+" if g.lag_events >= LAG_COUNT_CAP else str(g.lag_events)
+        table.add_row(g.subscription, events, f"{g.lag_seconds}", str(g.retrying), str(g.dead))
+    return table

@@ -11,7 +11,7 @@ from tickets import event_loop
 from tickets.cli.core import app, progress_bar, settings_from_env
 from tickets.cli.help_format import Typer
 from tickets.cli.signals import run_interruptible
-from tickets.readmodel.catalog import REBUILDABLE
+from tickets.readmodel.catalog import READ_MODEL, REBUILDABLE, live_projections
 
 out = Console()
 projections = Typer(help="Read-model projections: rebuild from the log, show lag.")
@@ -54,20 +54,18 @@ def rebuild_command(
 
 @projections.command("status")
 def status_command() -> None:
-    """Each subscription's lag behind the outbox (the projections, notifications and,
-    with a broker, the publisher), in events and in seconds."""
-    from tickets.bootstrap import open_runtime, subscriptions
-    from tickets.infrastructure.outbox.lag import LAG_COUNT_CAP, subscription_lags
+    """Each subscription's lag behind the event log (the read model, notifications and,
+    with a broker, the publisher), in events and in seconds; the read model is both
+    projections, with one position."""
+    from tickets.bootstrap import open_runtime
+    from tickets.cli.outbox import subscriptions_table
 
     async def run() -> Table:
         async with open_runtime(settings_from_env()) as runtime:
-            subs = subscriptions(runtime.pool, runtime.read_pool, runtime.broker)
-            lags = await subscription_lags(runtime.pool, subs)
-        table = Table(title="subscriptions", caption=f"events counted up to {LAG_COUNT_CAP}")
-        for column in ("subscription", "lag (events)", "lag (seconds)"):
-            table.add_column(column)
-        for lag in lags:
-            table.add_row(lag.subscription, str(lag.events), f"{lag.seconds:.3f}")
+            status = await runtime.dead_letters.status()
+        names = ", ".join(sorted(p.name for p in live_projections()))
+        table = subscriptions_table(status.subscriptions)
+        table.caption = f"{READ_MODEL}: {names}"
         return table
 
     out.print(event_loop.run(run()))

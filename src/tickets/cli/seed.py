@@ -91,9 +91,9 @@ async def _seed(count: int, batch: int, workers: int, random_seed: int, verbose:
                     done += size
                     bar.update(written, completed=done)
                 if workers:
-                    total = await runtime.store.pending()
+                    total = await runtime.behind()
                     projected = bar.add_task("events projected", total=total)
-                    while (left := await runtime.store.pending()) > 0:
+                    while (left := await runtime.behind()) > 0:
                         bar.update(projected, completed=total - left)
                         await asyncio.sleep(0.5)
                     bar.update(projected, completed=total)

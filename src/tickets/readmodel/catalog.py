@@ -1,5 +1,5 @@
 """The projections of the read model, by name: live instances, rebuild recipes, and
-the table of their tracking rows."""
+the subscription they are delivered as."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -9,9 +9,10 @@ from tickets.readmodel.ticket_list import TicketListProjection
 
 Projection = TicketListProjection | TicketDetailsProjection
 
-TRACKING = "read.processed_messages"
-"""One row per (projection, message id) applied, written in the projection's transaction."""
-TRACKING_NAME_COLUMN = "projection"
+READ_MODEL = "read_model"
+"""The subscription of both projections: one position per lane, in the read database."""
+READ_SCHEMA = "read"
+"""Where the read model's progress tables live (next to its effects)."""
 
 
 @dataclass(frozen=True)

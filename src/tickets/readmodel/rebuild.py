@@ -1,29 +1,40 @@
 """Rebuild a projection from the event log into fresh tables, then swap them in.
 
-1. Shadow tables (``<table>_rebuild``, same columns and indexes) are filled by
-   replaying the log through the projection, with tracking rows under the name
-   ``<projection>#rebuild``. Live tables keep serving reads and keep receiving events.
-2. The swap runs in one transaction on the read database. It first locks the tracking
-   table against writers (every projection transaction starts by inserting its
-   tracking rows, so live delivery pauses; reads do not). It then applies to the
-   shadow what the replay could not see (`since()`), hands the shadow's tracking rows
-   to the live name, and renames the tables. An event the live side had not applied
-   yet is now tracked, so it is skipped; one that arrives after the catch-up is not,
-   so it is applied to the new tables. Nothing is lost, nothing is applied twice.
+The read model is one subscription with a position per lane (and parked tickets). A
+rebuild makes the shadow tables equal to the live ones at the moment of the swap:
+1. It reads the subscription's positions and parked tickets, and replays the log up
+   to those positions into shadow tables (``<table>_rebuild``), leaving out each parked
+   ticket from its parked version on. Live tables keep serving reads and receiving
+   events.
+2. The swap runs in one transaction on the read database. It locks the subscription's
+   lanes and parked tickets against writers (every delivery starts by advancing a lane,
+   every redelivery ends by updating a parked ticket, so both pause; reads do not),
+   reads them again and applies to the shadow what changed since step 1: each lane's
+   events between the two positions, and the events of tickets unparked (or parked
+   later) since. Then it renames the tables. The positions are untouched: delivery
+   goes on from them into the new tables. Nothing is lost, nothing applied twice.
 """
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Protocol
 from uuid import UUID
 
 import asyncpg
 
 from tickets.domain.events import DomainEvent
-from tickets.readmodel.catalog import TRACKING, Projection, Rebuildable
+from tickets.readmodel.catalog import READ_MODEL, READ_SCHEMA, Projection, Rebuildable
 from tickets.readmodel.connection import Connection
 from tickets.tracing.operation import Operation, operation
 
 SUFFIX = "_rebuild"
+LANES = f"SELECT lane, position FROM {READ_SCHEMA}.subscription_lanes WHERE subscription = $1"
+PARKED = f"""SELECT aggregate_id, from_version FROM {READ_SCHEMA}.subscription_parked
+              WHERE subscription = $1"""
+LOCK = (
+    f"LOCK TABLE {READ_SCHEMA}.subscription_lanes, {READ_SCHEMA}.subscription_parked"
+    " IN EXCLUSIVE MODE"
+)
+NEVER = 2**31 - 1
 
 
 class Logged(Protocol):
@@ -35,11 +46,22 @@ class Logged(Protocol):
 
 
 class EventSource(Protocol):
-    async def count(self) -> int: ...
+    async def count(self, bounds: Mapping[int, int] | None = None) -> int: ...
 
-    def replay(self, batch: int = 2000) -> AsyncIterator[Sequence[Logged]]: ...
+    def replay(
+        self,
+        batch: int = 2000,
+        bounds: Mapping[int, int] | None = None,
+        parked: Mapping[UUID, int] | None = None,
+    ) -> AsyncIterator[Sequence[Logged]]: ...
 
-    async def since(self) -> Sequence[Logged]: ...
+    async def between(
+        self, low: Mapping[int, int], high: Mapping[int, int]
+    ) -> Sequence[Logged]: ...
+
+    async def of_ticket(
+        self, ticket: UUID, from_version: int, before_version: int, bounds: Mapping[int, int]
+    ) -> Sequence[Logged]: ...
 
 
 Progress = Callable[[int, int], None]
@@ -63,28 +85,34 @@ async def _rebuild(
     span: Operation,
     progress: Progress | None,
 ) -> int:
-    shadow_name = f"{target.name}#rebuild"
     projection = target.build(SUFFIX)
-    total = await log.count()
-    span.progress("replay started", **{"tickets.rebuild.total": total})
     async with pool.acquire() as connection:
-        await _prepare_shadow(connection, target, shadow_name)
+        lanes, parked = await _progress(connection)
+        total = await log.count(lanes)
+        span.progress("replay started", **{"tickets.rebuild.total": total})
+        await _prepare_shadow(connection, target)
         applied = 0
-        async for chunk in log.replay():
-            applied += await _apply(connection, projection, shadow_name, chunk)
+        async for chunk in log.replay(bounds=lanes, parked=parked):
+            applied += await _apply(connection, projection, chunk)
             span.progress("replayed", **{"tickets.rebuild.applied": applied})
             if progress:
                 progress(applied, total)
         span.progress("catching up and swapping", **{"tickets.rebuild.applied": applied})
         async with connection.transaction():
-            await connection.execute(f"LOCK TABLE {TRACKING} IN SHARE ROW EXCLUSIVE MODE")
-            applied += await _apply(connection, projection, shadow_name, await log.since(), False)
-            await connection.execute(f"DELETE FROM {TRACKING} WHERE projection = $1", target.name)
-            await connection.execute(
-                f"UPDATE {TRACKING} SET projection = $1 WHERE projection = $2",
-                target.name,
-                shadow_name,
-            )
+            await connection.execute(LOCK)
+            now_lanes, now_parked = await _progress(connection)
+            missing = {e.message_id: e for e in await log.between(lanes, now_lanes)}
+            for ticket, from_version in parked.items():
+                until = now_parked.get(ticket, NEVER)
+                if until > from_version:  # unparked or parked later since the replay
+                    for e in await log.of_ticket(ticket, from_version, until, now_lanes):
+                        missing[e.message_id] = e
+            catch_up = [
+                e
+                for e in missing.values()
+                if now_parked.get(e.event.ticket_id, NEVER) > e.event.version
+            ]
+            applied += await _apply(connection, projection, catch_up, False)
             for table in target.tables:
                 schema, name = table.split(".")
                 await connection.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
@@ -94,33 +122,31 @@ async def _rebuild(
     return applied
 
 
-async def _prepare_shadow(connection: Connection, target: Rebuildable, shadow_name: str) -> None:
+async def _progress(connection: Connection) -> tuple[dict[int, int], dict[UUID, int]]:
+    lanes = {r["lane"]: r["position"] for r in await connection.fetch(LANES, READ_MODEL)}
+    parked = {r[0]: r[1] for r in await connection.fetch(PARKED, READ_MODEL)}
+    return lanes, parked
+
+
+async def _prepare_shadow(connection: Connection, target: Rebuildable) -> None:
     async with connection.transaction():
         for table in target.tables:
             await connection.execute(f"DROP TABLE IF EXISTS {table}{SUFFIX}")
             await connection.execute(f"CREATE TABLE {table}{SUFFIX} (LIKE {table} INCLUDING ALL)")
-        await connection.execute(f"DELETE FROM {TRACKING} WHERE projection = $1", shadow_name)
 
 
 async def _apply(
     connection: Connection,
     projection: Projection,
-    shadow_name: str,
     chunk: Sequence[Logged],
     own_transaction: bool = True,
 ) -> int:
-    wanted = [e for e in chunk if e.event.event_type in projection.event_types]
+    wanted = [e.event for e in chunk if e.event.event_type in projection.event_types]
     if not wanted:
         return 0
     if own_transaction:
         async with connection.transaction():
-            return await _apply(connection, projection, shadow_name, wanted, False)
-    rows = await connection.fetch(
-        f"INSERT INTO {TRACKING} (projection, message_id) SELECT $1, unnest($2::uuid[]) "
-        "ON CONFLICT DO NOTHING RETURNING message_id",
-        shadow_name,
-        [e.message_id for e in wanted],
-    )
-    fresh = {r["message_id"] for r in rows}
-    await projection.apply_batch(connection, [e.event for e in wanted if e.message_id in fresh])
-    return len(fresh)
+            await projection.apply_batch(connection, wanted)
+    else:
+        await projection.apply_batch(connection, wanted)
+    return len(wanted)

@@ -105,6 +105,10 @@ class Deliveries:
         for m in messages:
             self.outcomes[(subscription, m.id)] = "delivered"
 
+    def failed(self, subscription: str, messages: Iterable[Delivered], error: str) -> None:
+        """The handler failed on these messages (their ticket is parked)."""
+        self._failed(subscription, messages, RuntimeError(error))
+
     def _failed(
         self, subscription: str, messages: Iterable[Delivered], error: BaseException
     ) -> None:

@@ -28,6 +28,10 @@ router = APIRouter(
         403: {"model": ProblemOut, "description": "not an admin"},
     },
 )
+Only = Annotated[
+    str | None,
+    Query(max_length=100, description="only this subscription's dead letter (default: every one)"),
+]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ProblemOut, "description": "no such dead letter"}
 }
@@ -49,9 +53,9 @@ async def list_dead_letters(
     responses=NOT_FOUND,
 )
 async def get_dead_letter(
-    message_id: UUID, services: Services, user: CurrentUser
+    message_id: UUID, services: Services, user: CurrentUser, subscription: Only = None
 ) -> DeadLetterDetailOut:
-    detail = await services.dead_letters.show(ShowDeadLetter(user, message_id))
+    detail = await services.dead_letters.show(ShowDeadLetter(user, message_id, subscription))
     return DeadLetterDetailOut.of_detail(detail)
 
 
@@ -61,8 +65,10 @@ async def get_dead_letter(
     summary="Deliver a dead letter again",
     responses=NOT_FOUND,
 )
-async def retry(message_id: UUID, services: Services, user: CurrentUser) -> DeadLetterDetailOut:
-    detail = await services.dead_letters.retry(RetryDeadLetter(user, message_id))
+async def retry(
+    message_id: UUID, services: Services, user: CurrentUser, subscription: Only = None
+) -> DeadLetterDetailOut:
+    detail = await services.dead_letters.retry(RetryDeadLetter(user, message_id, subscription))
     return DeadLetterDetailOut.of_detail(detail)
 
 
@@ -72,11 +78,14 @@ async def retry(message_id: UUID, services: Services, user: CurrentUser) -> Dead
     summary="Give up on a dead letter; its ticket's later events flow again",
     responses=NOT_FOUND,
 )
-async def discard(message_id: UUID, services: Services, user: CurrentUser) -> DeadLetterDetailOut:
-    detail = await services.dead_letters.discard(DiscardDeadLetter(user, message_id))
+async def discard(
+    message_id: UUID, services: Services, user: CurrentUser, subscription: Only = None
+) -> DeadLetterDetailOut:
+    command = DiscardDeadLetter(user, message_id, subscription)
+    detail = await services.dead_letters.discard(command)
     return DeadLetterDetailOut.of_detail(detail)
 
 
-@router.get("/outbox", summary="Pending count, oldest pending age, parked tickets")
+@router.get("/outbox", summary="Each subscription's lag, and parked tickets")
 async def outbox_status(services: Services, user: CurrentUser) -> OutboxStatusOut:
     return OutboxStatusOut.of(await services.dead_letters.status(GetOutboxStatus(user)))

@@ -1,14 +1,12 @@
-"""The outbox's ``broker`` handler: every committed event, published with confirms.
+"""The outbox's ``broker`` subscription: every committed event, published with confirms.
 
 Delivery is at-least-once, and consumers deduplicate on ``message_id`` (the outbox
-message id). The dispatcher inserts this handler's tracking rows, then calls
-``deliver``, which returns only after the broker confirmed every message; the rows
-commit after that. A crash or a lost database between the confirm and that commit
-leaves the messages untracked, so they are published again: a duplicate, never a loss.
-Exactly-once is impossible here, since the broker and the database share no
-transaction. The tracking rows do make the common redelivery harmless: a message
-whose rows committed is never published again, and of two workers holding the same
-message (an expired lease), the second waits on the first's rows and skips it.
+message id). The dispatcher calls ``deliver`` with no transaction open (it returns only
+after the broker confirmed every message), then advances the subscription's lanes past
+those messages in a short fenced transaction. A crash or a lost database between the
+confirm and that commit leaves the lanes where they were, so the messages are published
+again: a duplicate, never a loss. Exactly-once is impossible here, since the broker and
+the database share no transaction; no database transaction waits on the broker.
 """
 
 from collections.abc import Sequence
@@ -24,13 +22,14 @@ from tickets.tracing import state as tracing
 class BrokerPublisher:
     name = "broker"
     event_types = frozenset(EVENT_TYPES)
+    outside_transaction = True
 
     def __init__(self, link: BrokerLink) -> None:
         self.link = link
 
     async def deliver(
         self,
-        connection: Connection,  # noqa: ARG002 (the handler protocol; a publish has no row)
+        connection: Connection | None,  # noqa: ARG002 (the protocol; a publish has no row)
         messages: Sequence[tuple[OutboxMessage, DomainEvent]],
     ) -> None:
         # Mapping first: a message that cannot be mapped is poison (a bug), charged and

@@ -1,36 +1,55 @@
-"""Delivers a claimed batch to every subscribed handler, exactly once in effect.
+"""Delivers one subscription's next page of the log, exactly once in effect.
 
-For each handler, the batch's messages go in one transaction: tracking rows first
-(INSERT … ON CONFLICT DO NOTHING RETURNING tells which messages this handler has not
-seen), then the effects of exactly those, in per-ticket version order. If that
-transaction fails, the handler's messages are retried one per transaction to isolate
-the poison; a failed message blocks its ticket's later messages in this batch. A
-message is processed once every subscribed handler has its tracking row, so handlers
-that already succeeded are never run again for it.
+A round: claim a page after the positions of the lanes this worker leases, then, in
+one transaction in the subscription's home database, (1) the fenced advance of those
+lanes to the page's last positions (progress.py), (2) skip the tickets parked for this
+subscription, (3) apply the rest. Effect and position commit together, so a redelivery
+of a page can only happen if the transaction did not commit: exactly-once in effect,
+with no tracking row per message.
 
-A handler whose downstream system is down (``HandlerUnavailable``, e.g. the message
-broker) is an outage, not a poison message: its messages are postponed uncharged, and
-the other handlers' effects of the same batch commit and are tracked as usual.
+If applying the page fails, it is applied again ticket by ticket under savepoints; a
+ticket whose events fail is parked for this subscription (retried later with backoff
+and jitter, by redelivery.py) and the lane moves on: other tickets, and other
+subscriptions, keep flowing. A ``HandlerUnavailable`` (the downstream is down) rolls
+the round back uncharged and postpones this subscription only.
+
+A handler outside any transaction (the broker) is called first, with no transaction
+open; its lanes advance after it returned: at least once, never a transaction held
+while it waits for confirms.
 """
 
-import asyncio
 import time
+from collections import defaultdict
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from tickets.domain.events import DomainEvent
 from tickets.infrastructure.database import is_connection_error
 from tickets.infrastructure.outbox.messages import OutboxMessage
 from tickets.infrastructure.outbox.metrics import OutboxMetrics
-from tickets.infrastructure.outbox.settlement import BatchReport, settle
-from tickets.infrastructure.outbox.store import Failure, OutboxStore
+from tickets.infrastructure.outbox.progress import LeaseLost, Progress
+from tickets.infrastructure.outbox.store import OutboxStore
 from tickets.infrastructure.outbox.subscriptions import HandlerUnavailable, Subscription
 from tickets.infrastructure.serialization import event_from_payload
 from tickets.tracing import state as tracing
 
 if TYPE_CHECKING:
     from tickets.tracing.delivery import Deliveries
+
+ATTEMPT = """INSERT INTO tickets.outbox_attempts (message_id, attempt, handler, error)
+             VALUES ($1, $2, $3, $4)"""
+
+
+@dataclass
+class Round:
+    claimed: int = 0
+    delivered: int = 0
+    delivered_ids: list[UUID] = field(default_factory=list)
+    parked: list[tuple[OutboxMessage, str]] = field(default_factory=list)
+    postponed: float | None = None
+    """Seconds to wait: the handler's downstream is down."""
 
 
 class Dispatcher:
@@ -44,164 +63,319 @@ class Dispatcher:
         self.subscriptions = list(subscriptions)
         self.metrics = metrics
 
-    async def process(self, batch: list[OutboxMessage], worker: str) -> BatchReport:
-        ordered = sorted(batch, key=lambda m: (m.aggregate_id, m.aggregate_version))
-        if tracing.TRACER is None:
-            return await self._process(ordered, worker, None)
-        traces = _deliveries()
-        tracing.DELIVERIES.set(
-            traces
-        )  # for the broker publisher's spans (gather's tasks inherit it)
+    def progress(self, subscription: Subscription) -> Progress:
+        return Progress(subscription.schema)
+
+    async def deliver(
+        self, subscription: Subscription, lanes: dict[int, int], worker: str, batch: int
+    ) -> Round:
+        """One round over ``lanes`` (lane → position, updated in place on success)."""
+        page = await self.store.claim(lanes, batch)
+        result = Round(claimed=len(page))
+        if not page:
+            return result
+        moves = {m.lane: (lanes[m.lane], m.position) for m in page}  # sorted: last wins
+        events, poison = decode(page)
+        wanted = [m for m in page if m.id in poison or subscription.wants(events[m.id].event_type)]
+        started = time.perf_counter()
+        progress = self.progress(subscription)
+        traces = deliveries(subscription.name, wanted)
         try:
-            return await self._process(ordered, worker, traces)
-        except BaseException as error:  # a lost database: the leases expire, the spans end
-            traces.abandon(error)
+            if subscription.transactional:
+                await self._in_transaction(
+                    subscription, progress, moves, wanted, events, poison, worker, result
+                )
+            else:
+                await self._then_advance(
+                    subscription, progress, moves, wanted, events, poison, worker, result
+                )
+        except HandlerUnavailable as outage:
+            result.postponed = outage.retry_after
+            result.delivered, result.delivered_ids = 0, []
+            if self.metrics is not None:
+                self.metrics.postponed.labels(subscription.name).inc(len(wanted))
+            if traces is not None:
+                traces.postponed(subscription.name, wanted, describe(outage))
+                traces.settle([], [])
+            return result
+        except BaseException as error:  # rolled back: the spans end, the round is redone
+            if traces is not None:
+                traces.abandon(error)
             raise
-
-    async def _process(
-        self, ordered: list[OutboxMessage], worker: str, traces: "Deliveries | None"
-    ) -> BatchReport:
-        failures: dict[UUID, Failure] = {}
-        events = self._decode(ordered, failures)
-        decoded_failures = dict(failures)
-        # Handlers are independent (own tables, own tracking rows): deliver to them
-        # concurrently. Each keeps its own per-ticket order; a message is settled as
-        # delivered only if every handler succeeded with it.
-        per_handler = await asyncio.gather(
-            *(
-                self._deliver(subscription, ordered, events, dict(decoded_failures), traces)
-                for subscription in self.subscriptions
-            )
-        )
-        for handler_failures in per_handler:
-            for message_id, failure in handler_failures.items():
-                failures.setdefault(message_id, failure)
-        report = await settle(self.store, ordered, failures, worker)
         if traces is not None:
-            traces.settle([f.message.id for f in report.failed], report.dead_ids)
+            _settle_spans(traces, subscription.name, result)
+        for lane, (_, new) in moves.items():
+            lanes[lane] = new
+        await self._record(subscription, result)
         if self.metrics is not None:
-            self.metrics.settled(report)
-        return report
+            self.metrics.handled(subscription.name, time.perf_counter() - started)
+            self.metrics.delivered.labels(subscription.name).inc(result.delivered)
+        return result
 
-    def _decode(
-        self, messages: list[OutboxMessage], failures: dict[UUID, Failure]
-    ) -> dict[UUID, DomainEvent]:
-        events: dict[UUID, DomainEvent] = {}
-        for m in messages:
-            try:
-                events[m.id] = event_from_payload(m.event_type, m.payload)
-            except Exception as error:  # an undecodable event is a poison message
-                failures[m.id] = Failure(m, "decode", _describe(error))
-        return events
-
-    async def _deliver(
+    async def _in_transaction(
         self,
         subscription: Subscription,
-        messages: list[OutboxMessage],
+        progress: Progress,
+        moves: dict[int, tuple[int, int]],
+        wanted: list[OutboxMessage],
         events: dict[UUID, DomainEvent],
-        failures: dict[UUID, Failure],
-        traces: "Deliveries | None" = None,
-    ) -> dict[UUID, Failure]:
-        """Deliver to one handler; returns ``failures`` with this handler's added."""
-        blocked = {failures[m.id].message.aggregate_id for m in messages if m.id in failures}
-        todo = [  # by the decoded (upcast) type: a stored v1 row is read as the current version
-            m
-            for m in messages
-            if m.id in events
-            and subscription.wants(events[m.id].event_type)
-            and m.aggregate_id not in blocked
-        ]
-        if not todo:
-            return failures
-        if traces is not None:
-            traces.open(subscription.name, todo)
-        if len(todo) > 1:  # the fast path: the whole batch in one transaction
+        poison: dict[UUID, str],
+        worker: str,
+        result: Round,
+    ) -> None:
+        if not poison:
+            # The usual case: the whole page in one transaction, no savepoint.
             try:
-                await self._apply(subscription, todo, events, traces)
-                return failures
-            except HandlerUnavailable as outage:
-                return _postpone(todo, subscription.name, outage, failures, traces)
-            except Exception as error:
-                if is_connection_error(error):
-                    raise  # the database is gone, not the message: the worker backs off
-        for i, m in enumerate(todo):  # one transaction per message isolates the failing one
-            if m.aggregate_id in blocked:
-                continue
+                async with subscription.pool.acquire() as connection, connection.transaction():
+                    todo = await self._open(
+                        connection, subscription, progress, moves, wanted, worker
+                    )
+                    if todo:
+                        await call_handler(subscription, connection, todo, events)
+                    _delivered(result, todo)
+                    return
+            except (HandlerUnavailable, LeaseLost):
+                raise
+            except Exception as failure:
+                if is_connection_error(failure):
+                    raise  # the database is gone, not the page: the worker backs off
+        # A failure (or an undecodable event): again, ticket by ticket under savepoints.
+        async with subscription.pool.acquire() as connection, connection.transaction():
+            todo = await self._open(connection, subscription, progress, moves, wanted, worker)
+            for first, error in await self._apply_isolating(
+                connection, subscription, todo, events, poison
+            ):
+                await self._park(connection, subscription, progress, first, error, result)
+            _delivered(result, todo)
+
+    async def _open(
+        self,
+        connection: Any,
+        subscription: Subscription,
+        progress: Progress,
+        moves: dict[int, tuple[int, int]],
+        wanted: list[OutboxMessage],
+        worker: str,
+    ) -> list[OutboxMessage]:
+        """The start of a delivery transaction: the fenced advance first (nothing is
+        applied unless this worker still owns the lanes), then the page without the
+        tickets parked for this subscription."""
+        await progress.advance(connection, subscription.name, worker, moves)
+        tickets = list({m.aggregate_id for m in wanted})
+        parked = await progress.parked_among(connection, subscription.name, tickets)
+        return [m for m in wanted if m.aggregate_id not in parked]
+
+    async def _then_advance(
+        self,
+        subscription: Subscription,
+        progress: Progress,
+        moves: dict[int, tuple[int, int]],
+        wanted: list[OutboxMessage],
+        events: dict[UUID, DomainEvent],
+        poison: dict[UUID, str],
+        worker: str,
+        result: Round,
+    ) -> None:
+        tickets = list({m.aggregate_id for m in wanted})
+        async with subscription.pool.acquire() as connection:
+            parked = await progress.parked_among(connection, subscription.name, tickets)
+        todo = [m for m in wanted if m.aggregate_id not in parked]
+        failed = await self._publish(subscription, todo, events, poison)
+        async with subscription.pool.acquire() as connection, connection.transaction():
+            await progress.advance(connection, subscription.name, worker, moves)
+            # A ticket skipped as parked may have been unparked since it was looked up,
+            # its redelivery having stopped short of this page: park it again from the
+            # first skipped event, so that the redelivery path publishes it.
+            now_parked = await progress.parked_among(connection, subscription.name, list(parked))
+            for ticket in parked - now_parked:
+                first = min((m for m in wanted if m.aggregate_id == ticket), key=_version)
+                await progress.park(
+                    connection, subscription.name, first, "unparked meanwhile", 0, 1 << 30, 0
+                )
+            for first, error in failed:
+                await self._park(connection, subscription, progress, first, error, result)
+        _delivered(result, todo)
+
+    async def _publish(
+        self,
+        subscription: Subscription,
+        todo: list[OutboxMessage],
+        events: dict[UUID, DomainEvent],
+        poison: dict[UUID, str],
+    ) -> list[tuple[OutboxMessage, str]]:
+        """Outside a transaction: the whole page at once, and only after a failure
+        ticket by ticket."""
+        if todo and not poison:
             try:
-                await self._apply(subscription, [m], events, traces)
-            except HandlerUnavailable as outage:
-                return _postpone(todo[i:], subscription.name, outage, failures, traces)
+                await call_handler(subscription, None, todo, events)
+                return []
+            except HandlerUnavailable:
+                raise
             except Exception as error:
                 if is_connection_error(error):
                     raise
-                failures[m.id] = Failure(m, subscription.name, _describe(error))
-                blocked.add(m.aggregate_id)
-        return failures
+        return await self._apply_isolating(None, subscription, todo, events, poison)
+
+    async def _apply_isolating(
+        self,
+        connection: Any,
+        subscription: Subscription,
+        todo: list[OutboxMessage],
+        events: dict[UUID, DomainEvent],
+        poison: dict[UUID, str],
+    ) -> list[tuple[OutboxMessage, str]]:
+        """Apply ``todo`` ticket by ticket (under savepoints in a transaction). Returns
+        each failed ticket's failing message with its error; HandlerUnavailable and a
+        lost database propagate."""
+        by_ticket: dict[UUID, list[OutboxMessage]] = defaultdict(list)
+        for m in sorted(todo, key=lambda m: (m.aggregate_id, m.aggregate_version)):
+            by_ticket[m.aggregate_id].append(m)
+        failed: list[tuple[OutboxMessage, str]] = []
+        for ticket, messages in list(by_ticket.items()):
+            bad = next((i for i, m in enumerate(messages) if m.id in poison), None)
+            if bad is not None:  # undecodable: the events before it still go
+                failed.append((messages[bad], poison[messages[bad].id]))
+                by_ticket[ticket] = messages[:bad]
+        failed_early = {m.aggregate_id for m, _ in failed}
+        for messages in by_ticket.values():
+            if not messages:
+                continue
+            try:
+                await self._apply(connection, subscription, messages, events)
+            except HandlerUnavailable:
+                raise
+            except Exception as error:
+                if is_connection_error(error):
+                    raise
+                if messages[0].aggregate_id in failed_early:
+                    failed = [f for f in failed if f[0].aggregate_id != messages[0].aggregate_id]
+                first = await self._first_failing(connection, subscription, messages, events, error)
+                failed.append(first)
+        return failed
+
+    async def _first_failing(
+        self,
+        connection: Any,
+        subscription: Subscription,
+        messages: list[OutboxMessage],
+        events: dict[UUID, DomainEvent],
+        error: Exception,
+    ) -> tuple[OutboxMessage, str]:
+        """One ticket's events one at a time, up to the one that fails: those before it
+        keep their effect, and the ticket is parked from the failing one."""
+        if len(messages) == 1:
+            return messages[0], describe(error)
+        for m in messages:
+            try:
+                await self._apply(connection, subscription, [m], events)
+            except HandlerUnavailable:
+                raise
+            except Exception as single:
+                if is_connection_error(single):
+                    raise
+                return m, describe(single)
+        return messages[0], describe(error)  # fails only as a whole: park it whole
 
     async def _apply(
         self,
+        connection: Any,
         subscription: Subscription,
         messages: list[OutboxMessage],
         events: dict[UUID, DomainEvent],
-        traces: "Deliveries | None" = None,
     ) -> None:
-        work = self._run(subscription, messages, events)
-        if traces is None:
-            await work
-        else:  # records the outcome on the messages' delivery spans
-            await traces.observe(subscription.name, messages, work, HandlerUnavailable)
+        """Apply under a savepoint (inside a transaction) so a failure undoes only this."""
+        if connection is None:
+            await call_handler(subscription, None, messages, events)
+            return
+        async with connection.transaction():
+            await call_handler(subscription, connection, messages, events)
 
-    async def _run(
+    async def _park(
         self,
+        connection: Any,
         subscription: Subscription,
-        messages: list[OutboxMessage],
-        events: dict[UUID, DomainEvent],
+        progress: Progress,
+        first: OutboxMessage,
+        error: str,
+        result: Round,
     ) -> None:
-        started = time.perf_counter()
-        track = (
-            f"INSERT INTO {subscription.tracking_table} ({subscription.name_column}, message_id)"
-            " SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING RETURNING message_id"
+        policy = self.store.policy
+        await progress.park(
+            connection, subscription.name, first, error, policy.delay(1), policy.max_attempts
         )
-        async with subscription.pool.acquire() as connection, connection.transaction():
-            # A concurrent delivery of the same message waits here on the primary key
-            # and then sees a conflict: only one transaction applies each effect.
-            rows = await connection.fetch(track, subscription.name, [m.id for m in messages])
-            fresh = {r["message_id"] for r in rows}
-            handler = subscription.handler
-            deliver = getattr(handler, "deliver", None)
-            apply_batch = getattr(handler, "apply_batch", None)
-            if deliver is not None:  # envelope handlers see the outbox message too
-                await deliver(connection, [(m, events[m.id]) for m in messages if m.id in fresh])
-            elif apply_batch is not None:  # set-based handlers take the batch at once
-                await apply_batch(connection, [events[m.id] for m in messages if m.id in fresh])
-            else:
-                for m in messages:
-                    if m.id in fresh:
-                        await handler.apply(connection, events[m.id])  # type: ignore[union-attr]
-        if self.metrics is not None:
-            self.metrics.handled(subscription.name, time.perf_counter() - started)
+        result.parked.append((first, error))
+
+    async def _record(self, subscription: Subscription, result: Round) -> None:
+        """The attempt history (write database), after the round committed."""
+        for first, error in result.parked:
+            await self.store.pool.execute(ATTEMPT, first.id, 1, subscription.name, error)
+        if self.metrics is not None and result.parked:
+            self.metrics.retried.labels(subscription.name).inc(len(result.parked))
 
 
-def _postpone(
+async def call_handler(
+    subscription: Subscription,
+    connection: Any,
     messages: list[OutboxMessage],
-    handler: str,
-    outage: HandlerUnavailable,
-    failures: dict[UUID, Failure],
-    traces: "Deliveries | None" = None,
-) -> dict[UUID, Failure]:
-    """Record an outage for these messages: retried later, no attempt charged."""
-    if traces is not None:
-        traces.postponed(handler, messages, _describe(outage))
+    events: dict[UUID, DomainEvent],
+) -> None:
+    handler = subscription.handler
+    deliver = getattr(handler, "deliver", None)
+    apply_batch = getattr(handler, "apply_batch", None)
+    if deliver is not None:  # envelope handlers see the outbox message too
+        await deliver(connection, [(m, events[m.id]) for m in messages])
+    elif apply_batch is not None:  # set-based handlers take the batch at once
+        await apply_batch(connection, [events[m.id] for m in messages])
+    else:
+        for m in messages:
+            await handler.apply(connection, events[m.id])  # type: ignore[union-attr]
+
+
+def decode(messages: Sequence[OutboxMessage]) -> tuple[dict[UUID, DomainEvent], dict[UUID, str]]:
+    """The messages' events (upcast to the current version), and the undecodable ones'
+    errors: an event that cannot be decoded is a poison message."""
+    events: dict[UUID, DomainEvent] = {}
+    poison: dict[UUID, str] = {}
     for m in messages:
-        failures[m.id] = Failure(m, handler, _describe(outage), outage.retry_after)
-    return failures
+        try:
+            events[m.id] = event_from_payload(m.event_type, m.payload)
+        except Exception as error:
+            poison[m.id] = describe(error)
+    return events, poison
 
 
-def _deliveries() -> "Deliveries":
+def deliveries(subscription: str, wanted: list[OutboxMessage]) -> "Deliveries | None":
+    """The delivery spans of this round (one per message), when tracing is on; the
+    broker publisher's spans find them through the context variable."""
+    if tracing.TRACER is None or not wanted:
+        return None
     from tickets.tracing.delivery import Deliveries
 
-    return Deliveries()
+    traces = Deliveries()
+    tracing.DELIVERIES.set(traces)
+    traces.open(subscription, wanted)
+    return traces
 
 
-def _describe(error: BaseException) -> str:
+def _settle_spans(traces: "Deliveries", subscription: str, result: Round) -> None:
+    for message_id in result.delivered_ids:
+        traces.outcomes[(subscription, message_id)] = "delivered"
+    for first, error in result.parked:
+        traces.failed(subscription, [first], error)
+    traces.settle([first.id for first, _ in result.parked], [])
+
+
+def _delivered(result: Round, todo: list[OutboxMessage]) -> None:
+    failed = {first.aggregate_id: first.aggregate_version for first, _ in result.parked}
+    result.delivered_ids = [
+        m.id for m in todo if m.aggregate_version < failed.get(m.aggregate_id, 1 << 31)
+    ]
+    result.delivered = len(result.delivered_ids)
+
+
+def _version(m: OutboxMessage) -> int:
+    return m.aggregate_version
+
+
+def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"[:4000]

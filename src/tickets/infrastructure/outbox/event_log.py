@@ -1,28 +1,38 @@
-"""The outbox as a durable event log, read back for projection rebuilds.
+"""The outbox as a durable event log, read back for rebuilds and the broker's history.
 
-A replay reads every event once, in position order, inside one REPEATABLE READ
-snapshot. Events committed later, including ones with a *lower* position whose
-transaction was still open when the snapshot was taken (the sequence gap), are found
-afterwards by `since()`: positions above the highest one replayed, plus the holes
-below it. Discarded messages, and every message of a ticket from its dead letter on,
-are left out, as live delivery leaves them out (the live worker delivers them later).
+A replay reads positioned events in position order inside one REPEATABLE READ
+snapshot, optionally bounded per lane (a subscription's progress). Positions are given
+in order by committed sequencer runs only, so a position bound names a fixed set of
+events: nothing can later appear below it (see sequencer.py).
 """
 
-from collections.abc import AsyncGenerator
-from dataclasses import dataclass, field
+from collections.abc import AsyncGenerator, Mapping
+from dataclasses import dataclass
 from uuid import UUID
 
 import asyncpg
 
 from tickets.domain.events import DomainEvent
+from tickets.infrastructure.outbox.lanes import LANES
 from tickets.infrastructure.outbox.messages import TABLE as T
+from tickets.infrastructure.outbox.sequencer import assign_positions
 from tickets.infrastructure.serialization import event_from_payload
-from tickets.infrastructure.upcasting import current_type
 
-DELIVERABLE = f"""m.status <> 'discarded' AND NOT EXISTS (
-    SELECT 1 FROM {T} d WHERE d.aggregate_id = m.aggregate_id AND d.status = 'dead'
-       AND d.aggregate_version <= m.aggregate_version)"""
-COLUMNS = "m.id, m.position, m.event_type, m.payload, m.metadata ->> 'correlation_id' AS cid"
+COLUMNS = """m.id, m.position, m.lane, m.aggregate_id, m.aggregate_version, m.event_type,
+             m.payload, m.metadata ->> 'correlation_id' AS cid"""
+BOUNDED = "m.position IS NOT NULL AND m.position <= ($1::bigint[])[m.lane + 1]"
+BETWEEN = f"""
+SELECT {COLUMNS} FROM unnest($1::smallint[], $2::bigint[], $3::bigint[]) AS l(lane, lo, hi)
+ CROSS JOIN LATERAL (SELECT * FROM {T} m WHERE m.lane = l.lane AND m.position > l.lo
+                        AND m.position <= l.hi ORDER BY m.position) m
+"""
+OF_TICKET = f"""
+SELECT {COLUMNS} FROM {T} m
+ WHERE m.aggregate_id = $1 AND m.aggregate_version >= $2 AND m.aggregate_version < $3
+   AND m.position IS NOT NULL AND m.position <= ($4::bigint[])[m.lane + 1]
+ ORDER BY m.aggregate_version
+"""
+EVERYWHERE = 2**62
 
 
 @dataclass(frozen=True)
@@ -33,37 +43,46 @@ class LoggedEvent:
     correlation_id: str | None = None
 
 
-@dataclass
-class ReplayMark:
-    """How far a replay got: its highest position and the holes below it."""
-
-    high: int = 0
-    holes: list[tuple[int, int]] = field(default_factory=list)
+def everything() -> dict[int, int]:
+    """A bound that takes every positioned event."""
+    return dict.fromkeys(range(LANES), EVERYWHERE)
 
 
 class EventLog:
-    """One replay's view of the log: ``replay()`` first, then ``since()``."""
-
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
-        self.mark = ReplayMark()
 
-    async def count(self) -> int:
-        return int(await self.pool.fetchval(f"SELECT count(*) FROM {T} m WHERE {DELIVERABLE}"))
+    async def count(self, bounds: Mapping[int, int] | None = None) -> int:
+        return int(
+            await self.pool.fetchval(
+                f"SELECT count(*) FROM {T} m WHERE {BOUNDED}",
+                _bounds(everything() if bounds is None else bounds),
+            )
+        )
 
-    async def replay(self, batch: int = 2000) -> AsyncGenerator[list[LoggedEvent], None]:
-        """Every deliverable event in position order, in batches; sets ``self.mark``."""
-        mark = self.mark = ReplayMark()
+    async def replay(
+        self,
+        batch: int = 2000,
+        bounds: Mapping[int, int] | None = None,
+        parked: Mapping[UUID, int] | None = None,
+    ) -> AsyncGenerator[list[LoggedEvent], None]:
+        """Events at or below each lane's bound, in position order, in batches; a
+        ticket in ``parked`` only below its version there."""
+        held = parked or {}
+        if bounds is None:  # everything: what has committed by now, positioned first
+            while await assign_positions(self.pool) > 0:
+                pass
         async with (
             self.pool.acquire() as connection,
             connection.transaction(isolation="repeatable_read", readonly=True),
         ):
-            query = f"SELECT {COLUMNS} FROM {T} m WHERE {DELIVERABLE} ORDER BY m.position"
+            query = f"SELECT {COLUMNS} FROM {T} m WHERE {BOUNDED} ORDER BY m.position"
             chunk: list[LoggedEvent] = []
-            async for row in connection.cursor(query, prefetch=batch):
-                if row["position"] > mark.high + 1:
-                    mark.holes.append((mark.high + 1, row["position"] - 1))
-                mark.high = row["position"]
+            async for row in connection.cursor(
+                query, _bounds(everything() if bounds is None else bounds), prefetch=batch
+            ):
+                if row["aggregate_version"] >= held.get(row["aggregate_id"], EVERYWHERE):
+                    continue
                 chunk.append(_logged(row))
                 if len(chunk) >= batch:
                     yield chunk
@@ -71,31 +90,26 @@ class EventLog:
             if chunk:
                 yield chunk
 
-    async def since(self) -> list[LoggedEvent]:
-        """Deliverable events the replay could not see: above its high mark or in a hole."""
-        mark = self.mark
-        lows = [lo for lo, _ in mark.holes]
-        highs = [hi for _, hi in mark.holes]
+    async def between(self, low: Mapping[int, int], high: Mapping[int, int]) -> list[LoggedEvent]:
+        """Events of each lane after ``low`` and at or below ``high``."""
+        lanes = list(high)
         rows = await self.pool.fetch(
-            f"""SELECT {COLUMNS} FROM {T} m
-                 WHERE {DELIVERABLE}
-                   AND (m.position > $1 OR EXISTS (
-                        SELECT 1 FROM unnest($2::bigint[], $3::bigint[]) AS h(lo, hi)
-                         WHERE m.position BETWEEN h.lo AND h.hi))
-                 ORDER BY m.position""",
-            mark.high,
-            lows,
-            highs,
+            BETWEEN, lanes, [low.get(lane, 0) for lane in lanes], [high[lane] for lane in lanes]
         )
         return [_logged(r) for r in rows]
 
-    async def pending(self) -> list[tuple[UUID, str, float]]:
-        """Messages not yet processed: (id, event type, age in seconds)."""
+    async def of_ticket(
+        self, ticket: UUID, from_version: int, before_version: int, bounds: Mapping[int, int]
+    ) -> list[LoggedEvent]:
+        """A ticket's events in a version range, at or below its lane's bound."""
         rows = await self.pool.fetch(
-            f"""SELECT id, event_type, extract(epoch FROM now() - occurred_at)::float8 AS age
-                  FROM {T} WHERE status = 'pending' ORDER BY position LIMIT 100000"""
+            OF_TICKET, ticket, from_version, before_version, _bounds(bounds)
         )
-        return [(r["id"], current_type(r["event_type"]), r["age"]) for r in rows]
+        return [_logged(r) for r in rows]
+
+
+def _bounds(bounds: Mapping[int, int]) -> list[int]:
+    return [bounds.get(lane, 0) for lane in range(LANES)]
 
 
 def _logged(row: asyncpg.Record) -> LoggedEvent:

@@ -1,62 +1,99 @@
-"""How far each subscription (each projection, notifications, the broker publisher) is
-behind the outbox, in events and in seconds since the oldest of them was committed.
+"""Each subscription's lag, parked and dead tickets: the figures of /metrics,
+``/admin/outbox``, ``tickets outbox status`` and ``/health/ready``."""
 
-A subscription's backlog is the pending messages of the types it wants that have no
-tracking row of its own yet: a message stays pending until every subscription has it,
-so one slow subscription shows here while the others read 0. Only the oldest
-``LAG_COUNT_CAP`` pending messages are looked at: the figure is an operator's gauge,
-asked every few seconds, and a bigger backlog reads as the cap (the seconds still tell
-how far behind it is).
-"""
-
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from uuid import UUID
+from typing import Protocol
 
 import asyncpg
 
-from tickets.infrastructure.outbox.messages import TABLE as T
-from tickets.infrastructure.outbox.subscriptions import Subscription
-from tickets.infrastructure.upcasting import current_type
+from tickets.infrastructure.outbox.lanes import LANES
+from tickets.infrastructure.outbox.progress import Progress
+from tickets.infrastructure.outbox.store import OutboxStore
 
-LAG_COUNT_CAP = 10_000
+COUNTS = """SELECT count(*) FILTER (WHERE status = 'retrying') AS retrying,
+                   count(*) FILTER (WHERE status = 'dead') AS dead
+              FROM {s}.subscription_parked WHERE subscription = $1"""
 
-OLDEST_PENDING = f"""
-SELECT id, event_type, extract(epoch FROM now() - occurred_at)::float8 AS age
-  FROM {T} WHERE status = 'pending' ORDER BY position LIMIT $1
-"""
+
+KNOWN = "SELECT DISTINCT subscription FROM {s}.subscription_lanes ORDER BY 1"
+
+
+class Located(Protocol):
+    """A subscription as its figures need it: its name and its home."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def pool(self) -> asyncpg.Pool: ...
+
+    @property
+    def schema(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Home:
+    """A database (and schema) that holds subscriptions' progress."""
+
+    pool: asyncpg.Pool
+    schema: str
+
+
+@dataclass(frozen=True)
+class Known:
+    name: str
+    pool: asyncpg.Pool
+    schema: str
+
+
+async def known_subscriptions(homes: Sequence[Home]) -> list[Known]:
+    """Every subscription that has lanes in these homes, configured here or not (a
+    test's, another deployment's): dead letters and lag are shown for each."""
+    found: list[Known] = []
+    for home in homes:
+        async with home.pool.acquire() as connection:
+            rows = await connection.fetch(KNOWN.format(s=home.schema))
+        found.extend(Known(r[0], home.pool, home.schema) for r in rows)
+    return found
 
 
 @dataclass(frozen=True)
 class SubscriptionLag:
     subscription: str
-    events: int
-    seconds: float
+    lag_events: int
+    lag_seconds: float
+    retrying: int
+    dead: int
 
 
 async def subscription_lags(
-    pool: asyncpg.Pool, subscriptions: Sequence[Subscription], cap: int = LAG_COUNT_CAP
+    store: OutboxStore, subscriptions: Sequence[Located]
 ) -> list[SubscriptionLag]:
-    """Each subscription's backlog among the oldest ``cap`` pending messages."""
-    pending = [
-        (r["id"], current_type(r["event_type"]), r["age"])
-        for r in await pool.fetch(OLDEST_PENDING, cap)
-    ]
-    return [await _lag(subscription, pending) for subscription in subscriptions]
-
-
-async def _lag(
-    subscription: Subscription, pending: Sequence[tuple[UUID, str, float]]
-) -> SubscriptionLag:
-    name = subscription.name
-    wanted = {mid: age for mid, event_type, age in pending if subscription.wants(event_type)}
-    if wanted:
-        done = await subscription.pool.fetch(
-            f"SELECT message_id FROM {subscription.tracking_table}"
-            f" WHERE {subscription.name_column} = $1 AND message_id = ANY($2::uuid[])",
-            name,
-            list(wanted),
+    """Every subscription's figures. A subscription with no lanes yet (never started)
+    is as far behind as the whole log."""
+    result = []
+    unpositioned = await store.unpositioned()
+    waiting = await store.oldest_unpositioned()
+    for subscription in subscriptions:
+        progress = Progress(subscription.schema)
+        async with subscription.pool.acquire() as connection:
+            lanes = await progress.positions(connection, subscription.name)
+            counts = await connection.fetchrow(progress.sql(COUNTS), subscription.name)
+        assert counts is not None
+        lag = await store.lag(lanes or dict.fromkeys(range(LANES), 0))
+        age = 0.0
+        for oldest in (lag.oldest, waiting):
+            if oldest is not None:
+                age = max(age, time.time() - oldest.timestamp())
+        result.append(
+            SubscriptionLag(
+                subscription.name,
+                lag.events + unpositioned,
+                round(age, 3),
+                counts["retrying"],
+                counts["dead"],
+            )
         )
-        for row in done:
-            wanted.pop(row["message_id"], None)
-    return SubscriptionLag(name, len(wanted), round(max(wanted.values(), default=0.0), 3))
+    return result

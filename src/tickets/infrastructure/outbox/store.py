@@ -1,141 +1,75 @@
-"""The outbox table as a work queue: claims with leases, per-ticket head of line.
+"""The event log as subscriptions read it: claims by position, a ticket's events, lag.
 
-Correctness rests on three rules, each enforced in SQL below:
-- only a ticket's *head* (its lowest version not yet processed or discarded) can be
-  claimed, so a ticket's events are delivered in version order, and a dead head holds
-  its later events back while other tickets flow;
-- a claim is a lease (claimed_by, claimed_until) committed in its own short
-  transaction; a crashed worker's leases simply expire;
-- rows are selected by status, never by "position > last seen", so a row whose
-  transaction commits late (a lower position committing after a higher one) is
-  still claimed: nothing is skipped.
+Every read is an index-ordered scan from a known position with a LIMIT, so its cost is
+bounded by the batch, never by the backlog, whatever the planner statistics say; the
+claim runs with seq and bitmap scans off so stale statistics cannot pick another plan
+(docs/design.md, "Delivery").
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 import asyncpg
 
+from tickets.infrastructure.outbox.messages import COLUMNS, OutboxMessage
 from tickets.infrastructure.outbox.messages import TABLE as T
-from tickets.infrastructure.outbox.messages import OutboxMessage
 from tickets.infrastructure.outbox.retry import RetryPolicy
+from tickets.infrastructure.outbox.sequencer import assign_positions
 
-# FOR UPDATE SKIP LOCKED: concurrent claimers never block on, or take, each other's
-# heads. A ticket's later versions are claimed with its head (they cannot be anyone
-# else's head while it is unfinished), capped per ticket to bound a batch.
-CLAIM = f"""
-WITH heads AS (
-    SELECT m.aggregate_id, m.aggregate_version AS head_version
-      FROM {T} m
-     WHERE m.status = 'pending'
-       AND m.next_attempt_at <= now()
-       AND (m.claimed_until IS NULL OR m.claimed_until < now())
-       AND NOT EXISTS (
-             SELECT 1 FROM {T} earlier
-              WHERE earlier.aggregate_id = m.aggregate_id
-                AND earlier.aggregate_version < m.aggregate_version
-                AND earlier.status IN ('pending', 'dead'))
-     ORDER BY m.position
-     LIMIT $2
-       FOR UPDATE SKIP LOCKED
+# One statement, one snapshot: the head and every lane's page are read together (see
+# tickets.claim_pages, migration 0006). Rows at or below the head all have their
+# positions (given by committed sequencer runs, in order), so a page read from a lane's
+# position never misses one that could appear later below it. The function turns seq
+# and bitmap scans off for itself, so stale statistics cannot change its plan, and JIT
+# (the disabled scans' costs would make every call compile its plan).
+CLAIM = "SELECT * FROM tickets.claim_pages($1::smallint[], $2::bigint[], $3)"
+PLAN_GUARD = (
+    "SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL jit = off"
 )
-UPDATE {T} o
-   SET claimed_by = $1, claimed_until = now() + make_interval(secs => $3)
-  FROM heads
- WHERE o.aggregate_id = heads.aggregate_id
-   AND o.status = 'pending'
-   AND o.aggregate_version >= heads.head_version
-   AND o.aggregate_version < heads.head_version + $4
-RETURNING o.id, o.position, o.aggregate_id, o.aggregate_version, o.event_type,
-          o.payload, o.metadata ->> 'correlation_id' AS correlation_id, o.attempts,
-          o.occurred_at, o.metadata ->> 'traceparent' AS traceparent,
-          o.metadata ->> 'tracestate' AS tracestate
+"""For statements of the same shape outside the function (the benchmark's EXPLAIN)."""
+CLAIM_BODY = f"""
+SELECT {COLUMNS}
+  FROM unnest($1::smallint[], $2::bigint[]) AS l(lane, after)
+ CROSS JOIN LATERAL (
+       SELECT * FROM {T} m
+        WHERE m.lane = l.lane AND m.position > l.after
+          AND m.position <= (SELECT position FROM tickets.outbox_head)
+        ORDER BY m.position LIMIT $3) m
+"""
+"""The function's body, to EXPLAIN under PLAN_GUARD."""
+
+TICKET_EVENTS = f"""
+SELECT {COLUMNS} FROM {T} m
+ WHERE m.aggregate_id = $1 AND m.aggregate_version >= $2
+   AND m.position IS NOT NULL AND m.position <= $3
+ ORDER BY m.aggregate_version LIMIT $4
 """
 
-# Rows are locked in id order first: two workers settling overlapping sets (possible
-# after a lease expired under a slow worker) then wait for each other, never deadlock.
-LOCKED = f"SELECT id FROM {T} WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE"
-MARK_PROCESSED = f"""
-UPDATE {T} SET status = 'processed', processed_at = now(), attempts = attempts + 1,
-               claimed_by = NULL, claimed_until = NULL
- WHERE id IN ({LOCKED}) AND status = 'pending'
+HEAD = "SELECT position FROM tickets.outbox_head"
+UNPOSITIONED = f"SELECT count(*) FROM (SELECT FROM {T} WHERE position IS NULL LIMIT $1) u"
+OLDEST_UNPOSITIONED = f"""SELECT occurred_at FROM {T} WHERE position IS NULL
+                          ORDER BY seq LIMIT 1"""
+
+# Per lane: how many rows after the position (counted up to a cap), and the oldest.
+LAG = f"""
+SELECT coalesce(sum((SELECT count(*) FROM (SELECT FROM {T} m
+                      WHERE m.lane = l.lane AND m.position > l.after LIMIT $3) c)), 0)::bigint
+           AS behind,
+       min((SELECT m.occurred_at FROM {T} m WHERE m.lane = l.lane AND m.position > l.after
+             ORDER BY m.position LIMIT 1)) AS oldest
+  FROM unnest($1::smallint[], $2::bigint[]) AS l(lane, after)
 """
 
-RECORD_FAILURE = f"""
-UPDATE {T} SET attempts = attempts + 1,
-               last_error = $2,
-               status = CASE WHEN attempts + 1 >= $3 THEN 'dead' ELSE 'pending' END,
-               next_attempt_at = now() + make_interval(secs => $4),
-               claimed_by = NULL, claimed_until = NULL
- WHERE id = $1 AND status = 'pending'
-RETURNING attempts, status
-"""
-
-RECORD_ATTEMPT = """
-INSERT INTO tickets.outbox_attempts (message_id, attempt, handler, error) VALUES ($1, $2, $3, $4)
-"""
-
-# An outage is not the message's fault: no attempt is counted, so it is never parked
-# as dead for it; it only waits (and its ticket's later versions wait behind it).
-POSTPONE = f"""
-UPDATE {T} SET claimed_by = NULL, claimed_until = NULL, last_error = $2,
-               next_attempt_at = now() + make_interval(secs => $3)
- WHERE id IN ({LOCKED}) AND status = 'pending'
-"""
-
-RELEASE = f"""
-UPDATE {T} SET claimed_by = NULL, claimed_until = NULL
- WHERE id IN ({LOCKED}) AND claimed_by = $2 AND status = 'pending'
-"""
-
-NOT_HELD = f"""NOT EXISTS (SELECT 1 FROM {T} d WHERE d.aggregate_id = m.aggregate_id
-                             AND d.aggregate_version < m.aggregate_version
-                             AND d.status = 'dead')"""
-
-PENDING = f"SELECT count(*) FROM {T} WHERE status = 'pending'"
-HAS_DELIVERABLE = f"SELECT EXISTS (SELECT 1 FROM {T} m WHERE m.status = 'pending' AND {NOT_HELD})"
-
-# Cheap on any backlog: the dead letters are few and indexed (ix_outbox_dead), the held
-# rows are found from them, the oldest deliverable is the first by position (the claim
-# order) that no dead letter holds, and pending is counted only up to $1.
-STATS = f"""
-WITH dead AS MATERIALIZED (
-    SELECT aggregate_id, min(aggregate_version) AS version, count(*) AS n
-      FROM {T} WHERE status = 'dead' GROUP BY aggregate_id
-)
-SELECT (SELECT count(*) FROM (SELECT FROM {T} WHERE status = 'pending' LIMIT $1) p) AS pending,
-       (SELECT coalesce(sum(n), 0) FROM dead)::bigint AS dead,
-       (SELECT count(*) FROM dead d JOIN {T} m ON m.aggregate_id = d.aggregate_id
-           AND m.aggregate_version > d.version AND m.status = 'pending') AS held,
-       (SELECT m.occurred_at FROM {T} m
-         WHERE m.status = 'pending'
-           AND NOT EXISTS (SELECT 1 FROM dead d WHERE d.aggregate_id = m.aggregate_id
-                                                  AND d.version < m.aggregate_version)
-         ORDER BY m.position LIMIT 1) AS oldest
-"""
-
-PENDING_COUNT_CAP = 100_000
-"""How far pending messages are counted: a count costs time in proportion to it (the
-metrics ask every few seconds, on every worker); a bigger backlog reads as this many,
-and the oldest pending age tells how far behind delivery is."""
+LAG_COUNT_CAP = 100_000
+"""How far a lane's backlog is counted: a count costs time in proportion to it."""
 
 
 @dataclass(frozen=True)
-class Failure:
-    message: OutboxMessage
-    handler: str
-    error: str
-    retry_after: float | None = None
-    """Set for an outage of the handler's downstream: retry then, uncharged."""
-
-
-@dataclass(frozen=True)
-class QueueStats:
-    pending: int
-    held: int
-    dead: int
-    oldest_pending: datetime | None
+class Lag:
+    events: int
+    oldest: datetime | None
 
 
 class OutboxStore:
@@ -143,59 +77,47 @@ class OutboxStore:
         self.pool = pool
         self.policy = policy
 
-    async def claim(
-        self, worker: str, batch: int, lease_seconds: float, per_ticket: int = 50
-    ) -> list[OutboxMessage]:
-        rows = await self.pool.fetch(CLAIM, worker, batch, float(lease_seconds), per_ticket)
+    async def sequence(self) -> int:
+        """Position what has committed (see sequencer.py)."""
+        total = 0
+        while (n := await assign_positions(self.pool)) > 0:
+            total += n
+            if n < 5000:
+                break
+        return total
+
+    async def claim(self, lanes: Mapping[int, int], batch: int) -> list[OutboxMessage]:
+        """About ``batch`` messages after the lanes' positions (an equal share per lane),
+        in position order."""
+        if not lanes:
+            return []
+        per_lane = max(1, -(-batch // len(lanes)))
+        rows = await self.pool.fetch(CLAIM, list(lanes), list(lanes.values()), per_lane)
         messages = [OutboxMessage.of(r) for r in rows]
         messages.sort(key=lambda m: m.position)
         return messages
 
-    async def mark_processed(self, ids: list[UUID]) -> None:
-        if ids:
-            await self.pool.execute(MARK_PROCESSED, ids)
+    async def ticket_events(
+        self, aggregate_id: UUID, from_version: int, up_to: int, limit: int = 500
+    ) -> list[OutboxMessage]:
+        """A ticket's positioned events from a version on, up to a position."""
+        rows = await self.pool.fetch(TICKET_EVENTS, aggregate_id, from_version, up_to, limit)
+        return [OutboxMessage.of(r) for r in rows]
 
-    async def release(self, ids: list[UUID], worker: str) -> None:
-        if ids:
-            await self.pool.execute(RELEASE, ids, worker)
+    async def head(self) -> int:
+        return int(await self.pool.fetchval(HEAD))
 
-    async def postpone(self, failures: list[Failure]) -> None:
-        """Leave these messages pending, uncharged, until their ``retry_after``."""
-        if failures:
-            delay = max(f.retry_after or 0.0 for f in failures)
-            await self.pool.execute(
-                POSTPONE, [f.message.id for f in failures], failures[0].error, delay
-            )
+    async def unpositioned(self, cap: int = LAG_COUNT_CAP) -> int:
+        return int(await self.pool.fetchval(UNPOSITIONED, cap))
 
-    async def record_failure(self, failure: Failure) -> bool:
-        """Count the attempt and schedule a retry; True when the message is now dead."""
-        attempt = failure.message.attempts + 1
-        delay = self.policy.delay(attempt)
-        async with self.pool.acquire() as connection, connection.transaction():
-            row = await connection.fetchrow(
-                RECORD_FAILURE,
-                failure.message.id,
-                failure.error,
-                self.policy.max_attempts,
-                delay,
-            )
-            if row is None:  # processed or parked meanwhile by a worker that re-claimed it
-                return False
-            await connection.execute(
-                RECORD_ATTEMPT, failure.message.id, row["attempts"], failure.handler, failure.error
-            )
-        return bool(row["status"] == "dead")
+    async def oldest_unpositioned(self) -> datetime | None:
+        """When the first event waiting for the sequencer happened (every subscription
+        is behind it)."""
+        value: datetime | None = await self.pool.fetchval(OLDEST_UNPOSITIONED)
+        return value
 
-    async def pending(self) -> int:
-        """How many messages wait for delivery, held ones included."""
-        return int(await self.pool.fetchval(PENDING))
-
-    async def has_deliverable(self) -> bool:
-        """Is any message pending that is not held behind a dead letter?"""
-        return bool(await self.pool.fetchval(HAS_DELIVERABLE))
-
-    async def stats(self) -> QueueStats:
-        """The queue's figures; ``pending`` is counted up to PENDING_COUNT_CAP."""
-        row = await self.pool.fetchrow(STATS, PENDING_COUNT_CAP)
+    async def lag(self, lanes: Mapping[int, int]) -> Lag:
+        """How far behind the log these lane positions are."""
+        row = await self.pool.fetchrow(LAG, list(lanes), list(lanes.values()), LAG_COUNT_CAP)
         assert row is not None
-        return QueueStats(row["pending"], row["held"], row["dead"], row["oldest"])
+        return Lag(int(row["behind"]), row["oldest"])

@@ -1,5 +1,6 @@
-"""The outbox worker: claim loops woken by LISTEN/NOTIFY, with a slow polling fallback,
-graceful stop, and reconnection with backoff when the database goes away."""
+"""The outbox worker: one delivery loop per subscription over the lanes it leases,
+woken by LISTEN/NOTIFY with a slow polling fallback; graceful stop (its lanes are
+released), and reconnection with backoff when the database goes away."""
 
 import asyncio
 import contextlib
@@ -13,13 +14,21 @@ from dataclasses import dataclass
 from tickets.infrastructure.backoff import Backoff
 from tickets.infrastructure.database import is_connection_error
 from tickets.infrastructure.outbox.dispatcher import Dispatcher
-from tickets.infrastructure.outbox.lag import subscription_lags
+from tickets.infrastructure.outbox.lag import SubscriptionLag, subscription_lags
 from tickets.infrastructure.outbox.metrics import OutboxMetrics
+from tickets.infrastructure.outbox.progress import LeaseLost, Progress
+from tickets.infrastructure.outbox.redelivery import redeliver_due
+from tickets.infrastructure.outbox.sequencer import ensure_partitions
 from tickets.infrastructure.outbox.store import OutboxStore
+from tickets.infrastructure.outbox.subscriptions import HandlerUnavailable, Subscription
 from tickets.infrastructure.outbox_rows import NOTIFY_CHANNEL
 from tickets.infrastructure.pools import Timeouts, connect
 
 log = logging.getLogger("tickets.worker")
+
+REDELIVERY_SECONDS = 0.1
+"""How often a delivery loop looks for parked tickets due for a retry (at once again
+while it finds some): a retry's backoff is at least this coarse."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,11 @@ class OutboxWorker:
         self.name = worker_name()
         self.state = "starting"
         self.last_beat = time.monotonic()
+        self._wakes: list[asyncio.Event] = []
+
+    def _wake_all(self) -> None:
+        for wake in self._wakes:
+            wake.set()
 
     def is_alive(self) -> bool:
         """Running, and its loops went round recently (a batch may take a lease's time)."""
@@ -91,13 +105,13 @@ class OutboxWorker:
         self.state = "stopped"
 
     async def _serve(self, stop: asyncio.Event) -> None:
-        wake = asyncio.Event()
         listener = await connect(self.listen_url, self.listen_timeouts)
         lost = asyncio.Event()
         try:
             # NOTIFY arrives only after the inserting transaction committed, so a
             # wake-up always finds its rows visible; a missed one is caught by polling.
-            await listener.add_listener(NOTIFY_CHANNEL, lambda *_: wake.set())
+            self._wakes = []
+            await listener.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake_all())
             listener.add_termination_listener(lambda *_: lost.set())
             if self.state == "reconnecting":
                 log.warning("outbox worker reconnected")
@@ -108,9 +122,8 @@ class OutboxWorker:
             if self.metrics is not None:
                 observer = asyncio.create_task(self._observe())
             try:
-                async with asyncio.TaskGroup() as group:
-                    for _ in range(self.config.concurrency):
-                        group.create_task(self._loop(stop, wake, lost))
+                await ensure_partitions(self.dispatcher.store.pool)
+                await self._loop(stop, lost)
             except* Exception as errors:
                 raise errors.exceptions[0] from None
             finally:
@@ -123,42 +136,94 @@ class OutboxWorker:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(listener.close(), 5)
 
-    async def _loop(self, stop: asyncio.Event, wake: asyncio.Event, lost: asyncio.Event) -> None:
-        config = self.config
+    async def _loop(self, stop: asyncio.Event, lost: asyncio.Event) -> None:
+        """One loop per subscription: each has its own lanes, outage and pace, so one
+        subscription's outage or backlog never holds up another."""
+        try:
+            async with asyncio.TaskGroup() as group:
+                for subscription in self.dispatcher.subscriptions:
+                    own = asyncio.Event()
+                    self._wakes.append(own)
+                    group.create_task(self._deliver(subscription, stop, own, lost))
+        finally:
+            await self._leave()
+
+    async def _deliver(
+        self,
+        subscription: Subscription,
+        stop: asyncio.Event,
+        wake: asyncio.Event,
+        lost: asyncio.Event,
+    ) -> None:
+        config, store = self.config, self.dispatcher.store
+        progress = self.dispatcher.progress(subscription)
+        lanes: dict[int, int] = {}
+        renew_at = redeliver_at = 0.0
         while not stop.is_set() and not lost.is_set():
             self.last_beat = time.monotonic()
             wake.clear()  # before claiming: a NOTIFY during the claim is not lost
-            batch = await self.store.claim(
-                self.name, config.batch_size, config.lease_seconds, config.per_ticket
-            )
-            if batch:
-                # Even when asked to stop, a claimed batch is finished and settled.
-                await self.dispatcher.process(batch, self.name)
-                if len(batch) < config.batch_size and config.linger_seconds > 0:
+            if time.monotonic() >= renew_at:
+                lanes = await self._lease(subscription, progress)
+                renew_at = time.monotonic() + config.lease_seconds / 3
+            await store.sequence()
+            try:
+                result = await self.dispatcher.deliver(
+                    subscription, lanes, self.name, config.batch_size
+                )
+                unparked = 0
+                if time.monotonic() >= redeliver_at:  # a query a round would cost a lot
+                    unparked = await redeliver_due(self.dispatcher, subscription)
+                    redeliver_at = time.monotonic() + (0 if unparked else REDELIVERY_SECONDS)
+            except LeaseLost as error:
+                log.info("outbox worker %s", error)
+                renew_at = 0.0
+                continue
+            except HandlerUnavailable as outage:
+                await _first_of(stop, lost, timeout=outage.retry_after)
+                continue
+            if result.postponed is not None:
+                await _first_of(stop, lost, timeout=result.postponed)
+                continue
+            if result.claimed or unparked:
+                if result.claimed < config.batch_size and config.linger_seconds > 0:
                     await _first_of(stop, lost, timeout=config.linger_seconds)
                 continue
             await _first_of(wake, stop, lost, timeout=config.poll_seconds)
 
+    async def _lease(self, subscription: Subscription, progress: Progress) -> dict[int, int]:
+        async with subscription.pool.acquire() as connection:
+            return await progress.lease(
+                connection, subscription.name, self.name, self.config.lease_seconds
+            )
+
+    async def _leave(self) -> None:
+        """Give up every lane on a stop, so that other workers take them at once."""
+        for subscription in self.dispatcher.subscriptions:
+            with contextlib.suppress(Exception):
+                async with subscription.pool.acquire() as connection:
+                    await self.dispatcher.progress(subscription).leave(connection, self.name)
+
+    async def statistics(self) -> list[SubscriptionLag]:
+        """Each subscription's lag and parked tickets."""
+        return await subscription_lags(self.dispatcher.store, self.dispatcher.subscriptions)
+
     async def _observe(self) -> None:
-        """Queue figures for the metrics, until cancelled. A failed query only skips an
-        observation: a lost database is the claim loops' to notice."""
+        """Each subscription's figures for the metrics, until cancelled. A failed query
+        only skips an observation: a lost database is the delivery loops' to notice."""
         assert self.metrics is not None
         failing = False
         while True:
             try:
-                stats = await self.store.stats()
-                lags = await subscription_lags(self.store.pool, self.dispatcher.subscriptions)
+                lags = await self.statistics()
+                unpositioned = await self.dispatcher.store.unpositioned()
             except Exception as error:
                 if not failing:  # one line per streak, not one per try
-                    log.warning("outbox queue statistics failed (%r); delivery goes on", error)
+                    log.warning("outbox statistics failed (%r); delivery goes on", error)
                 failing = True
             else:
                 failing = False
-                age = 0.0
-                if stats.oldest_pending is not None:
-                    age = max(0.0, time.time() - stats.oldest_pending.timestamp())
-                self.metrics.observe_queue(stats, age)
                 self.metrics.observe_lags(lags)
+                self.metrics.unpositioned.set(unpositioned)
             await asyncio.sleep(self.config.stats_seconds)
 
 
