@@ -29,7 +29,9 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def letter(message_id: UUID) -> DeadLetter:
-    return DeadLetter(message_id, 1, uuid4(), 1, "ticket.created.v1", 3, "boom", NOW, 0)
+    return DeadLetter(
+        message_id, 1, uuid4(), 1, "ticket.created.v1", 3, "boom", NOW, 0, "read_model"
+    )
 
 
 class FakeDeadLetters:
@@ -38,22 +40,28 @@ class FakeDeadLetters:
     def __init__(self, *dead: UUID) -> None:
         self.details = {i: DeadLetterDetail(letter(i), "dead", {}, {}, [], []) for i in dead}
         self.limits: list[int] = []
+        self.subscriptions: list[str | None] = []
 
     async def list_dead(self, limit: int) -> list[DeadLetter]:
         self.limits.append(limit)
         return [d.letter for d in self.details.values() if d.status == "dead"][:limit]
 
-    async def get(self, message_id: UUID) -> DeadLetterDetail | None:
+    async def get(
+        self, message_id: UUID, subscription: str | None = None
+    ) -> DeadLetterDetail | None:
+        self.subscriptions.append(subscription)
         return self.details.get(message_id)
 
-    async def retry(self, message_id: UUID, actor: User) -> bool:
+    async def retry(self, message_id: UUID, actor: User, subscription: str | None = None) -> bool:
+        self.subscriptions.append(subscription)
         return self._move(message_id, actor, "retry", "pending")
 
-    async def discard(self, message_id: UUID, actor: User) -> bool:
+    async def discard(self, message_id: UUID, actor: User, subscription: str | None = None) -> bool:
+        self.subscriptions.append(subscription)
         return self._move(message_id, actor, "discard", "discarded")
 
     async def status(self) -> OutboxStatus:
-        return OutboxStatus(0, 0, len(self.details), 0.0, [])
+        return OutboxStatus(0, 0, len(self.details), 0.0, [], [])
 
     def _move(self, message_id: UUID, actor: User, action: str, status: str) -> bool:
         detail = self.details.get(message_id)
@@ -124,3 +132,19 @@ async def test_an_unknown_message_is_not_found() -> None:
         await DeadLetterAdministration(FakeDeadLetters()).show(ShowDeadLetter(DAVE, unknown))
     assert str(raised.value) == f"no outbox message {unknown}"
     assert raised.value.code == "dead_letter.not_found"
+
+
+async def test_the_subscription_named_reaches_the_store() -> None:
+    retried, discarded = uuid4(), uuid4()
+    store = FakeDeadLetters(retried, discarded)
+    administration = DeadLetterAdministration(store)
+    await administration.retry(RetryDeadLetter(DAVE, retried, "broker"))
+    await administration.discard(DiscardDeadLetter(DAVE, discarded, "notifications"))
+    await administration.show(ShowDeadLetter(DAVE, retried, "read_model"))
+    assert store.subscriptions == [
+        "broker",
+        "broker",
+        "notifications",
+        "notifications",
+        "read_model",
+    ], "each act, then the show of its result, for the subscription named"
