@@ -1,17 +1,22 @@
 """`tickets projections rebuild [NAME]` and `tickets projections status`."""
 
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import TaskID
 from rich.table import Table
 
 from tickets import event_loop
-from tickets.cli.core import app, progress_bar, settings_from_env
+from tickets.cli.core import app, err, progress_bar, settings_from_env
 from tickets.cli.help_format import Typer
 from tickets.cli.signals import run_interruptible
 from tickets.readmodel.catalog import READ_MODEL, REBUILDABLE, live_projections
+
+if TYPE_CHECKING:
+    from tickets.readmodel.rebuild import EventSource
 
 out = Console()
 projections = Typer(help="Read-model projections: rebuild from the log, show lag.")
@@ -22,9 +27,18 @@ STOP_GRACE_SECONDS = 10.0
 @projections.command("rebuild")
 def rebuild_command(
     name: Annotated[str | None, typer.Argument(help="one projection; default: all")] = None,
+    from_archive: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--from-archive",
+            help="an archive of `tickets events archive` (repeatable): replayed before the log",
+        ),
+    ] = None,
 ) -> None:
     """Replay the event log into fresh tables, then swap them in (reads keep working)."""
     from tickets.bootstrap import open_runtime
+    from tickets.infrastructure.outbox.archive_file import ArchiveRefused
+    from tickets.infrastructure.outbox.archive_log import ArchivedLog
     from tickets.infrastructure.outbox.event_log import EventLog
     from tickets.readmodel.rebuild import rebuild
 
@@ -35,6 +49,9 @@ def rebuild_command(
 
     async def run() -> None:
         async with open_runtime(settings_from_env()) as runtime:
+            log: EventSource = EventLog(runtime.pool)
+            if from_archive:  # every archive read and checked before anything changes
+                log = await ArchivedLog.open(EventLog(runtime.pool), from_archive)
             for each in names:
                 with progress_bar(out) as bar:
                     task = bar.add_task(f"rebuilding {each}", total=None)
@@ -42,14 +59,16 @@ def rebuild_command(
                     def report(done: int, total: int, task: TaskID = task) -> None:
                         bar.update(task, completed=done, total=total)
 
-                    applied = await rebuild(
-                        REBUILDABLE[each], runtime.read_pool, EventLog(runtime.pool), report
-                    )
+                    applied = await rebuild(REBUILDABLE[each], runtime.read_pool, log, report)
                 out.print(f"{each}: {applied} events replayed, tables swapped in")
 
     # Ctrl-C: the replay into the shadow tables stops (the swap is one transaction,
     # done whole or not at all); the live tables stay as they were
-    run_interruptible(run(), STOP_GRACE_SECONDS)
+    try:
+        run_interruptible(run(), STOP_GRACE_SECONDS)
+    except ArchiveRefused as refused:
+        err.print(f"[red]refused:[/] {escape(str(refused))}", soft_wrap=True)
+        raise typer.Exit(1) from None
 
 
 @projections.command("status")
