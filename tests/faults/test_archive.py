@@ -226,6 +226,27 @@ async def test_rows_of_the_months_in_the_default_partition_are_refused(
         await archive(runtime.pool, stores(runtime), month(0), tmp_path / "d.gz")
     assert await partitions(runtime) == held
 
+    # the runbook's fix (docs/operations.md): move them into a partition of their own
+    start, end = month(-4), month(-3)
+    async with runtime.pool.acquire() as connection, connection.transaction():
+        await connection.execute(f"ALTER TABLE {LOG} DETACH PARTITION {LOG}_default")
+        await connection.execute(
+            f"CREATE TABLE {LOG}_p{start:%Y%m} PARTITION OF {LOG}"
+            f" FOR VALUES FROM ('{start}') TO ('{end}')"
+        )
+        await connection.execute(
+            f"""WITH moved AS (DELETE FROM {LOG}_default WHERE occurred_at >= '{start}'
+                                AND occurred_at < '{end}' RETURNING *)
+                INSERT INTO {LOG} (id, seq, position, aggregate_id, aggregate_version,
+                                   event_type, payload, metadata, occurred_at)
+                SELECT id, seq, position, aggregate_id, aggregate_version, event_type,
+                       payload, metadata, occurred_at FROM moved"""
+        )
+        await connection.execute(f"ALTER TABLE {LOG} ATTACH PARTITION {LOG}_default DEFAULT")
+    done = await archive(runtime.pool, stores(runtime), month(0), tmp_path / "d.gz")
+    assert done.count == 6
+    assert done.months[0] == f"outbox_messages_p{start:%Y%m}"
+
 
 async def test_the_command_refuses_in_one_line_with_exit_code_1(
     runtime: Runtime, fault_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
