@@ -9,6 +9,7 @@ import sys
 import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import Result
@@ -21,6 +22,7 @@ from tickets.application.commands import AddComment, CreateTicket, SubmitTicket
 from tickets.bootstrap import Runtime
 from tickets.cli import app as cli
 from tickets.domain.users import User
+from tickets.infrastructure.outbox import archive as archive_module
 from tickets.infrastructure.outbox.archive import archive, parse_month
 from tickets.infrastructure.outbox.archive_file import ArchiveRefused, read_archive
 from tickets.infrastructure.outbox.archive_log import ArchivedLog
@@ -306,3 +308,29 @@ async def rebuild_process(*args: str) -> tuple[int, str]:
     )
     output, _ = await asyncio.wait_for(process.communicate(), 120)
     return process.returncode or 0, output.decode()
+
+
+async def test_an_event_written_to_the_months_while_archiving_keeps_them(
+    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await two_old_months(runtime)
+    await drain(runtime.dispatcher)
+    held = await partitions(runtime)
+    original = archive_module._write
+
+    async def write_then_add(*args: Any) -> Any:
+        written = await original(*args)
+        await runtime.pool.execute(
+            f"INSERT INTO {LOG} (id, seq, position, aggregate_id, aggregate_version, event_type,"
+            " payload, metadata, occurred_at) SELECT gen_random_uuid(), seq, position,"
+            " aggregate_id, aggregate_version + 100, event_type, payload, metadata, occurred_at"
+            f" FROM {LOG}_p{month(-2):%Y%m} LIMIT 1"
+        )
+        return written
+
+    monkeypatch.setattr(archive_module, "_write", write_then_add)
+    target = tmp_path / "late.gz"
+    with pytest.raises(ArchiveRefused, match="changed while archiving"):
+        await archive(runtime.pool, stores(runtime), month(0), target)
+    assert not await asyncio.to_thread(target.exists)
+    assert await partitions(runtime) == held

@@ -21,7 +21,7 @@ STOP_GRACE_SECONDS = 5.0
 YIELD_EVERY = 100
 """Printing a replayed batch (2,000 events) awaits nothing, so the event loop, and with
 it a Ctrl-C's handler, would wait for the whole batch: let the loop run every 100."""
-events = Typer(help="Integration events on the message broker.")
+events = Typer(help="Events: follow them on the message broker, archive old months of the log.")
 app.add_typer(events, name="events")
 
 

@@ -88,7 +88,11 @@ async def archive(
     await _check_subscriptions(log, subscriptions, months)
     lines, count, digest = await _write(log, months, path)
     _verify(path, count, digest)
-    await _drop(log, months, lines)
+    try:
+        await _drop(log, months, lines)
+    except ArchiveRefused:
+        _remove(path)  # the months stay: so does nothing of this run
+        raise
     return Archived(months, count, path)
 
 
