@@ -61,13 +61,15 @@ async def api_services(settings: Settings) -> AsyncIterator[ApiServices]:
         )
         await freshness.start()
         stack.push_async_callback(freshness.stop)
-        read_model = SqlTicketReadModel(Connections(runtime.read_pool, runtime.timeouts), freshness)
+        read_model = SqlTicketReadModel(
+            Connections(runtime.pools.read, runtime.timeouts), freshness
+        )
         yield ApiServices(
             bus=runtime.bus,
             auth=runtime.auth,
             tokens=VerifiedTokens(
                 runtime.auth,
-                user_roles=SqlUserRoles(runtime.pool),
+                user_roles=SqlUserRoles(runtime.pools.write),
                 external=external,
                 provision=provisioning(runtime.bus),
             ),
@@ -76,11 +78,11 @@ async def api_services(settings: Settings) -> AsyncIterator[ApiServices]:
             queries=TicketQueries(
                 read_model,
                 settings.read_wait_seconds,
-                SqlWrittenTickets(Connections(runtime.pool, runtime.timeouts)),
+                SqlWrittenTickets(Connections(runtime.pools.write, runtime.timeouts)),
             ),
             dead_letters=DeadLetterAdministration(runtime.dead_letters),
             notifications=NotificationInbox(
-                SqlNotificationStore(Connections(runtime.pool, runtime.timeouts))
+                SqlNotificationStore(Connections(runtime.pools.write, runtime.timeouts))
             ),
         )
 

@@ -6,7 +6,6 @@ import asyncio
 import dataclasses
 from dataclasses import dataclass
 
-import asyncpg
 from prometheus_client import CollectorRegistry
 
 from tickets.api.auth.tokens import AuthConfig
@@ -20,7 +19,7 @@ from tickets.infrastructure.outbox.lag import subscription_lags
 from tickets.infrastructure.outbox.metrics import OutboxMetrics
 from tickets.infrastructure.outbox.store import OutboxStore
 from tickets.infrastructure.outbox.worker import OutboxWorker, WorkerConfig
-from tickets.infrastructure.pools import Timeouts
+from tickets.infrastructure.pools import ServicePools, Timeouts
 from tickets.infrastructure.retention import Pruner, RetentionConfig, RetentionMetrics
 from tickets.infrastructure.unit_of_work import SqlUnitOfWorkFactory
 
@@ -33,13 +32,10 @@ class Runtime:
     bus: MessageBus
     registry: CollectorRegistry
     auth: AuthConfig
-    pool: asyncpg.Pool
+    pools: ServicePools
     read_url: str
-    read_pool: asyncpg.Pool
     timeouts: Timeouts
     worker_timeouts: Timeouts
-    worker_pool: asyncpg.Pool
-    worker_read_pool: asyncpg.Pool
     store: OutboxStore
     dispatcher: Dispatcher
     dead_letters: SqlDeadLetterStore
@@ -50,7 +46,7 @@ class Runtime:
     def pruner(self) -> Pruner:
         """The retention task, on the worker's pool (its longer statement bound)."""
         return Pruner(
-            self.worker_pool,
+            self.pools.worker,
             retention_rules(self.settings),
             RetentionConfig(
                 interval_seconds=self.settings.retention_interval_seconds,
@@ -71,8 +67,8 @@ class Runtime:
             config = dataclasses.replace(config, concurrency=concurrency)
         # On the worker's own pools: nobody waits on a batch, so its statements have the
         # longer bound, and a slow one under load is not taken for a lost database.
-        store = OutboxStore(self.worker_pool, self.store.policy)
-        handlers = subscriptions(self.worker_pool, self.worker_read_pool, self.broker)
+        store = OutboxStore(self.pools.worker, self.store.policy)
+        handlers = subscriptions(self.pools.worker, self.pools.worker_read, self.broker)
         dispatcher = Dispatcher(store, handlers, self.outbox_metrics)
         return OutboxWorker(
             self.database_url,

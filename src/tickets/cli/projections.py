@@ -43,7 +43,7 @@ def rebuild_command(
                         bar.update(task, completed=done, total=total)
 
                     applied = await rebuild(
-                        REBUILDABLE[each], runtime.read_pool, EventLog(runtime.pool), report
+                        REBUILDABLE[each], runtime.pools.read, EventLog(runtime.pools.write), report
                     )
                 out.print(f"{each}: {applied} events replayed, tables swapped in")
 
