@@ -169,7 +169,7 @@ async def test_stats_count_only_the_requesters_own_tickets(
     assert a_stats.json() == {"counts": {**zero, "draft": 1, "submitted": 1}, "total": 2}
     # The session's database holds other tests' tickets too: approvers and admins
     # count every ticket the read model lists, exactly.
-    rows = await runtime.read_pool.fetch(
+    rows = await runtime.pools.read.fetch(
         "SELECT status, count(*) AS n FROM read.ticket_list GROUP BY status"
     )
     listed = {**zero, **{r["status"]: r["n"] for r in rows}}

@@ -27,15 +27,15 @@ async def fault_db(server_url: str) -> AsyncIterator[str]:
 async def runtime(fault_db: str) -> AsyncIterator[Runtime]:
     settings = settings_for(fault_db, outbox_max_attempts=3, **FAST_RETRIES)
     async with open_runtime(settings) as running:
-        await running.pool.execute(EFFECTS_DDL)
+        await running.pools.write.execute(EFFECTS_DDL)
         yield running
 
 
 def dispatcher_for(
     runtime: Runtime, *handlers: EventHandler, policy: RetryPolicy | None = None
 ) -> Dispatcher:
-    store = OutboxStore(runtime.pool, policy or runtime.store.policy)
-    return Dispatcher(store, [Subscription(h, runtime.pool) for h in handlers])
+    store = OutboxStore(runtime.pools.write, policy or runtime.store.policy)
+    return Dispatcher(store, [Subscription(h, runtime.pools.write) for h in handlers])
 
 
 async def effects(pool: asyncpg.Pool, handler: str) -> list[tuple[uuid.UUID, int]]:

@@ -53,11 +53,11 @@ async def create(runtime: Runtime, author: User, title: str) -> uuid.UUID:
 async def back_date(runtime: Runtime, tickets: list[uuid.UUID], first_of: date) -> None:
     """Move the tickets' events so far into an earlier month (its partition first)."""
     end = month_after(first_of)
-    await runtime.pool.execute(
+    await runtime.pools.write.execute(
         f"CREATE TABLE IF NOT EXISTS {LOG}_p{first_of:%Y%m} PARTITION OF {LOG}"
         f" FOR VALUES FROM ('{first_of}') TO ('{end}')"
     )
-    await runtime.pool.execute(
+    await runtime.pools.write.execute(
         f"UPDATE {LOG} SET occurred_at = $2::date + interval '1 day' WHERE aggregate_id = ANY($1)",
         tickets,
         first_of,
@@ -83,7 +83,7 @@ async def two_old_months(runtime: Runtime) -> list[uuid.UUID]:
 
 
 async def partitions(runtime: Runtime) -> set[str]:
-    rows = await runtime.pool.fetch(
+    rows = await runtime.pools.write.fetch(
         "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
         f" WHERE i.inhparent = '{LOG}'::regclass"
     )
@@ -91,9 +91,9 @@ async def partitions(runtime: Runtime) -> set[str]:
 
 
 async def rebuild_from(runtime: Runtime, paths: list[Path]) -> None:
-    source = await ArchivedLog.open(EventLog(runtime.pool), paths)
+    source = await ArchivedLog.open(EventLog(runtime.pools.write), paths)
     for target in REBUILDABLE.values():
-        await rebuild(target, runtime.read_pool, source)
+        await rebuild(target, runtime.pools.read, source)
 
 
 async def test_rebuild_from_archive_and_live_log_equals_one_before_archiving(
@@ -103,16 +103,16 @@ async def test_rebuild_from_archive_and_live_log_equals_one_before_archiving(
     await drain(runtime.dispatcher)
     await rebuild_all(runtime)
     before = await snapshot(runtime)
-    events = await runtime.pool.fetchval(f"SELECT count(*) FROM {LOG}")
+    events = await runtime.pools.write.fetchval(f"SELECT count(*) FROM {LOG}")
 
-    done = await archive(runtime.pool, stores(runtime), month(0), tmp_path / "old.jsonl.gz")
+    done = await archive(runtime.pools.write, stores(runtime), month(0), tmp_path / "old.jsonl.gz")
 
     assert done.months == [
         f"outbox_messages_p{month(-2):%Y%m}",
         f"outbox_messages_p{month(-1):%Y%m}",
     ]
     assert not set(done.months) & await partitions(runtime), "the months' partitions dropped"
-    live = await runtime.pool.fetchval(f"SELECT count(*) FROM {LOG}")
+    live = await runtime.pools.write.fetchval(f"SELECT count(*) FROM {LOG}")
     assert done.count == 3 + 1 + 2
     assert live == events - done.count == 2
     assert len(read_archive(done.path).events) == done.count
@@ -126,8 +126,8 @@ async def test_archives_of_two_runs_rebuild_in_any_order(runtime: Runtime, tmp_p
     await drain(runtime.dispatcher)
     await rebuild_all(runtime)
     before = await snapshot(runtime)
-    first = await archive(runtime.pool, stores(runtime), month(-1), tmp_path / "a.gz")
-    second = await archive(runtime.pool, stores(runtime), month(0), tmp_path / "b.gz")
+    first = await archive(runtime.pools.write, stores(runtime), month(-1), tmp_path / "a.gz")
+    second = await archive(runtime.pools.write, stores(runtime), month(0), tmp_path / "b.gz")
     assert (first.count, second.count) == (4, 2)
 
     with pytest.raises(ArchiveRefused, match="gap in positions"):
@@ -145,7 +145,7 @@ async def test_archiving_while_a_subscription_lags_is_refused(
     held = await partitions(runtime)
     target = tmp_path / "old.gz"
     with pytest.raises(ArchiveRefused, match="has not passed these months") as refused:
-        await archive(runtime.pool, stores(runtime), month(0), target)
+        await archive(runtime.pools.write, stores(runtime), month(0), target)
     assert "\n" not in str(refused.value)
     assert not target.exists()
     assert await partitions(runtime) == held
@@ -156,7 +156,7 @@ async def test_a_parked_ticket_with_events_in_the_months_is_refused(
 ) -> None:
     tickets = await two_old_months(runtime)
     await drain(runtime.dispatcher)
-    await runtime.read_pool.execute(
+    await runtime.pools.read.execute(
         f"INSERT INTO {READ_SCHEMA}.subscription_parked (subscription, aggregate_id,"
         " from_version, message_id, status, attempts, last_error)"
         " SELECT 'read_model', $1, 1, id, 'dead', 3, 'x' FROM tickets.outbox_messages"
@@ -164,7 +164,7 @@ async def test_a_parked_ticket_with_events_in_the_months_is_refused(
         tickets[0],
     )
     with pytest.raises(ArchiveRefused, match="is parked for read_model"):
-        await archive(runtime.pool, stores(runtime), month(0), tmp_path / "p.gz")
+        await archive(runtime.pools.write, stores(runtime), month(0), tmp_path / "p.gz")
 
 
 async def test_bad_targets_and_months_are_refused_and_nothing_changes(
@@ -176,12 +176,12 @@ async def test_bad_targets_and_months_are_refused_and_nothing_changes(
     existing = tmp_path / "there.gz"
     existing.write_bytes(b"keep")
     with pytest.raises(ArchiveRefused, match="already exists"):
-        await archive(runtime.pool, stores(runtime), month(0), existing)
+        await archive(runtime.pools.write, stores(runtime), month(0), existing)
     assert existing.read_bytes() == b"keep"
     with pytest.raises(ArchiveRefused, match="cannot be written"):
-        await archive(runtime.pool, stores(runtime), month(0), tmp_path / "none" / "x.gz")
+        await archive(runtime.pools.write, stores(runtime), month(0), tmp_path / "none" / "x.gz")
     with pytest.raises(ArchiveRefused, match="nothing to archive"):
-        await archive(runtime.pool, stores(runtime), month(-2), tmp_path / "empty.gz")
+        await archive(runtime.pools.write, stores(runtime), month(-2), tmp_path / "empty.gz")
     assert not (tmp_path / "empty.gz").exists()
     with pytest.raises(ArchiveRefused, match="in the future"):
         parse_month(f"{month(1):%Y-%m}")
@@ -196,7 +196,7 @@ async def test_corrupt_or_truncated_archives_are_refused_before_anything_changes
     await two_old_months(runtime)
     await drain(runtime.dispatcher)
     await rebuild_all(runtime)
-    done = await archive(runtime.pool, stores(runtime), month(0), tmp_path / "old.gz")
+    done = await archive(runtime.pools.write, stores(runtime), month(0), tmp_path / "old.gz")
     whole = done.path.read_bytes()
     before = await snapshot(runtime)
 
@@ -218,19 +218,19 @@ async def test_rows_of_the_months_in_the_default_partition_are_refused(
 ) -> None:
     tickets = await two_old_months(runtime)
     await drain(runtime.dispatcher)
-    await runtime.pool.execute(  # a month without a partition of its own
+    await runtime.pools.write.execute(  # a month without a partition of its own
         f"UPDATE {LOG} SET occurred_at = $2 WHERE aggregate_id = $1",
         tickets[-1],
         datetime.combine(month(-4), datetime.min.time(), UTC),
     )
     held = await partitions(runtime)
     with pytest.raises(ArchiveRefused, match="default partition holds events before"):
-        await archive(runtime.pool, stores(runtime), month(0), tmp_path / "d.gz")
+        await archive(runtime.pools.write, stores(runtime), month(0), tmp_path / "d.gz")
     assert await partitions(runtime) == held
 
     # the runbook's fix (docs/operations.md): move them into a partition of their own
     start, end = month(-4), month(-3)
-    async with runtime.pool.acquire() as connection, connection.transaction():
+    async with runtime.pools.write.acquire() as connection, connection.transaction():
         await connection.execute(f"ALTER TABLE {LOG} DETACH PARTITION {LOG}_default")
         await connection.execute(
             f"CREATE TABLE {LOG}_p{start:%Y%m} PARTITION OF {LOG}"
@@ -245,7 +245,7 @@ async def test_rows_of_the_months_in_the_default_partition_are_refused(
                        payload, metadata, occurred_at FROM moved"""
         )
         await connection.execute(f"ALTER TABLE {LOG} ATTACH PARTITION {LOG}_default DEFAULT")
-    done = await archive(runtime.pool, stores(runtime), month(0), tmp_path / "d.gz")
+    done = await archive(runtime.pools.write, stores(runtime), month(0), tmp_path / "d.gz")
     assert done.count == 6
     assert done.months[0] == f"outbox_messages_p{start:%Y%m}"
 
@@ -320,7 +320,7 @@ async def test_an_event_written_to_the_months_while_archiving_keeps_them(
 
     async def write_then_add(*args: Any) -> Any:
         written = await original(*args)
-        await runtime.pool.execute(
+        await runtime.pools.write.execute(
             f"INSERT INTO {LOG} (id, seq, position, aggregate_id, aggregate_version, event_type,"
             " payload, metadata, occurred_at) SELECT gen_random_uuid(), seq, position,"
             " aggregate_id, aggregate_version + 100, event_type, payload, metadata, occurred_at"
@@ -331,6 +331,6 @@ async def test_an_event_written_to_the_months_while_archiving_keeps_them(
     monkeypatch.setattr(archive_module, "_write", write_then_add)
     target = tmp_path / "late.gz"
     with pytest.raises(ArchiveRefused, match="changed while archiving"):
-        await archive(runtime.pool, stores(runtime), month(0), target)
+        await archive(runtime.pools.write, stores(runtime), month(0), target)
     assert not await asyncio.to_thread(target.exists)
     assert await partitions(runtime) == held

@@ -80,10 +80,10 @@ async def test_an_outage_postpones_publishing_only_while_projections_keep_flowin
     tickets = [uuid.uuid4() for _ in range(3)]
     async with running_worker(runtime):
         for ticket in tickets:
-            await insert_events(runtime.pool, ticket_events(ticket, 3))
+            await insert_events(runtime.pools.write, ticket_events(ticket, 3))
 
         async def projected() -> bool:
-            count = await runtime.read_pool.fetchval(
+            count = await runtime.pools.read.fetchval(
                 "SELECT count(*) FROM read.ticket_list WHERE ticket_id = ANY($1::uuid[])"
                 " AND version = 3",
                 tickets,
@@ -134,7 +134,9 @@ async def test_a_connection_cut_mid_stream_loses_nothing_and_keeps_ticket_order(
         nonlocal inserted
         for version in range(1, VERSIONS + 1):  # one transaction per event, interleaved
             for ticket in tickets:
-                await insert_events(runtime.pool, ticket_events(ticket, version, first=version))
+                await insert_events(
+                    runtime.pools.write, ticket_events(ticket, version, first=version)
+                )
                 inserted += 1
                 await asyncio.sleep(0)
 
@@ -150,7 +152,10 @@ async def test_a_connection_cut_mid_stream_loses_nothing_and_keeps_ticket_order(
         await eventually(lambda: _all_processed(runtime), within=60)
 
     assert metric(runtime, "tickets_broker_publish_failures_total") >= 1
-    ids = {str(r["id"]) for r in await runtime.pool.fetch("SELECT id FROM tickets.outbox_messages")}
+    ids = {
+        str(r["id"])
+        for r in await runtime.pools.write.fetch("SELECT id FROM tickets.outbox_messages")
+    }
     await eventually(lambda: _unique_at_least(consumer, total), within=10)
     unique = consumer.first_seen()
     assert {m.message_id for m in unique} == ids, "nothing lost, nothing foreign"
@@ -168,4 +173,4 @@ async def _unique_at_least(consumer: Consumer, n: int) -> bool:
 
 
 async def _all_processed(runtime: Runtime) -> bool:
-    return bool(await runtime.pool.fetchval(NOTHING_PENDING))
+    return bool(await runtime.pools.write.fetchval(NOTHING_PENDING))

@@ -11,7 +11,7 @@ BATCH = 160
 
 
 async def test_every_claim_is_index_ordered_and_bounded_by_its_batch(runtime: Runtime) -> None:
-    pool = runtime.pool
+    pool = runtime.pools.write
     await freeze_statistics(pool)
     await fill_backlog(pool, PENDING)
     await sequence_all(pool)  # each run positions at most its own LIMIT

@@ -46,7 +46,7 @@ async def test_a_transaction_with_a_lower_xid_still_delivers_versions_in_order(
 
     await drain(dispatcher_for(runtime, Recorder()))
 
-    assert await effects(runtime.pool, "recorder") == [(ticket, 1), (ticket, 2)]
+    assert await effects(runtime.pools.write, "recorder") == [(ticket, 1), (ticket, 2)]
 
 
 async def test_commits_landing_during_claims_are_never_skipped_or_doubled(
@@ -61,7 +61,7 @@ async def test_commits_landing_during_claims_are_never_skipped_or_doubled(
     async def writer(ticket: uuid.UUID) -> None:
         for event in ticket_events(ticket, 5):
             await asyncio.sleep(random.random() / 100)
-            await insert_events(runtime.pool, [event])
+            await insert_events(runtime.pools.write, [event])
 
     async def deliverer() -> None:
         while not done.is_set():
@@ -73,7 +73,7 @@ async def test_commits_landing_during_claims_are_never_skipped_or_doubled(
     await racing
     await drain(dispatcher)
 
-    applied = await effects(runtime.pool, "recorder")
+    applied = await effects(runtime.pools.write, "recorder")
     assert len(applied) == len(set(applied)) == 40 * 5, "each event once"
     for ticket in tickets:
         assert [v for t, v in applied if t == ticket] == [1, 2, 3, 4, 5]
@@ -85,7 +85,7 @@ async def test_progress_is_one_row_per_lane_each_written_by_its_leaseholder(
     """Trap 4: no single checkpoint row. Two workers split the lanes; each advances only
     its own lanes' rows, and neither can advance a lane the other holds."""
     progress = Progress("tickets")
-    async with runtime.pool.acquire() as connection:
+    async with runtime.pools.write.acquire() as connection:
         first = await progress.lease(connection, "split", "worker-a", 30.0)
         second = await progress.lease(connection, "split", "worker-b", 30.0)
         first = await progress.lease(connection, "split", "worker-a", 30.0)  # gives half up
@@ -115,12 +115,12 @@ async def test_a_worker_whose_lease_expired_cannot_apply_its_page(runtime: Runti
     """Fencing: worker A leases, its lease expires, B takes the lanes and delivers. A's
     late round rolls back (LeaseLost) and applies nothing: each event once."""
     ticket = uuid.uuid4()
-    await insert_events(runtime.pool, ticket_events(ticket, 3))
+    await insert_events(runtime.pools.write, ticket_events(ticket, 3))
     dispatcher = dispatcher_for(runtime, Recorder())
     [subscription] = dispatcher.subscriptions
     progress = Progress("tickets")
     await dispatcher.store.sequence()
-    async with runtime.pool.acquire() as connection:
+    async with runtime.pools.write.acquire() as connection:
         stale = await progress.lease(connection, "recorder", "worker-a", 0.01)
         await connection.execute(
             "UPDATE tickets.delivery_workers SET alive_until = now() - interval '1 s'"
@@ -134,7 +134,7 @@ async def test_a_worker_whose_lease_expired_cannot_apply_its_page(runtime: Runti
         raise AssertionError("a stale worker advanced")
     except LeaseLost:
         pass
-    assert await effects(runtime.pool, "recorder") == [(ticket, 1), (ticket, 2), (ticket, 3)]
+    assert await effects(runtime.pools.write, "recorder") == [(ticket, 1), (ticket, 2), (ticket, 3)]
 
 
 async def test_a_subscription_added_later_catches_up_from_the_start(runtime: Runtime) -> None:
@@ -142,14 +142,14 @@ async def test_a_subscription_added_later_catches_up_from_the_start(runtime: Run
     the existing one is not paused or replayed."""
     tickets = [uuid.uuid4() for _ in range(5)]
     for ticket in tickets:
-        await insert_events(runtime.pool, ticket_events(ticket, 3))
+        await insert_events(runtime.pools.write, ticket_events(ticket, 3))
     await drain(dispatcher_for(runtime, Recorder("old")))
-    assert len(await effects(runtime.pool, "old")) == 15
+    assert len(await effects(runtime.pools.write, "old")) == 15
 
     await drain(dispatcher_for(runtime, Recorder("old"), Recorder("new")))
 
-    assert len(await effects(runtime.pool, "old")) == 15, "nothing replayed for the old one"
-    caught_up = await effects(runtime.pool, "new")
+    assert len(await effects(runtime.pools.write, "old")) == 15, "nothing replayed for the old one"
+    caught_up = await effects(runtime.pools.write, "new")
     for ticket in tickets:
         assert [v for t, v in caught_up if t == ticket] == [1, 2, 3]
 
@@ -162,15 +162,15 @@ async def test_a_poison_event_parks_its_ticket_for_its_subscription_only(
     deliver every other ticket."""
     poisoned, other = uuid.uuid4(), uuid.uuid4()
     for ticket in (poisoned, other):
-        await insert_events(runtime.pool, ticket_events(ticket, 3))
+        await insert_events(runtime.pools.write, ticket_events(ticket, 3))
     stuck = Failing("stuck", poisoned=lambda e: e.ticket_id == poisoned and e.version == 2)
 
     await drain(dispatcher_for(runtime, Recorder("healthy"), stuck))
 
-    healthy = await effects(runtime.pool, "healthy")
+    healthy = await effects(runtime.pools.write, "healthy")
     assert [v for t, v in healthy if t == poisoned] == [1, 2, 3]
     assert [v for t, v in healthy if t == other] == [1, 2, 3]
-    failing = await effects(runtime.pool, "stuck")
+    failing = await effects(runtime.pools.write, "stuck")
     assert [v for t, v in failing if t == poisoned] == [1]
     assert [v for t, v in failing if t == other] == [1, 2, 3]
     [letter] = await runtime.dead_letters.list_dead(10)

@@ -30,7 +30,7 @@ async def test_served_app_delivers_a_decision_notification(runtime: Runtime, fau
 
             # Polling is 30 s here: only NOTIFY can wake the worker within the deadline.
             row: Any = await eventually(
-                lambda: runtime.pool.fetchrow(
+                lambda: runtime.pools.write.fetchrow(
                     "SELECT user_id, kind, text FROM tickets.notifications WHERE ticket_id = $1",
                     ticket["id"],
                 ),
@@ -62,7 +62,7 @@ async def test_readiness_names_each_subscription_behind_an_old_event(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
             assert (await http.get("/health/ready")).status_code == 200
-            await runtime.pool.execute(
+            await runtime.pools.write.execute(
                 "INSERT INTO tickets.outbox_messages (id, aggregate_id, aggregate_version, "
                 "event_type, payload, metadata, occurred_at) VALUES (gen_random_uuid(), "
                 "gen_random_uuid(), 1, 'ticket.created.v1', '{}', '{}', now() - interval '2 hours')"

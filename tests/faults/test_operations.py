@@ -24,7 +24,7 @@ from tickets.testing.synthetic_events import insert_events, ticket_events
 async def poisoned(runtime: Runtime) -> uuid.UUID:
     ticket = uuid.uuid4()
     handler = Failing("projector", poisoned=lambda e: e.ticket_id == ticket and e.version == 2)
-    await insert_events(runtime.pool, ticket_events(ticket, 5))
+    await insert_events(runtime.pools.write, ticket_events(ticket, 5))
     await drain(dispatcher_for(runtime, handler))
     return ticket
 

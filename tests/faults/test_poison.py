@@ -22,8 +22,8 @@ async def parked(runtime: Runtime) -> tuple[Failing, uuid.UUID, uuid.UUID]:
         return event.ticket_id == poisoned_ticket and event.version == 2
 
     handler = Failing("projector", poisoned=is_poison)
-    await insert_events(runtime.pool, ticket_events(poisoned_ticket, 4))
-    await insert_events(runtime.pool, ticket_events(healthy_ticket, 4))
+    await insert_events(runtime.pools.write, ticket_events(poisoned_ticket, 4))
+    await insert_events(runtime.pools.write, ticket_events(healthy_ticket, 4))
     await drain(dispatcher_for(runtime, handler))
     return handler, poisoned_ticket, healthy_ticket
 
@@ -49,7 +49,7 @@ async def test_poison_event_is_dead_after_max_attempts_with_its_error(runtime: R
 async def test_poison_holds_its_ticket_back_while_others_flow(runtime: Runtime) -> None:
     _, poisoned_ticket, healthy_ticket = await parked(runtime)
 
-    applied = await effects(runtime.pool, "projector")
+    applied = await effects(runtime.pools.write, "projector")
 
     assert [v for t, v in applied if t == healthy_ticket] == [1, 2, 3, 4]
     assert [v for t, v in applied if t == poisoned_ticket] == [1]
@@ -69,7 +69,9 @@ async def test_retry_after_a_fix_delivers_everything_in_order(runtime: Runtime) 
     )
     await drain(dispatcher_for(runtime, handler))
 
-    applied = [v for t, v in await effects(runtime.pool, "projector") if t == poisoned_ticket]
+    applied = [
+        v for t, v in await effects(runtime.pools.write, "projector") if t == poisoned_ticket
+    ]
     assert applied == [1, 2, 3, 4]
     detail = await runtime.dead_letters.get(letter.id)
     assert detail is not None
@@ -85,7 +87,9 @@ async def test_discard_releases_the_ticket_and_is_audited(runtime: Runtime) -> N
     assert await runtime.dead_letters.discard(letter.id, operator())
     await drain(dispatcher_for(runtime, handler))
 
-    applied = [v for t, v in await effects(runtime.pool, "projector") if t == poisoned_ticket]
+    applied = [
+        v for t, v in await effects(runtime.pools.write, "projector") if t == poisoned_ticket
+    ]
     assert applied == [1, 3, 4]
     detail = await runtime.dead_letters.get(letter.id)
     assert detail is not None

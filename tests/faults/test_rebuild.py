@@ -86,11 +86,11 @@ async def test_rebuild_skips_what_live_delivery_has_not_applied(runtime: Runtime
     await drain(runtime.dispatcher)
     await runtime.bus.handle(SubmitTicket(actor=author, ticket_id=ticket), context())
     await runtime.bus.handle(AddComment(actor=approver, ticket_id=ticket, body="c"), context())
-    v2 = await runtime.pool.fetchval(
+    v2 = await runtime.pools.write.fetchval(
         "SELECT id FROM tickets.outbox_messages WHERE aggregate_id = $1 AND aggregate_version = 2",
         ticket,
     )
-    await runtime.read_pool.execute(
+    await runtime.pools.read.execute(
         "INSERT INTO read.subscription_parked (subscription, aggregate_id, from_version,"
         " message_id, status, attempts) VALUES ('read_model', $1, 2, $2, 'dead', 3)",
         ticket,

@@ -27,7 +27,7 @@ async def test_worker_reconnects_after_a_database_restart(
     server = await asyncio.to_thread(start_embedded, data_dir)
     try:
         async with open_runtime(settings_for(server.url)) as runtime:
-            await runtime.pool.execute(EFFECTS_DDL)
+            await runtime.pools.write.execute(EFFECTS_DDL)
             dispatcher = dispatcher_for(runtime, Recorder())
             config = WorkerConfig(poll_seconds=0.2, max_backoff_seconds=1.0)
             worker = OutboxWorker(server.url, dispatcher.store, dispatcher, config)
@@ -36,9 +36,9 @@ async def test_worker_reconnects_after_a_database_restart(
             before, after = uuid.uuid4(), uuid.uuid4()
 
             async def delivered(ticket: uuid.UUID) -> bool:
-                return (ticket, 1) in await effects(runtime.pool, "recorder")
+                return (ticket, 1) in await effects(runtime.pools.write, "recorder")
 
-            await insert_events(runtime.pool, ticket_events(before, 1))
+            await insert_events(runtime.pools.write, ticket_events(before, 1))
             await eventually(lambda: delivered(before), within=10)
 
             with caplog.at_level(logging.WARNING, logger="tickets.worker"):
@@ -49,7 +49,7 @@ async def test_worker_reconnects_after_a_database_restart(
                 server = await asyncio.to_thread(start_embedded, data_dir)
                 await eventually(lambda: asyncio.sleep(0, worker.state == "running"), within=10)
 
-                await insert_events(runtime.pool, ticket_events(after, 1))
+                await insert_events(runtime.pools.write, ticket_events(after, 1))
                 await eventually(lambda: delivered(after), within=10)
 
             messages = [r.getMessage() for r in caplog.records if r.name == "tickets.worker"]

@@ -24,7 +24,7 @@ async def test_rolled_back_command_delivers_nothing(runtime: Runtime) -> None:
     """The ticket and outbox rows were inserted, then the idempotency key was found
     taken: the statement is undone, and the outbox has nothing to deliver."""
     author = await register(runtime)
-    await runtime.pool.execute(
+    await runtime.pools.write.execute(
         "INSERT INTO tickets.idempotency_keys (scope, key, fingerprint, response) "
         "VALUES ('scope', 'taken-for-redelivery', 'other', '{}')"
     )
@@ -39,16 +39,16 @@ async def test_rolled_back_command_delivers_nothing(runtime: Runtime) -> None:
 
     recorder = Recorder()
     assert await drain(dispatcher_for(runtime, recorder)) == 0
-    assert await effects(runtime.pool, "recorder") == []
+    assert await effects(runtime.pools.write, "recorder") == []
 
 
 async def test_a_message_delivered_three_times_has_its_effect_once(runtime: Runtime) -> None:
     ticket_id = uuid.uuid4()
-    await insert_events(runtime.pool, ticket_events(ticket_id, 1))
+    await insert_events(runtime.pools.write, ticket_events(ticket_id, 1))
     dispatcher = dispatcher_for(runtime, Recorder())
     [subscription] = dispatcher.subscriptions
     await dispatcher.store.sequence()
-    async with runtime.pool.acquire() as connection:
+    async with runtime.pools.write.acquire() as connection:
         lanes = await Progress("tickets").lease(connection, "recorder", "w", 30.0)
     assert len(await dispatcher.store.claim(lanes, 10)) == 1
 
@@ -59,12 +59,12 @@ async def test_a_message_delivered_three_times_has_its_effect_once(runtime: Runt
     outcomes = await asyncio.gather(*again, return_exceptions=True)
     assert all(isinstance(o, LeaseLost) for o in outcomes)
 
-    assert await effects(runtime.pool, "recorder") == [(ticket_id, 1)]
+    assert await effects(runtime.pools.write, "recorder") == [(ticket_id, 1)]
 
 
 async def test_handler_failing_twice_then_succeeding_is_applied_once(runtime: Runtime) -> None:
     ticket_id = uuid.uuid4()
-    await insert_events(runtime.pool, ticket_events(ticket_id, 1))
+    await insert_events(runtime.pools.write, ticket_events(ticket_id, 1))
     # Three failures: the page's (retried at once ticket by ticket, uncharged), then
     # two charged attempts; the third attempt succeeds.
     flaky = Failing("flaky", poisoned=lambda e: True, times=3)
@@ -72,16 +72,16 @@ async def test_handler_failing_twice_then_succeeding_is_applied_once(runtime: Ru
 
     await drain(dispatcher_for(runtime, steady, flaky))
 
-    assert await effects(runtime.pool, "flaky") == [(ticket_id, 1)]
-    assert await effects(runtime.pool, "steady") == [(ticket_id, 1)], "no rerun of a success"
+    assert await effects(runtime.pools.write, "flaky") == [(ticket_id, 1)]
+    assert await effects(runtime.pools.write, "steady") == [(ticket_id, 1)], "no rerun of a success"
     ids = [
         r["id"]
-        for r in await runtime.pool.fetch(
+        for r in await runtime.pools.write.fetch(
             "SELECT id FROM tickets.outbox_messages WHERE aggregate_id = $1", ticket_id
         )
     ]
-    assert await delivered(runtime.pool, "flaky", ids) == 1, "unparked, its lane past it"
-    errors = await runtime.pool.fetch(
+    assert await delivered(runtime.pools.write, "flaky", ids) == 1, "unparked, its lane past it"
+    errors = await runtime.pools.write.fetch(
         "SELECT a.attempt, a.handler, a.error FROM tickets.outbox_attempts a "
         "JOIN tickets.outbox_messages m ON m.id = a.message_id WHERE m.aggregate_id = $1 "
         "ORDER BY a.id",

@@ -32,22 +32,22 @@ async def test_lower_position_committed_late_is_still_delivered(
             "$6::jsonb, $7) RETURNING seq",
             *row,
         )
-        await insert_events(runtime.pool, ticket_events(fast_ticket, 1))
-        high = await runtime.pool.fetchval(
+        await insert_events(runtime.pools.write, ticket_events(fast_ticket, 1))
+        high = await runtime.pools.write.fetchval(
             "SELECT seq FROM tickets.outbox_messages WHERE aggregate_id = $1", fast_ticket
         )
         assert low < high, "the slow row was inserted first"
 
         await drain(dispatcher)
-        assert await effects(runtime.pool, "recorder") == [(fast_ticket, 1)]
+        assert await effects(runtime.pools.write, "recorder") == [(fast_ticket, 1)]
 
         await transaction.commit()
     finally:
         await slow.close()
 
     await drain(dispatcher)
-    assert await effects(runtime.pool, "recorder") == [(fast_ticket, 1), (slow_ticket, 1)]
-    positions = await runtime.pool.fetch(
+    assert await effects(runtime.pools.write, "recorder") == [(fast_ticket, 1), (slow_ticket, 1)]
+    positions = await runtime.pools.write.fetch(
         "SELECT aggregate_id, position FROM tickets.outbox_messages ORDER BY position"
     )
     assert [r["aggregate_id"] for r in positions] == [fast_ticket, slow_ticket], (

@@ -59,19 +59,19 @@ async def test_bookkeeping_levels_off_while_the_log_grows(fault_db: str) -> None
     )
     async with open_runtime(settings) as runtime, running_worker(runtime):
         reader, ignorer = await people(runtime.bus), await people(runtime.bus)
-        inbox = NotificationInbox(SqlNotificationStore(Connections(runtime.pool)))
+        inbox = NotificationInbox(SqlNotificationStore(Connections(runtime.pools.write)))
         samples: dict[str, list[float]] = defaultdict(list)
         stop = asyncio.Event()
         started = time.monotonic()
 
         async def observe() -> None:
             while not stop.is_set():
-                row = await runtime.pool.fetchrow(COUNTS)
+                row = await runtime.pools.write.fetchrow(COUNTS)
                 samples["at"].append(time.monotonic() - started)
                 for name, value in row.items():
                     samples[name].append(value)
                 await inbox.mark_all_read(MarkAllNotificationsRead(reader[0]))
-                await runtime.pool.execute(FAILURES, uuid.uuid4(), FAILURES_PER_TICK)
+                await runtime.pools.write.execute(FAILURES, uuid.uuid4(), FAILURES_PER_TICK)
                 await asyncio.sleep(TICK)
 
         observer = asyncio.create_task(observe())
@@ -82,7 +82,7 @@ async def test_bookkeeping_levels_off_while_the_log_grows(fault_db: str) -> None
         stop.set()
         await observer
         elapsed = time.monotonic() - started
-        kept = await runtime.pool.fetchval("SELECT count(*) FROM tickets.outbox_messages")
+        kept = await runtime.pools.write.fetchval("SELECT count(*) FROM tickets.outbox_messages")
         counted = runtime.registry.get_sample_value(
             "tickets_retention_pruned_rows_total", {"table": "idempotency_keys"}
         )

@@ -17,7 +17,7 @@ from tickets.testing.synthetic_events import insert_events, ticket_events
 
 async def test_each_subscription_shows_its_own_backlog(runtime: Runtime) -> None:
     ticket = uuid.uuid4()
-    await insert_events(runtime.pool, ticket_events(ticket, 3))  # created, then 2 comments
+    await insert_events(runtime.pools.write, ticket_events(ticket, 3))  # created, then 2 comments
     created_only = Recorder("created-only")
     created_only.event_types = frozenset({TicketCreated.event_type})
     stuck = Failing("stuck", poisoned=lambda event: event.version == 2)

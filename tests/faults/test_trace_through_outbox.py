@@ -45,7 +45,7 @@ async def test_the_event_row_carries_the_command_span(runtime: Runtime, spans: S
     ticket_id = await create_traced(runtime)
     [command] = spans.named("command CreateTicket")
     [write] = [s for s in spans.named("commit") if s.context.trace_id == command.context.trace_id]
-    metadata = await runtime.pool.fetchval(
+    metadata = await runtime.pools.write.fetchval(
         "SELECT metadata FROM tickets.outbox_messages WHERE aggregate_id = $1", ticket_id
     )
     trace_id, span_id = (
@@ -69,7 +69,7 @@ async def test_a_crashed_workers_event_is_delivered_in_the_original_trace(
     # The first worker leases the lanes, claims the event and dies before delivering it:
     # its lease expires, and another worker takes the lanes over.
     await dispatcher.store.sequence()
-    async with runtime.pool.acquire() as connection:
+    async with runtime.pools.write.acquire() as connection:
         lanes = await Progress("tickets").lease(connection, "recorder", "crashed-worker", 0.2)
     claimed = await dispatcher.store.claim(lanes, 10)
     assert [m.aggregate_id for m in claimed] == [ticket_id]
@@ -114,7 +114,9 @@ async def test_untraced_events_get_no_delivery_spans(runtime: Runtime, spans: Sp
 async def test_a_rebuild_is_one_span_with_progress_events(runtime: Runtime, spans: Spans) -> None:
     await create_traced(runtime)
     await drain(runtime.dispatcher)
-    applied = await rebuild(REBUILDABLE["ticket_list"], runtime.read_pool, EventLog(runtime.pool))
+    applied = await rebuild(
+        REBUILDABLE["ticket_list"], runtime.pools.read, EventLog(runtime.pools.write)
+    )
     [span] = spans.named("rebuild ticket_list")
     assert span.attributes["tickets.projection"] == "ticket_list"
     names = [e.name for e in span.events]

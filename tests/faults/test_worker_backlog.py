@@ -48,7 +48,7 @@ async def test_two_workers_drain_a_backlog_without_losing_the_database(
     settings = settings_for(fault_db, db_command_timeout_seconds=REQUEST_BOUND)
     async with AsyncExitStack() as stack:
         runtimes = [await stack.enter_async_context(open_runtime(settings)) for _ in range(2)]
-        pool = runtimes[0].pool
+        pool = runtimes[0].pools.write
         total = await pool.fetchval("SELECT count(*) FROM tickets.outbox_messages", timeout=SLOW)
         deadlocks = "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
         deadlocks_before = await pool.fetchval(deadlocks, timeout=SLOW)
@@ -76,7 +76,7 @@ async def test_two_workers_drain_a_backlog_without_losing_the_database(
         )
         assert delivered == total
         assert await pool.fetchval(deadlocks, timeout=SLOW) == deadlocks_before
-        read = runtimes[0].read_pool
+        read = runtimes[0].pools.read
         counts = {tuple(r) for r in await read.fetch(COUNTS, timeout=SLOW)}
         assert counts == {tuple(r) for r in await read.fetch(TRUTH, timeout=SLOW)}
 

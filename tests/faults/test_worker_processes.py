@@ -52,18 +52,18 @@ async def test_four_processes_deliver_20000_events_exactly_once_in_order(
 ) -> None:
     tickets = [uuid.uuid4() for _ in range(500)]
     events = {t: ticket_events(t, 40) for t in tickets}
-    await insert_events(runtime.pool, [e for t in tickets for e in events[t][:20]])
+    await insert_events(runtime.pools.write, [e for t in tickets for e in events[t][:20]])
     workers = [start_worker(fault_db) for _ in range(4)]
     try:
         # the second half arrives while the workers are busy with the first
         for chunk in range(0, 500, 100):
             batch = [e for t in tickets[chunk : chunk + 100] for e in events[t][20:]]
-            await insert_events(runtime.pool, batch)
-        await eventually(lambda: all_processed(runtime.pool), within=240, every=0.2)
+            await insert_events(runtime.pools.write, batch)
+        await eventually(lambda: all_processed(runtime.pools.write), within=240, every=0.2)
     finally:
         stop(workers)
 
-    assert await assert_exactly_once_in_order(runtime.pool) == 20_000
+    assert await assert_exactly_once_in_order(runtime.pools.write) == 20_000
 
 
 async def keep_commanding(runtime: Runtime, done: asyncio.Event) -> int:
@@ -100,24 +100,26 @@ async def test_sigkilled_workers_lose_nothing_and_apply_nothing_twice(
 
     await drain(dispatcher_for(runtime, Recorder()), timeout=60)
 
-    delivered = await assert_exactly_once_in_order(runtime.pool)
-    assert delivered == await runtime.pool.fetchval("SELECT count(*) FROM tickets.outbox_messages")
+    delivered = await assert_exactly_once_in_order(runtime.pools.write)
+    assert delivered == await runtime.pools.write.fetchval(
+        "SELECT count(*) FROM tickets.outbox_messages"
+    )
 
 
 async def test_sigterm_mid_batch_leaves_no_lane_leased(runtime: Runtime, fault_db: str) -> None:
     await insert_events(
-        runtime.pool, [e for _ in range(20) for e in ticket_events(uuid.uuid4(), 20)]
+        runtime.pools.write, [e for _ in range(20) for e in ticket_events(uuid.uuid4(), 20)]
     )
     worker = start_worker(fault_db, "--delay", "0.01", "--batch", "100")
     leased = "SELECT count(*) FROM tickets.subscription_lanes WHERE leased_by IS NOT NULL"
-    await eventually(lambda: runtime.pool.fetchval(leased), within=30)
-    await eventually(lambda: effects(runtime.pool, "recorder"), within=30)
+    await eventually(lambda: runtime.pools.write.fetchval(leased), within=30)
+    await eventually(lambda: effects(runtime.pools.write, "recorder"), within=30)
 
     stop([worker])
 
-    assert await runtime.pool.fetchval(leased) == 0, "its lanes were given up at once"
-    applied = len(await effects(runtime.pool, "recorder"))
-    passed = await runtime.pool.fetchval(
+    assert await runtime.pools.write.fetchval(leased) == 0, "its lanes were given up at once"
+    applied = len(await effects(runtime.pools.write, "recorder"))
+    passed = await runtime.pools.write.fetchval(
         "SELECT count(*) FROM tickets.outbox_messages m JOIN tickets.subscription_lanes l"
         " ON l.subscription = 'recorder' AND l.lane = m.lane AND m.position <= l.position"
     )

@@ -48,7 +48,7 @@ async def running(worker: OutboxWorker) -> AsyncIterator[asyncio.Task[None]]:
 
 async def projected(runtime: Runtime, ticket: uuid.UUID, version: int) -> bool:
     sql = "SELECT version FROM read.ticket_list WHERE ticket_id = $1"
-    return bool(await runtime.read_pool.fetchval(sql, ticket) == version)
+    return bool(await runtime.pools.read.fetchval(sql, ticket) == version)
 
 
 def worker_lines(caplog: pytest.LogCaptureFixture, text: str) -> int:
@@ -79,7 +79,7 @@ async def test_statistics_that_fail_or_hang_never_stop_delivery(
             await eventually(lambda: asyncio.sleep(0, asked >= minimum), within=10)
             for ticket in (uuid.uuid4(), uuid.uuid4(), uuid.uuid4()):
                 # delivery flows while the statistics keep failing
-                await insert_events(runtime.pool, ticket_events(ticket, 3))
+                await insert_events(runtime.pools.write, ticket_events(ticket, 3))
                 await eventually(partial(projected, runtime, ticket, 3), within=10)
             assert worker.state == "running"
         assert worker.state == "stopped"  # a hanging statistics query does not hold up a stop
@@ -117,7 +117,9 @@ async def test_a_statement_slower_than_a_request_may_take_is_no_lost_database(
                               AND query LIKE '%read.status_counts%'
                               AND now() - query_start > make_interval(secs => $1)"""
                         # not on ``holder``: a transaction sees one snapshot of this view
-                        return bool(await runtime.pool.fetchval(waiting, 1.5 * REQUEST_BOUND))
+                        return bool(
+                            await runtime.pools.write.fetchval(waiting, 1.5 * REQUEST_BOUND)
+                        )
 
                     await eventually(waited_past_the_request_bound, within=15)
                     await hold.rollback()
@@ -147,7 +149,7 @@ async def test_a_database_that_hangs_is_still_noticed_after_the_worker_bound(
                     await proxy.restore()
                     await eventually(lambda: asyncio.sleep(0, worker.state == "running"), within=15)
                     ticket = uuid.uuid4()
-                    await insert_events(runtime.pool, ticket_events(ticket, 2))
+                    await insert_events(runtime.pools.write, ticket_events(ticket, 2))
                     await eventually(lambda: projected(runtime, ticket, 2), within=10)
 
     assert worker_lines(caplog, "lost the database") == 1

@@ -48,7 +48,7 @@ async def test_a_rebuild_over_mixed_versions_equals_live_delivery(own_runtime: R
     runtime = own_runtime
     author, approver = await register(runtime), await register(runtime, Role.APPROVER)
     old = await rejected(runtime, author, approver, RejectionCode.UNSPECIFIED)
-    assert await downgrade_rejections_to_v1(runtime.pool, old) == 1
+    assert await downgrade_rejections_to_v1(runtime.pools.write, old) == 1
     # The same ticket goes on under this release: reopened, resubmitted, rejected as v2.
     for command in (
         ReopenTicket(actor=author, ticket_id=old),
@@ -59,7 +59,7 @@ async def test_a_rebuild_over_mixed_versions_equals_live_delivery(own_runtime: R
     ):
         await runtime.bus.handle(command, context())
     new = await rejected(runtime, author, approver, RejectionCode.BUDGET)
-    stored = await runtime.pool.fetch(
+    stored = await runtime.pools.write.fetch(
         "SELECT event_type FROM tickets.outbox_messages WHERE event_type LIKE 'ticket.rejected%'"
         " ORDER BY seq"
     )
@@ -75,7 +75,7 @@ async def test_a_rebuild_over_mixed_versions_equals_live_delivery(own_runtime: R
     live = await snapshot(runtime)
     versions = {r["ticket_id"]: (r["status"], r["version"]) for r in live["ticket_list"]}
     assert versions == {old: ("rejected", 6), new: ("rejected", 3)}
-    notified = await runtime.pool.fetchval(
+    notified = await runtime.pools.write.fetchval(
         "SELECT count(*) FROM tickets.notifications WHERE kind = 'rejected'"
     )
     assert notified == 3

@@ -10,7 +10,7 @@ from tickets.infrastructure.notification_store import PAGE_AFTER
 
 
 async def test_a_later_page_starts_at_the_cursor_in_the_index(runtime: Runtime) -> None:
-    async with runtime.pool.acquire() as db, db.transaction():
+    async with runtime.pools.write.acquire() as db, db.transaction():
         await db.execute("SET LOCAL enable_seqscan = off")
         params = (uuid.uuid4(), True, 20, datetime.now(UTC), uuid.uuid4())
         plan = "\n".join(row[0] for row in await db.fetch(f"EXPLAIN {PAGE_AFTER}", *params))

@@ -82,9 +82,12 @@ async def counts(connection: asyncpg.Connection) -> dict[str, int]:
 async def test_rows_past_their_window_are_removed_in_batches(runtime: Runtime) -> None:
     registry = CollectorRegistry()
     pruner = Pruner(
-        runtime.pool, rules(WINDOWS), RetentionConfig(batch_size=3), RetentionMetrics(registry)
+        runtime.pools.write,
+        rules(WINDOWS),
+        RetentionConfig(batch_size=3),
+        RetentionMetrics(registry),
     )
-    async with runtime.pool.acquire() as connection:
+    async with runtime.pools.write.acquire() as connection:
         await seed(connection, age_hours=0.5, count=2)  # inside every window
         await seed(connection, age_hours=2.5, count=4)  # past keys, attempts, read ones
         await seed(connection, age_hours=6, count=7)  # past every window
@@ -111,8 +114,8 @@ async def test_rows_past_their_window_are_removed_in_batches(runtime: Runtime) -
 
 
 async def test_one_pruner_at_a_time(runtime: Runtime) -> None:
-    pruner = Pruner(runtime.pool, rules(WINDOWS), RetentionConfig(batch_size=3))
-    async with runtime.pool.acquire() as connection, runtime.pool.acquire() as other:
+    pruner = Pruner(runtime.pools.write, rules(WINDOWS), RetentionConfig(batch_size=3))
+    async with runtime.pools.write.acquire() as connection, runtime.pools.write.acquire() as other:
         await seed(connection, age_hours=6, count=2)
         async with other.transaction():
             assert await other.fetchval("SELECT pg_try_advisory_xact_lock($1)", LOCK_KEY)
@@ -124,7 +127,7 @@ async def test_one_pruner_at_a_time(runtime: Runtime) -> None:
 async def test_every_batch_is_an_index_scan(runtime: Runtime) -> None:
     """With sequential scans priced out, a plan still without one uses an index: the
     batch never reads the whole table, however large it grows."""
-    async with runtime.pool.acquire() as connection, connection.transaction():
+    async with runtime.pools.write.acquire() as connection, connection.transaction():
         await connection.execute("SET LOCAL enable_seqscan = off")
         for rule in retention_rules(runtime.settings):
             plan = "\n".join(
@@ -140,8 +143,8 @@ async def test_every_batch_is_an_index_scan(runtime: Runtime) -> None:
 async def test_a_notification_read_during_a_batch_stays(runtime: Runtime) -> None:
     """The batch that would remove an expired unread notification waits for the
     transaction marking it read, then leaves it: the read one is not expired."""
-    pruner = Pruner(runtime.pool, rules(WINDOWS), RetentionConfig())
-    async with runtime.pool.acquire() as connection, runtime.pool.acquire() as reader:
+    pruner = Pruner(runtime.pools.write, rules(WINDOWS), RetentionConfig())
+    async with runtime.pools.write.acquire() as connection, runtime.pools.write.acquire() as reader:
         await seed(connection, age_hours=6, count=1)
         await connection.execute("DELETE FROM tickets.notifications WHERE read_at IS NOT NULL")
         async with reader.transaction():

@@ -16,7 +16,7 @@ from tickets.readmodel.ticket_read_model import SqlTicketReadModel
 
 async def snapshot(runtime: Runtime) -> dict[str, Any]:
     """Every row of the read tables, in a stable order, comparable with ==."""
-    async with runtime.read_pool.acquire() as connection:
+    async with runtime.pools.read.acquire() as connection:
         tickets = await connection.fetch(
             "SELECT ticket_id, title, status, author_id, author_name, comment_count, "
             "created_at, updated_at, version FROM read.ticket_list ORDER BY ticket_id"
@@ -36,7 +36,7 @@ async def snapshot(runtime: Runtime) -> dict[str, Any]:
 async def rebuild_all(runtime: Runtime) -> int:
     applied = 0
     for target in REBUILDABLE.values():
-        applied += await rebuild(target, runtime.read_pool, EventLog(runtime.pool))
+        applied += await rebuild(target, runtime.pools.read, EventLog(runtime.pools.write))
     return applied
 
 
@@ -44,7 +44,7 @@ def ticket_read_model(runtime: Runtime) -> SqlTicketReadModel:
     """The read model the API's queries use, on the runtime's read pool (a waiter that
     polls: no listener is started)."""
     waiter = VersionWaiter(lambda: connect(runtime.read_url, runtime.timeouts), Backoff())
-    return SqlTicketReadModel(Connections(runtime.read_pool, runtime.timeouts), waiter)
+    return SqlTicketReadModel(Connections(runtime.pools.read, runtime.timeouts), waiter)
 
 
 def someone(*roles: Role) -> User:

@@ -99,7 +99,9 @@ async def through_outbox(server_url: str, url: str, count: int) -> float:
         n = await fill(runtime, count)
         link = BrokerLink(url, name, confirm_timeout=60)
         await link.declare()  # connect before timing, as a running worker would be
-        dispatcher = Dispatcher(runtime.store, [Subscription(BrokerPublisher(link), runtime.pool)])
+        dispatcher = Dispatcher(
+            runtime.store, [Subscription(BrokerPublisher(link), runtime.pools.write)]
+        )
         config = WorkerConfig(batch_size=BATCH, poll_seconds=0.2)
         try:
             elapsed = await drain_time(runtime, dispatcher, config)

@@ -95,7 +95,7 @@ def _nodes(plan: dict[str, Any]) -> set[str]:
 
 async def measure(server_url: str, pending: int, fresh: bool) -> dict[str, Any]:
     async with scratch_runtime(server_url) as runtime:
-        pool = runtime.pool
+        pool = runtime.pools.write
         await freeze_statistics(pool)  # statistics of an empty log
         await fill_backlog(pool, pending)
         runs = await sequence_all(pool)

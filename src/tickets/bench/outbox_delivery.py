@@ -46,13 +46,13 @@ async def fill(runtime: Runtime, events: int) -> int:
     tickets = max(1, events // EVENTS_PER_TICKET)
     stream = [e for _ in range(tickets) for e in ticket_events(uuid.uuid4(), EVENTS_PER_TICKET)]
     for start in range(0, len(stream), 5000):
-        await insert_events(runtime.pool, stream[start : start + 5000])
-    await runtime.pool.execute("VACUUM ANALYZE tickets.outbox_messages")
+        await insert_events(runtime.pools.write, stream[start : start + 5000])
+    await runtime.pools.write.execute("VACUUM ANALYZE tickets.outbox_messages")
     return len(stream)
 
 
 async def one_worker(runtime: Runtime, handlers: str) -> float:
-    dispatcher = Dispatcher(runtime.store, subscriptions_for(handlers, runtime.pool))
+    dispatcher = Dispatcher(runtime.store, subscriptions_for(handlers, runtime.pools.write))
     return await drain_time(runtime, dispatcher, WorkerConfig(poll_seconds=0.2))
 
 
@@ -62,7 +62,7 @@ async def drain_time(runtime: Runtime, dispatcher: Dispatcher, config: WorkerCon
     stop = asyncio.Event()
     started = time.perf_counter()
     task = asyncio.create_task(worker.run(stop))
-    await wait_all_processed(runtime.pool)
+    await wait_all_processed(runtime.pools.write)
     elapsed = time.perf_counter() - started
     stop.set()
     await task
@@ -83,7 +83,7 @@ async def worker_processes(runtime: Runtime, handlers: str, count: int) -> float
         assert process.stdin is not None
         process.stdin.write(b"go\n")
         await process.stdin.drain()
-    await wait_all_processed(runtime.pool)
+    await wait_all_processed(runtime.pools.write)
     elapsed = time.perf_counter() - started
     for process in processes:
         process.terminate()
@@ -114,7 +114,7 @@ async def run(report: Report, server_url: str, quick: bool, handlers: str = "noo
         rates: dict[str, float] = {}
         async with scratch_runtime(server_url) as runtime:
             n = await fill(runtime, events)
-            rates["sql_ceiling"] = n / await sql_ceiling(runtime.pool)
+            rates["sql_ceiling"] = n / await sql_ceiling(runtime.pools.write)
         async with scratch_runtime(server_url) as runtime:
             n = await fill(runtime, events)
             rates["one_worker"] = n / await one_worker(runtime, handlers)

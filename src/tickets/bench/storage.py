@@ -74,9 +74,9 @@ async def lifecycles(runtime: Runtime, count: int, concurrency: int = 8) -> None
 
 async def bytes_per_lifecycle(runtime: Runtime, count: int) -> dict[str, Any]:
     await lifecycles(runtime, max(50, count // 10))  # first pages, not growth
-    before = await sizes(runtime.pool)
+    before = await sizes(runtime.pools.write)
     await lifecycles(runtime, count)
-    after = await sizes(runtime.pool)
+    after = await sizes(runtime.pools.write)
     per_table = {n: (after[n] - before.get(n, 0)) / count for n in after}
     groups: dict[str, float] = {}
     for name, size in per_table.items():
@@ -97,7 +97,7 @@ async def seed_backlog(pool: asyncpg.Pool, rows_per_table: int) -> None:
 
 
 async def pruning_rate(runtime: Runtime, rows_per_table: int) -> float:
-    await seed_backlog(runtime.pool, rows_per_table)
+    await seed_backlog(runtime.pools.write, rows_per_table)
     started = time.perf_counter()
     removed = await runtime.pruner().prune_once()
     return sum(removed.values()) / (time.perf_counter() - started)
@@ -109,7 +109,7 @@ async def under_load(
     """Lifecycles at ``rate`` per second, after adding ``backlog`` expired rows per table
     (in both variants, so that both pay for writing them); with ``prune``, the retention
     task works through the backlog the whole time."""
-    await seed_backlog(runtime.pool, backlog)
+    await seed_backlog(runtime.pools.write, backlog)
     if not prune:
         return await steady(runtime.bus, rate, seconds)
     stop = asyncio.Event()

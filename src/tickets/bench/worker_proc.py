@@ -16,7 +16,7 @@ async def run(url: str, handlers: str) -> None:
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     async with open_runtime(bench_settings(url)) as runtime:
-        dispatcher = Dispatcher(runtime.store, subscriptions_for(handlers, runtime.pool))
+        dispatcher = Dispatcher(runtime.store, subscriptions_for(handlers, runtime.pools.write))
         worker = OutboxWorker(url, runtime.store, dispatcher, WorkerConfig(poll_seconds=0.2))
         print("ready", flush=True)
         await asyncio.to_thread(sys.stdin.readline)  # "go": all workers start together

@@ -29,7 +29,7 @@ def archive_command(
     async def run() -> None:
         month = parse_month(before)
         async with open_runtime(settings_from_env()) as runtime:
-            done = await archive(runtime.pool, runtime.dispatcher.subscriptions, month, to)
+            done = await archive(runtime.pools.write, runtime.dispatcher.subscriptions, month, to)
         out.print(f"archived {done.count} events of {', '.join(done.months)} to {escape(str(to))}")
 
     try:

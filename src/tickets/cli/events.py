@@ -59,7 +59,7 @@ def tail_command(
                 from tickets.infrastructure.outbox.event_log import EventLog
 
                 runtime = await stack.enter_async_context(open_runtime(settings))
-                past = history(EventLog(runtime.pool))
+                past = history(EventLog(runtime.pools.write))
             err.print(f"following [bold]{escape(exchange)}[/] ({escape(binding)}); Ctrl-C stops")
             stream = tail(url, exchange, binding, past)
             following = asyncio.create_task(_print_all(stream, raw))

@@ -49,9 +49,9 @@ def rebuild_command(
 
     async def run() -> None:
         async with open_runtime(settings_from_env()) as runtime:
-            log: EventSource = EventLog(runtime.pool)
+            log: EventSource = EventLog(runtime.pools.write)
             if from_archive:  # every archive read and checked before anything changes
-                log = await ArchivedLog.open(EventLog(runtime.pool), from_archive)
+                log = await ArchivedLog.open(EventLog(runtime.pools.write), from_archive)
             for each in names:
                 with progress_bar(out) as bar:
                     task = bar.add_task(f"rebuilding {each}", total=None)
@@ -59,7 +59,7 @@ def rebuild_command(
                     def report(done: int, total: int, task: TaskID = task) -> None:
                         bar.update(task, completed=done, total=total)
 
-                    applied = await rebuild(REBUILDABLE[each], runtime.read_pool, log, report)
+                    applied = await rebuild(REBUILDABLE[each], runtime.pools.read, log, report)
                 out.print(f"{each}: {applied} events replayed, tables swapped in")
 
     # Ctrl-C: the replay into the shadow tables stops (the swap is one transaction,

@@ -107,6 +107,6 @@ async def _seed(count: int, batch: int, workers: int, random_seed: int, verbose:
         # A bulk load leaves dead row versions behind; refresh visibility maps and
         # statistics now rather than waiting for autovacuum (or without it).
         for table in ("tickets.tickets", "tickets.outbox_messages"):
-            await runtime.pool.execute(f"VACUUM ANALYZE {table}", timeout=VACUUM_SECONDS)
+            await runtime.pools.write.execute(f"VACUUM ANALYZE {table}", timeout=VACUUM_SECONDS)
         for table in ("read.ticket_list", "read.ticket_details", "read.status_counts"):
-            await runtime.read_pool.execute(f"VACUUM ANALYZE {table}", timeout=VACUUM_SECONDS)
+            await runtime.pools.read.execute(f"VACUUM ANALYZE {table}", timeout=VACUUM_SECONDS)

@@ -124,8 +124,8 @@ async def test_an_event_published_as_no_message_still_advances_delivery(
 
     await eventually(submitted_arrived, within=10)
     assert [m.body["ticket_version"] for m in _of(consumer.messages, ticket)] == [1, 3]
-    ids = await ids_of(broker_runtime.pool, ticket)
-    assert await delivered(broker_runtime.pool, "broker", ids) == 3
+    ids = await ids_of(broker_runtime.pools.write, ticket)
+    assert await delivered(broker_runtime.pools.write, "broker", ids) == 3
 
 
 def _of(messages: list[Received], ticket: uuid.UUID) -> list[Received]:

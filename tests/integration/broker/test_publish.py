@@ -47,7 +47,7 @@ async def test_every_committed_event_is_published_with_its_envelope(
 ) -> None:
     ticket = await lifecycle(broker_runtime, "corr-broker-1")
     await drain(broker_runtime.dispatcher)
-    outbox = await broker_runtime.pool.fetch(
+    outbox = await broker_runtime.pools.write.fetch(
         "SELECT id, event_type, aggregate_version FROM tickets.outbox_messages"
         " WHERE aggregate_id = $1 ORDER BY aggregate_version",
         ticket,
@@ -78,7 +78,7 @@ async def test_every_committed_event_is_published_with_its_envelope(
     assert raw[0].body["data"] == {}  # the draft's title stays behind HTTP
     assert raw[2].body["data"] == {"reason_code": "budget"}  # the code, not the reason
     assert list(raw[3].body["data"]) == ["comment_id"]  # the id, not the body
-    passed = await delivered(broker_runtime.pool, "broker", [r["id"] for r in outbox])
+    passed = await delivered(broker_runtime.pools.write, "broker", [r["id"] for r in outbox])
     assert passed == 4  # "delivered" for the broker: confirmed, then its lane moved past
 
 
@@ -114,7 +114,7 @@ async def test_an_old_v1_row_is_published_upcast_as_the_current_message(
     broker_runtime: Runtime, consumer: Consumer
 ) -> None:
     ticket = await lifecycle(broker_runtime, "old-row")
-    assert await downgrade_rejections_to_v1(broker_runtime.pool, ticket) == 1
+    assert await downgrade_rejections_to_v1(broker_runtime.pools.write, ticket) == 1
     await drain(broker_runtime.dispatcher)
     await eventually(lambda: _at_least(consumer, 4), within=10)
     rejections = {

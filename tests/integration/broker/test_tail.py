@@ -24,7 +24,7 @@ async def test_from_start_replays_the_log_then_follows_live_each_event_once(
         async for received in stream:
             shown.append(received)
 
-    stream = tail(broker_url, exchange, "#", history(EventLog(broker_runtime.pool)))
+    stream = tail(broker_url, exchange, "#", history(EventLog(broker_runtime.pools.write)))
     task = asyncio.create_task(follow(stream))
     try:
         await eventually(lambda: asyncio.sleep(0, len(shown) >= 8), within=10)

@@ -59,12 +59,12 @@ async def test_each_event_applied_twice_has_the_effect_of_once(scratch: Runtime)
     once, twice = uuid.uuid4(), uuid.uuid4()
     author_once, author_twice, approver = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     start = lifecycle(once, author_once, approver)[0].occurred_at
-    await apply_all(scratch.read_pool, lifecycle(once, author_once, approver, start), 1)
+    await apply_all(scratch.pools.read, lifecycle(once, author_once, approver, start), 1)
 
-    await apply_all(scratch.read_pool, lifecycle(twice, author_twice, approver, start), 2)
+    await apply_all(scratch.pools.read, lifecycle(twice, author_twice, approver, start), 2)
 
-    expected = await snapshot(scratch.read_pool, once, author_once)
-    assert await snapshot(scratch.read_pool, twice, author_twice) == expected
+    expected = await snapshot(scratch.pools.read, once, author_once)
+    assert await snapshot(scratch.pools.read, twice, author_twice) == expected
     assert expected["counts"] == {"approved": 1}
     assert expected["list"]["comment_count"] == 2
     assert len(expected["details"]["comments"]) == 2
@@ -74,13 +74,13 @@ async def test_each_event_applied_twice_has_the_effect_of_once(scratch: Runtime)
 async def test_a_stale_redelivery_after_later_events_changes_nothing(scratch: Runtime) -> None:
     ticket, author = uuid.uuid4(), uuid.uuid4()
     events = lifecycle(ticket, author, uuid.uuid4())
-    await apply_all(scratch.read_pool, events, 1)
-    before = await snapshot(scratch.read_pool, ticket, author)
+    await apply_all(scratch.pools.read, events, 1)
+    before = await snapshot(scratch.pools.read, ticket, author)
 
-    await apply_all(scratch.read_pool, events, 1)  # the whole stream again, oldest first
-    await apply_all(scratch.read_pool, events[::-1], 1)  # and newest first
+    await apply_all(scratch.pools.read, events, 1)  # the whole stream again, oldest first
+    await apply_all(scratch.pools.read, events[::-1], 1)  # and newest first
 
-    assert await snapshot(scratch.read_pool, ticket, author) == before
+    assert await snapshot(scratch.pools.read, ticket, author) == before
 
 
 async def test_a_batch_processed_twice_by_the_dispatcher_applies_once(
@@ -97,7 +97,7 @@ async def test_a_batch_processed_twice_by_the_dispatcher_applies_once(
     await runtime.bus.handle(ApproveTicket(actor=approver, ticket_id=ticket.id), context())
     [read_model, _] = runtime.dispatcher.subscriptions
     await runtime.store.sequence()
-    async with runtime.read_pool.acquire() as connection:
+    async with runtime.pools.read.acquire() as connection:
         lanes = await Progress("read").lease(connection, read_model.name, "w", 30.0)
     batch = await runtime.store.claim(lanes, 100)
     assert [m.aggregate_version for m in batch] == [1, 2, 3, 4, 5]
@@ -132,14 +132,14 @@ async def test_messages_delivered_again_after_processing_change_nothing(
     await runtime.bus.handle(SubmitTicket(actor=author, ticket_id=ticket.id), context())
     await runtime.bus.handle(ApproveTicket(actor=approver, ticket_id=ticket.id), context())
     assert await drain(runtime.dispatcher) == 5
-    reset = await runtime.read_pool.execute(
+    reset = await runtime.pools.read.execute(
         "UPDATE read.subscription_lanes SET position = 0 WHERE subscription = 'read_model'"
     )
     assert reset == "UPDATE 16"
 
     assert await drain(runtime.dispatcher) == 5
 
-    ids = await runtime.pool.fetch(
+    ids = await runtime.pools.write.fetch(
         "SELECT id FROM tickets.outbox_messages WHERE aggregate_id = $1", ticket.id
     )
     await assert_applied_once(runtime, ticket.id, author.id, [r["id"] for r in ids])
@@ -148,7 +148,7 @@ async def test_messages_delivered_again_after_processing_change_nothing(
 async def assert_applied_once(
     runtime: Runtime, ticket_id: uuid.UUID, author_id: uuid.UUID, message_ids: list[uuid.UUID]
 ) -> None:
-    pool = runtime.read_pool
+    pool = runtime.pools.read
     listed = await list_row(pool, ticket_id)
     details = await details_row(pool, ticket_id)
     assert listed is not None

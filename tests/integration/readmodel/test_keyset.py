@@ -25,7 +25,7 @@ async def tied(scratch: Runtime) -> tuple[uuid.UUID, list[uuid.UUID]]:
     t0 = datetime(2030, 1, 1, tzinfo=UTC)
     ids = [uuid.uuid4() for _ in range(10)]
     projections = (TicketListProjection(), TicketDetailsProjection())
-    async with scratch.read_pool.acquire() as connection:
+    async with scratch.pools.read.acquire() as connection:
         for n, ticket_id in enumerate(ids):
             common = {"ticket_id": ticket_id, "actor_id": author, "actor_name": "tie"}
             created_at = t0 + timedelta(seconds=0 if n < 4 else 1 if n < 7 else 2)

@@ -54,7 +54,7 @@ async def rejected_by_each_projection(pool: asyncpg.Pool, event: DomainEvent) ->
 
 
 async def test_version_3_before_2_raises_and_changes_nothing(scratch: Runtime) -> None:
-    pool = scratch.read_pool
+    pool = scratch.pools.read
     ticket = uuid.uuid4()
     v1, v2, v3 = ticket_events(ticket, 3)
     await apply(pool, v1)
@@ -76,7 +76,7 @@ async def test_version_3_before_2_raises_and_changes_nothing(scratch: Runtime) -
 
 
 async def test_a_status_change_out_of_order_leaves_the_counts_alone(scratch: Runtime) -> None:
-    pool = scratch.read_pool
+    pool = scratch.pools.read
     ticket, author = uuid.uuid4(), uuid.uuid4()
     t0 = datetime.now(UTC)
     common: dict[str, Any] = {"ticket_id": ticket, "actor_id": author, "actor_name": "a"}
@@ -101,7 +101,7 @@ async def test_a_status_change_out_of_order_leaves_the_counts_alone(scratch: Run
 
 
 async def test_an_event_for_an_unknown_ticket_waits_for_its_creation(scratch: Runtime) -> None:
-    pool = scratch.read_pool
+    pool = scratch.pools.read
     ticket = uuid.uuid4()
     v1, v2 = ticket_events(ticket, 2)
 
@@ -138,7 +138,7 @@ async def test_a_failure_in_one_projection_skips_nothing_in_the_other(
     projections on retry."""
     runtime = fresh_runtime
     ticket = uuid.uuid4()
-    await insert_events(runtime.pool, ticket_events(ticket, 3))
+    await insert_events(runtime.pools.write, ticket_events(ticket, 3))
     subscriptions = list(runtime.dispatcher.subscriptions)
     [index] = [i for i, s in enumerate(subscriptions) if s.name == "read_model"]
     group = subscriptions[index].handler
@@ -152,8 +152,8 @@ async def test_a_failure_in_one_projection_skips_nothing_in_the_other(
     await drain(Dispatcher(runtime.store, subscriptions))
 
     assert flaky.failures == [3, 3]
-    listed = await list_row(runtime.read_pool, ticket)
-    details = await details_row(runtime.read_pool, ticket)
+    listed = await list_row(runtime.pools.read, ticket)
+    details = await details_row(runtime.pools.read, ticket)
     assert listed is not None, "a projection never received versions 1 and 2"
     assert details is not None, "a projection never received versions 1 and 2"
     assert (listed["version"], listed["comment_count"]) == (3, 2)
@@ -171,7 +171,7 @@ async def apply_batch(pool: asyncpg.Pool, events: list[DomainEvent]) -> None:
 async def test_a_run_of_comments_in_one_batch_equals_one_at_a_time(scratch: Runtime) -> None:
     """Consecutive comments of a ticket are folded into one row update per projection
     (batching.runs); the rows end exactly as when each comment is applied alone."""
-    pool = scratch.read_pool
+    pool = scratch.pools.read
     folded, single = uuid.uuid4(), uuid.uuid4()
     events = ticket_events(folded, 6)
     await apply_batch(pool, events)
@@ -191,7 +191,7 @@ async def test_a_run_of_comments_in_one_batch_equals_one_at_a_time(scratch: Runt
 async def test_a_run_redelivered_or_partly_applied_is_never_applied_twice(
     scratch: Runtime,
 ) -> None:
-    pool = scratch.read_pool
+    pool = scratch.pools.read
     ticket = uuid.uuid4()
     v1, v2, v3, v4, v5 = ticket_events(ticket, 5)
     await apply_batch(pool, [v1, v2, v3])

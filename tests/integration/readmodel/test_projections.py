@@ -90,7 +90,7 @@ class Story:
     async def delivered(self) -> tuple[dict[str, Any], dict[str, Any], dict[str, int]]:
         """Drain the outbox, then the ticket's list row, details row and author counts."""
         await drain(self.runtime.dispatcher)
-        pool = self.runtime.read_pool
+        pool = self.runtime.pools.read
         listed = await list_row(pool, self.id)
         details = await details_row(pool, self.id)
         assert listed is not None
@@ -128,10 +128,10 @@ async def test_ticket_created(runtime: Runtime) -> None:
     assert details["comments"] == []
     assert len(details["history"]) == 1
     assert by_status == {"draft": 1}
-    message = await runtime.pool.fetchval(
+    message = await runtime.pools.write.fetchval(
         "SELECT id FROM tickets.outbox_messages WHERE aggregate_id = $1", created.id
     )
-    assert await delivered(runtime.read_pool, "read_model", [message], schema="read") == 1
+    assert await delivered(runtime.pools.read, "read_model", [message], schema="read") == 1
 
 
 async def test_ticket_edited(runtime: Runtime) -> None:
@@ -185,7 +185,7 @@ async def test_ticket_approved(runtime: Runtime) -> None:
         "reason": None,
     }
     assert by_status == {"approved": 1}
-    assert await counts(runtime.read_pool, approver.id) == {}, "counted for the author only"
+    assert await counts(runtime.pools.read, approver.id) == {}, "counted for the author only"
 
 
 async def test_ticket_rejected(runtime: Runtime) -> None:

@@ -31,7 +31,7 @@ async def test_a_batch_writes_the_counts_once_last_in_key_order(scratch: Runtime
     approver = uuid.uuid4()
     events = [e for a in authors for _ in range(3) for e in lifecycle(uuid.uuid4(), a, approver)]
 
-    async with scratch.read_pool.acquire() as connection, connection.transaction():
+    async with scratch.pools.read.acquire() as connection, connection.transaction():
         recording = Recording(connection)
         await TicketListProjection().apply_batch(recording, events)
 
@@ -44,4 +44,4 @@ async def test_a_batch_writes_the_counts_once_last_in_key_order(scratch: Runtime
         (a, "approved", 3) for a in sorted(authors)
     ]
     for author in authors:
-        assert await counts(scratch.read_pool, author) == {"approved": 3}
+        assert await counts(scratch.pools.read, author) == {"approved": 3}
