@@ -14,8 +14,8 @@ outbox rows are not events the app's worker could deliver) and reads the app's.
 Each variant also records how many of the machine's cores were busy: the bound on what
 a second process can add (see ``scaling_ceiling``). A second process is judged by what it
 adds against what it adds to the hand-written endpoint in the same round, since on 2
-cores both share them with PostgreSQL and the load generator. The command variants but
-the one with a separate worker process also record the CPU they consumed per command in
+cores both share them with PostgreSQL and the load generator. Every command variant but
+the one with a separate worker process also records the CPU it consumed per command in
 the measured window (tickets.bench.cpu_use)."""
 
 import asyncio
