@@ -6,7 +6,7 @@ import json
 import os
 import socket
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ from typing import Any
 import psutil
 
 from tickets.bench.databases import BENCH_SECRET
+from tickets.bench.loadgen import WINDOW
 
 SERVERS = {
     "app": "tickets serve, default configuration (outbox worker in process)",
@@ -130,19 +131,34 @@ def rss_mb(pid: int) -> float:
 
 
 async def drive(
-    port: int, scenario: str, seconds: float, clients: int, auth: bool, ids: Path | None = None
+    port: int,
+    scenario: str,
+    seconds: float,
+    clients: int,
+    auth: bool,
+    ids: Path | None = None,
+    mark: Callable[[], Awaitable[None]] | None = None,
 ) -> dict[str, Any]:
-    """Run the load generator process against ``port``; its JSON result."""
+    """Run the load generator process against ``port``; its JSON result. ``mark`` is
+    awaited when its measured window starts (after the warm-up) and when it has ended."""
     args = [str(port), scenario, "--seconds", str(seconds), "--clients", str(clients)]
     args += ["--auth"] if auth else []
     args += ["--ids", str(ids)] if ids else []
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "tickets.bench.loadgen", *args, stdout=asyncio.subprocess.PIPE
     )
-    out, _ = await process.communicate()
+    assert process.stdout is not None
+    last = ""
+    async for raw in process.stdout:
+        line = raw.decode().strip()
+        if line == WINDOW or line.startswith("{"):
+            last = line
+            if mark is not None:
+                await mark()
+    await process.wait()
     if process.returncode != 0:
         raise RuntimeError(f"load generator failed ({process.returncode})")
-    result: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(last)
     return result
 
 

@@ -2,7 +2,8 @@
 event loop and garbage collector never share a process with the client's.
 
 Run: python -m tickets.bench.loadgen PORT commands|details|list [--seconds S]
-[--clients N] [--auth] [--ids FILE]; prints one JSON line (rate, p50, p99, errors).
+[--clients N] [--auth] [--ids FILE]; prints ``WINDOW`` when the measured window starts
+(after the warm-up), then one JSON line (rate, p50, p99, errors) when it has ended.
 """
 
 import argparse
@@ -14,6 +15,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+WINDOW = "measuring"
 
 
 @dataclass
@@ -160,6 +163,7 @@ async def drive(args: argparse.Namespace, ids: list[str]) -> dict[str, Any]:
     if warmup > 0:
         await clients(warmup, Latencies())
     lat = Latencies()
+    print(WINDOW, flush=True)  # the caller reads its CPU counters from here
     started = time.perf_counter()
     done = await clients(args.seconds, lat)
     elapsed = time.perf_counter() - started
