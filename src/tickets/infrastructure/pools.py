@@ -10,6 +10,7 @@ worker's waits have a longer bound of their own: nobody waits on a batch, and a
 connection or a statement slowed by load is not a lost database.
 """
 
+import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -166,7 +167,11 @@ class Lent:
 
     async def __aenter__(self) -> PoolConnection:
         try:
-            self._connection = await self._pool.acquire(timeout=self._wait)
+            # The bound as a deadline on this task rather than acquire(timeout=): on
+            # Python 3.11 asyncpg applies that one through wait_for, a task of its own
+            # per acquire. A cancelled wait hands its place back (asyncpg's acquire).
+            async with asyncio.timeout(self._wait):
+                self._connection = await self._pool.acquire()
         except Exception as error:
             raise as_unavailable(error) or error from error
         return self._connection
