@@ -29,7 +29,10 @@ from fastapi import FastAPI, Header, HTTPException, Request
 from pydantic import BaseModel
 
 from tickets.api_processes import serve_processes
-from tickets.readmodel.ticket_read_model import DETAILS  # the very statement the app runs
+from tickets.readmodel.ticket_read_model import (  # the very statement and columns the app reads
+    DETAILS,
+    LIST_COLUMNS,
+)
 from tickets.server import server_options
 
 CREATE = """INSERT INTO tickets.tickets (id, title, description, author_id, author_name,
@@ -43,8 +46,9 @@ MOVES = {"submit": ("draft", "submitted"), "approve": ("submitted", "approved")}
 MOVES["reject"] = ("submitted", "rejected")
 TRANSITION = """UPDATE tickets.tickets SET status = $3, version = version + 1, updated_at = now()
                 WHERE id = $1 AND status = $2 RETURNING version"""
-PAGE = """SELECT ticket_id, title, status, author_name, created_at, version FROM read.ticket_list
-          {where} ORDER BY created_at DESC, ticket_id DESC LIMIT $1"""
+# The columns of the app's list items: the same rows, read and sent whole.
+PAGE = f"""SELECT {LIST_COLUMNS} FROM read.ticket_list
+           {{where}} ORDER BY created_at DESC, ticket_id DESC LIMIT $1"""
 
 
 class NewTicket(BaseModel):
