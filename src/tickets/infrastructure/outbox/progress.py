@@ -129,6 +129,8 @@ class Progress:
     async def parked_among(
         self, connection: Any, subscription: str, tickets: Sequence[UUID]
     ) -> set[UUID]:
+        if not tickets:  # a page with nothing for this subscription: no round trip
+            return set()
         rows = await connection.fetch(self.sql(PARKED_AMONG), subscription, list(tickets))
         return {r["aggregate_id"] for r in rows}
 
