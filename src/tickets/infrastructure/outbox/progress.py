@@ -79,9 +79,17 @@ class Progress:
         return template.format(s=self.schema, last=LANES - 1)
 
     async def lease(
-        self, connection: Any, subscription: str, worker: str, seconds: float
+        self,
+        connection: Any,
+        subscription: str,
+        worker: str,
+        seconds: float,
+        part: int = 0,
+        parts: int = 1,
     ) -> dict[int, int]:
-        """Renew this worker's share of the lanes; returns the lanes held and positions."""
+        """Renew this worker's share of the lanes; returns the lanes held and positions.
+        A worker delivering with ``parts`` loops leases for each loop its ``part`` of the
+        share: disjoint lanes, so that the loops never wait for each other's rows."""
         async with connection.transaction():
             await connection.execute(self.sql(ENSURE), subscription)
             await connection.execute(self.sql(BEAT), worker, seconds)
@@ -90,7 +98,8 @@ class Progress:
             # Lanes another worker now ranks for are given up here and taken by it on
             # its next renewal (or when this lease expires, if this worker died).
             await connection.execute(self.sql(RELEASE), subscription, worker, mine)
-            rows = await connection.fetch(self.sql(TAKE), subscription, worker, mine, seconds)
+            take = mine[part::parts]
+            rows = await connection.fetch(self.sql(TAKE), subscription, worker, take, seconds)
             await connection.execute(self.sql(FORGET))
         return {r["lane"]: r["position"] for r in rows}
 

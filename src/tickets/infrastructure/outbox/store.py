@@ -90,10 +90,13 @@ class OutboxStore:
         self.pool = pool
         self.policy = policy
 
-    async def sequence(self) -> int:
-        """Position what has committed (see sequencer.py)."""
+    async def sequence(self, max_runs: int = 1) -> int:
+        """Position what has committed (see sequencer.py), in up to ``max_runs`` runs of
+        5000 rows. One by default: a delivery loop delivers what is positioned while
+        another loop positions the next run."""
         total = 0
-        while (n := await assign_positions(self.pool)) > 0:
+        for _ in range(max_runs):
+            n = await assign_positions(self.pool)
             total += n
             if n < 5000:
                 break
