@@ -90,6 +90,20 @@ class Progress:
         """Renew this worker's share of the lanes; returns the lanes held and positions.
         A worker delivering with ``parts`` loops leases for each loop its ``part`` of the
         share: disjoint lanes, so that the loops never wait for each other's rows."""
+        held, _ = await self.lease_part(connection, subscription, worker, seconds, part, parts)
+        return held
+
+    async def lease_part(
+        self,
+        connection: Any,
+        subscription: str,
+        worker: str,
+        seconds: float,
+        part: int = 0,
+        parts: int = 1,
+    ) -> tuple[dict[int, int], bool]:
+        """``lease``, and whether every lane of the part was taken (not while another
+        worker still holds some of them: then the caller should try again soon)."""
         async with connection.transaction():
             await connection.execute(self.sql(ENSURE), subscription)
             await connection.execute(self.sql(BEAT), worker, seconds)
@@ -101,7 +115,7 @@ class Progress:
             take = mine[part::parts]
             rows = await connection.fetch(self.sql(TAKE), subscription, worker, take, seconds)
             await connection.execute(self.sql(FORGET))
-        return {r["lane"]: r["position"] for r in rows}
+        return {r["lane"]: r["position"] for r in rows}, len(rows) == len(take)
 
     async def leave(self, connection: Any, worker: str) -> None:
         """Give up every lane at once (a graceful stop), so others need not wait."""

@@ -26,6 +26,9 @@ from tickets.infrastructure.pools import Timeouts, connect
 
 log = logging.getLogger("tickets.worker")
 
+REBALANCE_SECONDS = 1.0
+"""How soon a loop asks again for lanes of its part that another worker still held."""
+
 REDELIVERY_SECONDS = 0.1
 """How often a delivery loop looks for parked tickets due for a retry (at once again
 while it finds some): a retry's backoff is at least this coarse."""
@@ -75,6 +78,8 @@ class OutboxWorker:
         self.state = "starting"
         self.last_beat = time.monotonic()
         self._wakes: list[asyncio.Event] = []
+        self._short: set[tuple[Subscription, int]] = set()
+        """(subscription, part) of loops whose last lease did not get all their lanes."""
 
     def _wake_all(self) -> None:
         for wake in self._wakes:
@@ -168,7 +173,11 @@ class OutboxWorker:
             wake.clear()  # before claiming: a NOTIFY during the claim is not lost
             if time.monotonic() >= renew_at:
                 lanes = await self._lease(subscription, progress, part)
-                renew_at = time.monotonic() + config.lease_seconds / 3
+                # Lanes of this part still held by another worker (given up on its next
+                # renewal) are tried for again soon, not a third of a lease later.
+                short = (subscription, part) in self._short
+                again = REBALANCE_SECONDS if short else config.lease_seconds / 3
+                renew_at = time.monotonic() + again
             # After a full page there is positioned work left to claim: no need to wait
             # for the sequencer (a claim reads up to the head, whatever it is), and one
             # run at a time, so that other loops deliver while one of them positions.
@@ -204,7 +213,7 @@ class OutboxWorker:
         self, subscription: Subscription, progress: Progress, part: int
     ) -> dict[int, int]:
         async with subscription.pool.acquire() as connection:
-            return await progress.lease(
+            held, whole = await progress.lease_part(
                 connection,
                 subscription.name,
                 self.name,
@@ -212,6 +221,11 @@ class OutboxWorker:
                 part,
                 self.config.concurrency,
             )
+        if whole:
+            self._short.discard((subscription, part))
+        else:
+            self._short.add((subscription, part))
+        return held
 
     async def _leave(self) -> None:
         """Give up every lane on a stop, so that other workers take them at once."""
