@@ -21,6 +21,8 @@ from tickets.infrastructure.outbox.worker import OutboxWorker, WorkerConfig
 from tickets.testing.synthetic_events import insert_events, ticket_events
 
 EVENTS_PER_TICKET = 8  # a created ticket and its next versions, like seeded data
+BIG_BACKLOG = 1_000_000
+"""The backlog of a full run's second measure: delivery must not slow down with it."""
 CEILING_DDL = """CREATE TABLE IF NOT EXISTS public.bench_ceiling (
     ticket_id uuid PRIMARY KEY, version int NOT NULL, events int NOT NULL)"""
 CEILING_PROGRESS = """CREATE TABLE IF NOT EXISTS public.bench_ceiling_position (
@@ -141,4 +143,30 @@ async def run(report: Report, server_url: str, quick: bool, handlers: str = "noo
         ratio,
         "ratio",
         minimum=0.30,
+    )
+    if not quick:
+        await big_backlog(report, server_url, handlers)
+
+
+async def big_backlog(report: Report, server_url: str, handlers: str) -> None:
+    """One worker, and the ceiling, at a backlog of a million events (a full run only:
+    filling it takes minutes); one round each."""
+    events = int(scaled(BIG_BACKLOG, 500))
+    rates: dict[str, float] = {}
+    async with scratch_runtime(server_url) as runtime:
+        n = await fill(runtime, events)
+        rates["sql_ceiling"] = n / await sql_ceiling(runtime.pools.write)
+    async with scratch_runtime(server_url) as runtime:
+        n = await fill(runtime, events)
+        rates["one_worker"] = n / await one_worker(runtime, handlers)
+    report.figures[f"outbox_delivery_{handlers}_big_backlog"] = {
+        "events": n,
+        "events_per_second": {k: round(v) for k, v in rates.items()},
+        "one_worker_to_ceiling": round(rates["one_worker"] / rates["sql_ceiling"], 3),
+    }
+    report.check(
+        f"outbox delivery at a 1M-event backlog, 1 worker ({handlers} handler)",
+        rates["one_worker"],
+        "events/s",
+        minimum=5000,
     )

@@ -40,12 +40,18 @@ class Run:
 def runs(events: Sequence[DomainEvent], foldable: frozenset[type] = frozenset()) -> list[Run]:
     """The events sorted by ticket and version, consecutive foldable ones merged."""
     result: list[Run] = []
-    for event in sorted(events, key=lambda e: (e.ticket_id, e.version)):
+    for event in sorted(events, key=_ticket_order):
         if result and _extends(result[-1], event, foldable):
             result[-1].events.append(event)
         else:
             result.append(Run([event]))
     return result
+
+
+def _ticket_order(event: DomainEvent) -> tuple[int, int]:
+    """By ticket, then version; the ticket as its integer (the same order as the UUID's,
+    compared without a Python-level call per comparison)."""
+    return event.ticket_id.int, event.version
 
 
 def _extends(run: Run, event: DomainEvent, foldable: frozenset[type]) -> bool:

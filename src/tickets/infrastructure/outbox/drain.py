@@ -31,7 +31,7 @@ async def drain(
     delivered: set[object] = set()
     try:
         while True:
-            await store.sequence()
+            await store.sequence(max_runs=1 << 30)  # everything committed
             busy = False
             for subscription in dispatcher.subscriptions:
                 progress = dispatcher.progress(subscription)

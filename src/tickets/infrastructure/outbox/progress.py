@@ -79,9 +79,31 @@ class Progress:
         return template.format(s=self.schema, last=LANES - 1)
 
     async def lease(
-        self, connection: Any, subscription: str, worker: str, seconds: float
+        self,
+        connection: Any,
+        subscription: str,
+        worker: str,
+        seconds: float,
+        part: int = 0,
+        parts: int = 1,
     ) -> dict[int, int]:
-        """Renew this worker's share of the lanes; returns the lanes held and positions."""
+        """Renew this worker's share of the lanes; returns the lanes held and positions.
+        A worker delivering with ``parts`` loops leases for each loop its ``part`` of the
+        share: disjoint lanes, so that the loops never wait for each other's rows."""
+        held, _ = await self.lease_part(connection, subscription, worker, seconds, part, parts)
+        return held
+
+    async def lease_part(
+        self,
+        connection: Any,
+        subscription: str,
+        worker: str,
+        seconds: float,
+        part: int = 0,
+        parts: int = 1,
+    ) -> tuple[dict[int, int], bool]:
+        """``lease``, and whether every lane of the part was taken (not while another
+        worker still holds some of them: then the caller should try again soon)."""
         async with connection.transaction():
             await connection.execute(self.sql(ENSURE), subscription)
             await connection.execute(self.sql(BEAT), worker, seconds)
@@ -90,9 +112,10 @@ class Progress:
             # Lanes another worker now ranks for are given up here and taken by it on
             # its next renewal (or when this lease expires, if this worker died).
             await connection.execute(self.sql(RELEASE), subscription, worker, mine)
-            rows = await connection.fetch(self.sql(TAKE), subscription, worker, mine, seconds)
+            take = mine[part::parts]
+            rows = await connection.fetch(self.sql(TAKE), subscription, worker, take, seconds)
             await connection.execute(self.sql(FORGET))
-        return {r["lane"]: r["position"] for r in rows}
+        return {r["lane"]: r["position"] for r in rows}, len(rows) == len(take)
 
     async def leave(self, connection: Any, worker: str) -> None:
         """Give up every lane at once (a graceful stop), so others need not wait."""
@@ -129,6 +152,8 @@ class Progress:
     async def parked_among(
         self, connection: Any, subscription: str, tickets: Sequence[UUID]
     ) -> set[UUID]:
+        if not tickets:  # a page with nothing for this subscription: no round trip
+            return set()
         rows = await connection.fetch(self.sql(PARKED_AMONG), subscription, list(tickets))
         return {r["aggregate_id"] for r in rows}
 

@@ -6,7 +6,7 @@ claim runs with seq and bitmap scans off so stale statistics cannot pick another
 (docs/design.md, "Delivery").
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -25,6 +25,19 @@ from tickets.infrastructure.outbox.sequencer import assign_positions
 # and bitmap scans off for itself, so stale statistics cannot change its plan, and JIT
 # (the disabled scans' costs would make every call compile its plan).
 CLAIM = "SELECT * FROM tickets.claim_pages($1::smallint[], $2::bigint[], $3)"
+# The claim for a subscription that skips some event types: the same pages, but a skipped
+# row comes back only when it ends its lane's page (so the lane still moves past it), and
+# without its payload; ``scanned`` counts the whole page. The outer query only filters
+# the function's rows, so the function's plan is the one above.
+CLAIM_SKIPPING = """
+SELECT c.id, c.position, c.lane, c.aggregate_id, c.aggregate_version, c.event_type,
+       CASE WHEN c.skip THEN '{}'::jsonb ELSE c.payload END AS payload, c.correlation_id,
+       c.occurred_at, c.traceparent, c.tracestate, c.scanned
+  FROM (SELECT p.*, p.event_type = ANY($4::text[]) AS skip, count(*) OVER () AS scanned,
+               max(p.position) OVER (PARTITION BY p.lane) AS last
+          FROM tickets.claim_pages($1::smallint[], $2::bigint[], $3) p) c
+ WHERE NOT c.skip OR c.position = c.last
+"""
 PLAN_GUARD = (
     "SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL jit = off"
 )
@@ -77,10 +90,13 @@ class OutboxStore:
         self.pool = pool
         self.policy = policy
 
-    async def sequence(self) -> int:
-        """Position what has committed (see sequencer.py)."""
+    async def sequence(self, max_runs: int = 1) -> int:
+        """Position what has committed (see sequencer.py), in up to ``max_runs`` runs of
+        5000 rows. One by default: a delivery loop delivers what is positioned while
+        another loop positions the next run."""
         total = 0
-        while (n := await assign_positions(self.pool)) > 0:
+        for _ in range(max_runs):
+            n = await assign_positions(self.pool)
             total += n
             if n < 5000:
                 break
@@ -96,6 +112,25 @@ class OutboxStore:
         messages = [OutboxMessage.of(r) for r in rows]
         messages.sort(key=lambda m: m.position)
         return messages
+
+    async def claim_skipping(
+        self, lanes: Mapping[int, int], batch: int, skip: Sequence[str]
+    ) -> tuple[list[OutboxMessage], int]:
+        """Like ``claim``, without the events of the ``skip`` types except the last of
+        each lane's page (with an empty payload: it only moves the lane); and how many
+        messages the page held."""
+        if not skip:
+            page = await self.claim(lanes, batch)
+            return page, len(page)
+        if not lanes:
+            return [], 0
+        per_lane = max(1, -(-batch // len(lanes)))
+        rows = await self.pool.fetch(
+            CLAIM_SKIPPING, list(lanes), list(lanes.values()), per_lane, list(skip)
+        )
+        messages = [OutboxMessage.of(r) for r in rows]
+        messages.sort(key=lambda m: m.position)
+        return messages, rows[0]["scanned"] if rows else 0
 
     async def ticket_events(
         self, aggregate_id: UUID, from_version: int, up_to: int, limit: int = 500

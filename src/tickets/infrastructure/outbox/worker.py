@@ -1,4 +1,4 @@
-"""The outbox worker: one delivery loop per subscription over the lanes it leases,
+"""The outbox worker: delivery loops per subscription over the lanes it leases,
 woken by LISTEN/NOTIFY with a slow polling fallback; graceful stop (its lanes are
 released), and reconnection with backoff when the database goes away."""
 
@@ -26,6 +26,9 @@ from tickets.infrastructure.pools import Timeouts, connect
 
 log = logging.getLogger("tickets.worker")
 
+REBALANCE_SECONDS = 1.0
+"""How soon a loop asks again for lanes of its part that another worker still held."""
+
 REDELIVERY_SECONDS = 0.1
 """How often a delivery loop looks for parked tickets due for a retry (at once again
 while it finds some): a retry's backoff is at least this coarse."""
@@ -37,10 +40,10 @@ class WorkerConfig:
     lease_seconds: float = 30.0
     poll_seconds: float = 2.0
     per_ticket: int = 50
-    # Claim loops per worker: with two, one batch's Python work (decoding, building the
-    # projections' arrays) overlaps the other's wait on PostgreSQL (tickets bench).
-    # Per-ticket order does not depend on it: a ticket's events are claimed only as
-    # its head, under one lease (see store.py).
+    # Delivery loops per subscription: with two, one batch's Python work (decoding,
+    # building the projections' arrays) overlaps the other's wait on PostgreSQL (tickets
+    # bench). Each loop leases its own part of the worker's lanes (progress.py), and a
+    # ticket's events are all in one lane: per-ticket order does not depend on it.
     concurrency: int = 2
     # After a batch smaller than batch_size, each loop waits this long before claiming
     # again, so that under load the commits of that moment come as one batch: a claim,
@@ -75,6 +78,8 @@ class OutboxWorker:
         self.state = "starting"
         self.last_beat = time.monotonic()
         self._wakes: list[asyncio.Event] = []
+        self._short: set[tuple[Subscription, int]] = set()
+        """(subscription, part) of loops whose last lease did not get all their lanes."""
 
     def _wake_all(self) -> None:
         for wake in self._wakes:
@@ -137,14 +142,15 @@ class OutboxWorker:
                 await asyncio.wait_for(listener.close(), 5)
 
     async def _loop(self, stop: asyncio.Event, lost: asyncio.Event) -> None:
-        """One loop per subscription: each has its own lanes, outage and pace, so one
+        """Loops per subscription: each has its own lanes, outage and pace, so one
         subscription's outage or backlog never holds up another."""
         try:
             async with asyncio.TaskGroup() as group:
                 for subscription in self.dispatcher.subscriptions:
-                    own = asyncio.Event()
-                    self._wakes.append(own)
-                    group.create_task(self._deliver(subscription, stop, own, lost))
+                    for part in range(self.config.concurrency):
+                        own = asyncio.Event()  # one per loop: a loop's clear is its own
+                        self._wakes.append(own)
+                        group.create_task(self._deliver(subscription, stop, own, lost, part))
         finally:
             await self._leave()
 
@@ -154,24 +160,37 @@ class OutboxWorker:
         stop: asyncio.Event,
         wake: asyncio.Event,
         lost: asyncio.Event,
+        part: int = 0,
     ) -> None:
+        """Deliver ``subscription`` over the ``part``-th share of this worker's lanes."""
         config, store = self.config, self.dispatcher.store
         progress = self.dispatcher.progress(subscription)
         lanes: dict[int, int] = {}
         renew_at = redeliver_at = 0.0
+        full = False
         while not stop.is_set() and not lost.is_set():
             self.last_beat = time.monotonic()
             wake.clear()  # before claiming: a NOTIFY during the claim is not lost
             if time.monotonic() >= renew_at:
-                lanes = await self._lease(subscription, progress)
-                renew_at = time.monotonic() + config.lease_seconds / 3
-            await store.sequence()
+                lanes = await self._lease(subscription, progress, part)
+                # Lanes of this part still held by another worker (given up on its next
+                # renewal) are tried for again soon, not a third of a lease later.
+                short = (subscription, part) in self._short
+                again = REBALANCE_SECONDS if short else config.lease_seconds / 3
+                renew_at = time.monotonic() + again
+            # After a full page there is positioned work left to claim: no need to wait
+            # for the sequencer (a claim reads up to the head, whatever it is), and one
+            # run at a time, so that other loops deliver while one of them positions.
+            if not full:
+                await store.sequence()
             try:
                 result = await self.dispatcher.deliver(
                     subscription, lanes, self.name, config.batch_size
                 )
+                full = result.claimed >= config.batch_size
                 unparked = 0
-                if time.monotonic() >= redeliver_at:  # a query a round would cost a lot
+                # A query a round would cost a lot; and one loop per subscription does it.
+                if part == 0 and time.monotonic() >= redeliver_at:
                     unparked = await redeliver_due(self.dispatcher, subscription)
                     redeliver_at = time.monotonic() + (0 if unparked else REDELIVERY_SECONDS)
             except LeaseLost as error:
@@ -190,11 +209,23 @@ class OutboxWorker:
                 continue
             await _first_of(wake, stop, lost, timeout=config.poll_seconds)
 
-    async def _lease(self, subscription: Subscription, progress: Progress) -> dict[int, int]:
+    async def _lease(
+        self, subscription: Subscription, progress: Progress, part: int
+    ) -> dict[int, int]:
         async with subscription.pool.acquire() as connection:
-            return await progress.lease(
-                connection, subscription.name, self.name, self.config.lease_seconds
+            held, whole = await progress.lease_part(
+                connection,
+                subscription.name,
+                self.name,
+                self.config.lease_seconds,
+                part,
+                self.config.concurrency,
             )
+        if whole:
+            self._short.discard((subscription, part))
+        else:
+            self._short.add((subscription, part))
+        return held
 
     async def _leave(self) -> None:
         """Give up every lane on a stop, so that other workers take them at once."""
