@@ -106,6 +106,25 @@ async def sql_ceiling(pool: asyncpg.Pool, batch: int = 100) -> float:
     return time.perf_counter() - started
 
 
+async def measure(
+    server_url: str, events: int, handlers: str, *, four_workers: bool
+) -> tuple[int, dict[str, float]]:
+    """Events/s of the SQL-only ceiling, one worker (and four worker processes), each
+    over the same backlog of ``events`` in a database of its own; and that backlog."""
+    rates: dict[str, float] = {}
+    async with scratch_runtime(server_url) as runtime:
+        n = await fill(runtime, events)
+        rates["sql_ceiling"] = n / await sql_ceiling(runtime.pools.write)
+    async with scratch_runtime(server_url) as runtime:
+        n = await fill(runtime, events)
+        rates["one_worker"] = n / await one_worker(runtime, handlers)
+    if four_workers:
+        async with scratch_runtime(server_url) as runtime:
+            n = await fill(runtime, events)
+            rates["four_workers"] = n / await worker_processes(runtime, handlers, 4)
+    return n, rates
+
+
 async def run(report: Report, server_url: str, quick: bool, handlers: str = "noop") -> None:
     # The same backlog in a quick run: the ceiling's rate depends on it (its claims walk
     # the processed rows' index entries), so a smaller one would judge another ratio.
@@ -113,16 +132,7 @@ async def run(report: Report, server_url: str, quick: bool, handlers: str = "noo
     rounds = 1 if quick else 3
     measured: list[dict[str, float]] = []
     for _ in range(rounds):  # alternated, like the HTTP variants; the median round decides
-        rates: dict[str, float] = {}
-        async with scratch_runtime(server_url) as runtime:
-            n = await fill(runtime, events)
-            rates["sql_ceiling"] = n / await sql_ceiling(runtime.pools.write)
-        async with scratch_runtime(server_url) as runtime:
-            n = await fill(runtime, events)
-            rates["one_worker"] = n / await one_worker(runtime, handlers)
-        async with scratch_runtime(server_url) as runtime:
-            n = await fill(runtime, events)
-            rates["four_workers"] = n / await worker_processes(runtime, handlers, 4)
+        n, rates = await measure(server_url, events, handlers, four_workers=True)
         measured.append(rates)
     median = {k: statistics.median(r[k] for r in measured) for k in measured[0]}
     ratio = statistics.median(r["one_worker"] / r["sql_ceiling"] for r in measured)
@@ -152,13 +162,7 @@ async def big_backlog(report: Report, server_url: str, handlers: str) -> None:
     """One worker, and the ceiling, at a backlog of a million events (a full run only:
     filling it takes minutes); one round each."""
     events = int(scaled(BIG_BACKLOG, 500))
-    rates: dict[str, float] = {}
-    async with scratch_runtime(server_url) as runtime:
-        n = await fill(runtime, events)
-        rates["sql_ceiling"] = n / await sql_ceiling(runtime.pools.write)
-    async with scratch_runtime(server_url) as runtime:
-        n = await fill(runtime, events)
-        rates["one_worker"] = n / await one_worker(runtime, handlers)
+    n, rates = await measure(server_url, events, handlers, four_workers=False)
     report.figures[f"outbox_delivery_{handlers}_big_backlog"] = {
         "events": n,
         "events_per_second": {k: round(v) for k, v in rates.items()},

@@ -53,6 +53,23 @@ class Round:
     """Seconds to wait: the handler's downstream is down."""
 
 
+@dataclass(frozen=True)
+class Page:
+    """One round's claimed page for one subscription, with what delivering it needs."""
+
+    subscription: Subscription
+    progress: Progress
+    moves: dict[int, tuple[int, int]]
+    """lane → (position before, position after the page)"""
+    wanted: list[OutboxMessage]
+    events: dict[UUID, DomainEvent]
+    poison: dict[UUID, str]
+    worker: str
+
+    def tickets(self) -> list[UUID]:
+        return list({m.aggregate_id for m in self.wanted})
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -82,27 +99,24 @@ class Dispatcher:
         self, subscription: Subscription, lanes: dict[int, int], worker: str, batch: int
     ) -> Round:
         """One round over ``lanes`` (lane → position, updated in place on success)."""
-        page, scanned = await self.store.claim_skipping(lanes, batch, self.skipped(subscription))
+        claimed, scanned = await self.store.claim_skipping(lanes, batch, self.skipped(subscription))
         result = Round(claimed=scanned)
-        if not page:
+        if not claimed:
             return result
-        moves = {m.lane: (lanes[m.lane], m.position) for m in page}  # sorted: last wins
+        moves = {m.lane: (lanes[m.lane], m.position) for m in claimed}  # sorted: last wins
         # Only the events this subscription wants are decoded, chosen by their stored
         # type read as its current one (an unknown type is decoded, to park as poison).
-        wanted = [m for m in page if may_want(subscription, m.event_type)]
+        wanted = [m for m in claimed if may_want(subscription, m.event_type)]
         events, poison = decode(wanted)
         started = time.perf_counter()
         progress = self.progress(subscription)
         traces = deliveries(subscription.name, wanted)
+        page = Page(subscription, progress, moves, wanted, events, poison, worker)
         try:
             if subscription.transactional:
-                await self._in_transaction(
-                    subscription, progress, moves, wanted, events, poison, worker, result
-                )
+                await self._in_transaction(page, result)
             else:
-                await self._then_advance(
-                    subscription, progress, moves, wanted, events, poison, worker, result
-                )
+                await self._then_advance(page, result)
         except HandlerUnavailable as outage:
             result.postponed = outage.retry_after
             result.delivered, result.delivered_ids = 0, []
@@ -126,24 +140,13 @@ class Dispatcher:
             self.metrics.delivered.labels(subscription.name).inc(result.delivered)
         return result
 
-    async def _in_transaction(
-        self,
-        subscription: Subscription,
-        progress: Progress,
-        moves: dict[int, tuple[int, int]],
-        wanted: list[OutboxMessage],
-        events: dict[UUID, DomainEvent],
-        poison: dict[UUID, str],
-        worker: str,
-        result: Round,
-    ) -> None:
-        if not poison:
+    async def _in_transaction(self, page: Page, result: Round) -> None:
+        subscription, events = page.subscription, page.events
+        if not page.poison:
             # The usual case: the whole page in one transaction, no savepoint.
             try:
                 async with subscription.pool.acquire() as connection, connection.transaction():
-                    todo = await self._open(
-                        connection, subscription, progress, moves, wanted, worker
-                    )
+                    todo = await self._open(connection, page)
                     if todo:
                         await call_handler(subscription, connection, todo, events)
                     _delivered(result, todo)
@@ -155,48 +158,30 @@ class Dispatcher:
                     raise  # the database is gone, not the page: the worker backs off
         # A failure (or an undecodable event): again, ticket by ticket under savepoints.
         async with subscription.pool.acquire() as connection, connection.transaction():
-            todo = await self._open(connection, subscription, progress, moves, wanted, worker)
+            todo = await self._open(connection, page)
             for first, error in await self._apply_isolating(
-                connection, subscription, todo, events, poison
+                connection, subscription, todo, events, page.poison
             ):
-                await self._park(connection, subscription, progress, first, error, result)
+                await self._park(connection, subscription, page.progress, first, error, result)
             _delivered(result, todo)
 
-    async def _open(
-        self,
-        connection: Any,
-        subscription: Subscription,
-        progress: Progress,
-        moves: dict[int, tuple[int, int]],
-        wanted: list[OutboxMessage],
-        worker: str,
-    ) -> list[OutboxMessage]:
+    async def _open(self, connection: Any, page: Page) -> list[OutboxMessage]:
         """The start of a delivery transaction: the fenced advance first (nothing is
         applied unless this worker still owns the lanes), then the page without the
         tickets parked for this subscription."""
-        await progress.advance(connection, subscription.name, worker, moves)
-        tickets = list({m.aggregate_id for m in wanted})
-        parked = await progress.parked_among(connection, subscription.name, tickets)
-        return [m for m in wanted if m.aggregate_id not in parked]
+        name = page.subscription.name
+        await page.progress.advance(connection, name, page.worker, page.moves)
+        parked = await page.progress.parked_among(connection, name, page.tickets())
+        return [m for m in page.wanted if m.aggregate_id not in parked]
 
-    async def _then_advance(
-        self,
-        subscription: Subscription,
-        progress: Progress,
-        moves: dict[int, tuple[int, int]],
-        wanted: list[OutboxMessage],
-        events: dict[UUID, DomainEvent],
-        poison: dict[UUID, str],
-        worker: str,
-        result: Round,
-    ) -> None:
-        tickets = list({m.aggregate_id for m in wanted})
+    async def _then_advance(self, page: Page, result: Round) -> None:
+        subscription, progress, wanted = page.subscription, page.progress, page.wanted
         async with subscription.pool.acquire() as connection:
-            parked = await progress.parked_among(connection, subscription.name, tickets)
+            parked = await progress.parked_among(connection, subscription.name, page.tickets())
         todo = [m for m in wanted if m.aggregate_id not in parked]
-        failed = await self._publish(subscription, todo, events, poison)
+        failed = await self._publish(subscription, todo, page.events, page.poison)
         async with subscription.pool.acquire() as connection, connection.transaction():
-            await progress.advance(connection, subscription.name, worker, moves)
+            await progress.advance(connection, subscription.name, page.worker, page.moves)
             # A ticket skipped as parked may have been unparked since it was looked up,
             # its redelivery having stopped short of this page: park it again from the
             # first skipped event, so that the redelivery path publishes it.
