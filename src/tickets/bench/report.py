@@ -60,6 +60,12 @@ class Report:
         self.targets.append(target)
         return target
 
+    def failed(self, scenario: str, error: str) -> Target:
+        """Record a scenario that could not measure: an unmet row naming the error."""
+        target = Target(f"{scenario}: scenario failed", 0.0, "", f"ran ({error[:120]})", False)
+        self.targets.append(target)
+        return target
+
     def write(self, out: Path) -> Path:
         out.mkdir(parents=True, exist_ok=True)
         document = {

@@ -4,7 +4,7 @@ import sys
 import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -12,6 +12,9 @@ from rich.console import Console
 from tickets import event_loop
 from tickets.cli.core import app, settings_from_env
 from tickets.logging_setup import configure_logging
+
+if TYPE_CHECKING:
+    from tickets.bench.report import Report
 
 console = Console()
 SCENARIOS = (
@@ -84,7 +87,7 @@ def bench(
     async def broker_run(r: Report, s: str, q: bool) -> None:
         await broker_publish.run(r, s, q, settings.broker_url)
 
-    steps: dict[str, Callable[[Report, str, bool], Coroutine[Any, Any, Any]]] = {
+    steps: dict[str, Step] = {
         "http": http_load.run,
         "overload": overload.run,
         "outbox": outbox_run,
@@ -97,11 +100,7 @@ def bench(
         "storage": storage.run,
     }
     with server(url, settings.data_dir.resolve() / "bench") as server_url:
-        for name in SCENARIOS:
-            if chosen and name not in chosen:
-                continue
-            console.print(f"[bold]{name}[/] …")
-            event_loop.run(steps[name](report, server_url, quick))
+        failed = run_scenarios(steps, chosen, report, server_url, quick)
     for path in (
         plots.lag_over_time(lag_samples, out),
         plots.bars(
@@ -123,6 +122,33 @@ def bench(
     report.print(console)
     console.print(f"results: {path}")
     sys.stdout.flush()
+    if failed:
+        console.print(f"[red]failed: {', '.join(failed)}[/] (the others' results are above)")
+        raise typer.Exit(1)
+
+
+Step = Callable[["Report", str, bool], Coroutine[Any, Any, Any]]
+
+
+def run_scenarios(
+    steps: dict[str, Step], chosen: set[str], report: "Report", server_url: str, quick: bool
+) -> list[str]:
+    """Run the chosen scenarios in order; the names of those that failed. A failure is
+    a row of the report and the next scenario runs: one scenario's error (a dataset
+    that could not be built, a server that would not start) must not lose the results
+    of the minutes of measurement around it."""
+    failed = []
+    for name in SCENARIOS:
+        if chosen and name not in chosen:
+            continue
+        console.print(f"[bold]{name}[/] …")
+        try:
+            event_loop.run(steps[name](report, server_url, quick))
+        except Exception as error:
+            console.print(f"[red]{name} failed:[/] {error!r}")
+            report.failed(name, repr(error))
+            failed.append(name)
+    return failed
 
 
 def chosen_scenarios(only: list[str] | None) -> set[str]:
