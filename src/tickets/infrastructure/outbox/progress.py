@@ -79,18 +79,11 @@ class Progress:
         return template.format(s=self.schema, last=LANES - 1)
 
     async def lease(
-        self,
-        connection: Any,
-        subscription: str,
-        worker: str,
-        seconds: float,
-        part: int = 0,
-        parts: int = 1,
+        self, connection: Any, subscription: str, worker: str, seconds: float
     ) -> dict[int, int]:
-        """Renew this worker's share of the lanes; returns the lanes held and positions.
-        A worker delivering with ``parts`` loops leases for each loop its ``part`` of the
-        share: disjoint lanes, so that the loops never wait for each other's rows."""
-        held, _ = await self.lease_part(connection, subscription, worker, seconds, part, parts)
+        """Renew this worker's whole share of the lanes (one loop); the lanes held and
+        their positions. ``lease_part`` splits the share between several loops."""
+        held, _ = await self.lease_part(connection, subscription, worker, seconds)
         return held
 
     async def lease_part(
@@ -102,8 +95,10 @@ class Progress:
         part: int = 0,
         parts: int = 1,
     ) -> tuple[dict[int, int], bool]:
-        """``lease``, and whether every lane of the part was taken (not while another
-        worker still holds some of them: then the caller should try again soon)."""
+        """Renew this worker's share of the lanes and lease its ``part``-th of ``parts``
+        slices to one loop: disjoint lanes, so that the loops never wait for each other's
+        rows. The lanes held with their positions, and whether every lane of the part was
+        taken (not while another worker still holds some: then try again soon)."""
         async with connection.transaction():
             await connection.execute(self.sql(ENSURE), subscription)
             await connection.execute(self.sql(BEAT), worker, seconds)
