@@ -22,7 +22,9 @@ from tickets.infrastructure.clock_and_ids import SystemClock
 
 AUTHOR = User(uuid.uuid4(), "contract-author", frozenset({Role.REQUESTER}))
 EVENTS = "SELECT aggregate_version, event_type FROM tickets.outbox_messages"
-EVENTS_OF = f"{EVENTS} WHERE aggregate_id = $1 ORDER BY position"
+# Insertion order: a row has no position until the sequencer gives it one (NULLs sort
+# in no defined order among themselves), and the test does not wait for it.
+EVENTS_OF = f"{EVENTS} WHERE aggregate_id = $1 ORDER BY seq"
 
 
 @dataclass
