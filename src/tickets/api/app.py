@@ -11,7 +11,7 @@ from fastapi_offline import FastAPIOffline
 from tickets.api.admission import AdmissionCollector, AdmissionLimits, AdmissionMiddleware, Budgets
 from tickets.api.head_requests import HeadAsGetMiddleware
 from tickets.api.middleware import BodyLimitMiddleware, RequestContextMiddleware, RequestLatency
-from tickets.api.openapi import install_openapi, operation_id
+from tickets.api.openapi import install_openapi
 from tickets.api.problems import install_problem_handlers
 from tickets.api.routers import (
     admin,
@@ -58,7 +58,6 @@ def create_app(services: ServicesFactory, limits: AdmissionLimits = AdmissionLim
         # FastAPI skips asking the OpenTelemetry globals on every request (its cost is
         # in the profiles of docs/benchmarks.md).
         telemetry={"tracing": False, "metrics": False, "logs": False},
-        generate_unique_id_function=operation_id,
         # Relative: the origin the document was fetched from.
         servers=[{"url": "/", "description": "this server"}],
         license_info={"name": "MIT", "identifier": "MIT"},
@@ -84,7 +83,10 @@ def create_app(services: ServicesFactory, limits: AdmissionLimits = AdmissionLim
     # order changes no answer: no two routes serve the same method and path.
     matching = (ticket_queries.router, tickets.router, auth.router, *documented[3:])
     for router in matching:
-        app.include_router(router)
+        # Each router's routes are complete as it built them (prefix, tags, responses):
+        # they go on the app's route list itself. include_router would put each router
+        # behind an inclusion that resolves the route a second time on every request.
+        app.router.routes.extend(router.routes)
     api_routes = [route for r in documented for route in r.routes if isinstance(route, APIRoute)]
     # What a 405's Allow header lists; see problems.allowed_methods.
     app.state.api_routes = api_routes

@@ -28,16 +28,14 @@ WITH_TOKEN = {"401": "`auth.*`: a missing, invalid or expired bearer token"}
 WITHOUT_DATABASE = {("get", "/"), ("get", "/health/live"), ("get", "/metrics")}
 
 
-def operation_id(route: APIRoute) -> str:
-    """The route's name (the endpoint function's, unless the route sets ``name``):
-    stable and readable, where FastAPI's default glues name, path and method
-    (``list__tickets_get``)."""
-    return route.name
-
-
 def install_openapi(app: FastAPI, documented: Sequence[APIRoute]) -> None:
     """Serve the corrected document at /openapi.json (built once, on first request),
     its operations in the order of ``documented`` (the app may try routes in another)."""
+    for route in documented:
+        # The route's name (the endpoint function's, unless the route sets ``name``):
+        # stable and readable, where FastAPI's default glues name, path and method
+        # (``list__tickets_get``).
+        route.operation_id = route.name
     generate: Callable[[], dict[str, Any]] = app.openapi
 
     def openapi() -> dict[str, Any]:

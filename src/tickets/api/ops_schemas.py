@@ -1,5 +1,7 @@
 """Bodies of the operations routes that have more than a status."""
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 
@@ -15,3 +17,7 @@ class IndexOut(BaseModel):
     name: str
     version: str = Field(description="the installed package's version")
     links: IndexLinks
+
+
+class LiveOut(BaseModel):
+    status: Literal["ok"]

@@ -5,7 +5,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from tickets.api.auth.dependencies import Services
-from tickets.api.ops_schemas import IndexLinks, IndexOut
+from tickets.api.ops_schemas import IndexLinks, IndexOut, LiveOut
 from tickets.api.problems import problem
 from tickets.api.schemas import ProblemOut
 from tickets.version import version
@@ -26,8 +26,8 @@ async def index() -> IndexOut:
 
 
 @router.get("/health/live", name="health_live", summary="The process is up")
-async def live() -> dict[str, str]:
-    return {"status": "ok"}
+async def live() -> LiveOut:
+    return LiveOut(status="ok")
 
 
 @router.get("/health", include_in_schema=False)
