@@ -48,9 +48,8 @@ def page_response(page: TicketPage) -> Response:
 
 
 def details_response(details: TicketDetails) -> Response:
-    response = Response(_DETAILS_JSON.dump_json(details), media_type="application/json")
-    response.headers["ETag"] = f'"{details.version}"'
-    return response
+    etag = {"ETag": f'"{details.version}"'}
+    return Response(_DETAILS_JSON.dump_json(details), media_type="application/json", headers=etag)
 
 
 class DecisionOut(BaseModel):
