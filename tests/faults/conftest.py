@@ -12,7 +12,7 @@ from tickets.bootstrap import Runtime, open_runtime
 from tickets.infrastructure.outbox.dispatcher import Dispatcher
 from tickets.infrastructure.outbox.retry import RetryPolicy
 from tickets.infrastructure.outbox.store import OutboxStore
-from tickets.infrastructure.outbox.subscriptions import EventHandler, Subscription
+from tickets.infrastructure.outbox.subscriptions import Subscriber, Subscription
 from tickets.testing.scratch_databases import scratch_database
 
 
@@ -32,7 +32,7 @@ async def runtime(fault_db: str) -> AsyncIterator[Runtime]:
 
 
 def dispatcher_for(
-    runtime: Runtime, *handlers: EventHandler, policy: RetryPolicy | None = None
+    runtime: Runtime, *handlers: Subscriber, policy: RetryPolicy | None = None
 ) -> Dispatcher:
     store = OutboxStore(runtime.pools.write, policy or runtime.store.policy)
     return Dispatcher(store, [Subscription(h, runtime.pools.write) for h in handlers])

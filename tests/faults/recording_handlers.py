@@ -2,10 +2,10 @@
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from tickets.domain.events import EVENT_TYPES, DomainEvent
-from tickets.infrastructure.outbox.subscriptions import Connection
+from tickets.infrastructure.outbox.subscriptions import Connection, Delivery, in_transaction
 
 ALL_EVENTS = frozenset(EVENT_TYPES)
 EFFECTS_DDL = """
@@ -20,10 +20,16 @@ CREATE TABLE IF NOT EXISTS public.fault_effects (
 class Recorder:
     """Appends one effect row per applied event; duplicates and disorder stay visible."""
 
+    outside_transaction = False
+
     def __init__(self, name: str = "recorder", delay: float = 0.0) -> None:
         self.name = name
         self.event_types = ALL_EVENTS
         self.delay = delay
+
+    async def deliver(self, connection: Connection | None, messages: Sequence[Delivery]) -> None:
+        for _, event in messages:
+            await self.apply(in_transaction(connection), event)
 
     async def apply(self, connection: Connection, event: DomainEvent) -> None:
         if self.delay:

@@ -1,18 +1,21 @@
 """Handler sets a benchmark can deliver to."""
 
+from collections.abc import Sequence
+
 import asyncpg
 
-from tickets.domain.events import EVENT_TYPES, DomainEvent
-from tickets.infrastructure.outbox.subscriptions import Connection, Subscription
+from tickets.domain.events import EVENT_TYPES
+from tickets.infrastructure.outbox.subscriptions import Connection, Delivery, Subscription
 
 
 class NoopHandler:
-    """A trivial handler: its only cost is the dispatcher's tracking row."""
+    """A subscriber that does nothing: what a round costs is the dispatcher's own work."""
 
     name = "noop"
     event_types = frozenset(EVENT_TYPES)
+    outside_transaction = False
 
-    async def apply(self, connection: Connection, event: DomainEvent) -> None:  # noqa: ARG002
+    async def deliver(self, connection: Connection | None, messages: Sequence[Delivery]) -> None:  # noqa: ARG002
         return None
 
 

@@ -23,7 +23,7 @@ def subscriptions(
     read_model = HandlerGroup(READ_MODEL, live_projections())
     subs = [
         Subscription(read_model, read_pool, READ_SCHEMA),
-        Subscription(DecisionNotifier(), pool),
+        Subscription(HandlerGroup(DecisionNotifier.name, [DecisionNotifier()]), pool),
     ]
     if broker is not None:
         subs.append(Subscription(BrokerPublisher(broker), pool))

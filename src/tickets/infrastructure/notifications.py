@@ -25,9 +25,6 @@ class DecisionNotifier:
     name = "notifications"
     event_types = frozenset({TicketApproved.event_type, TicketRejected.event_type})
 
-    async def apply(self, connection: Connection, event: DomainEvent) -> None:
-        await self.apply_batch(connection, [event])
-
     async def apply_batch(self, connection: Connection, events: Sequence[DomainEvent]) -> None:
         kinds, texts = [], []
         for event in events:

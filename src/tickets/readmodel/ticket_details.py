@@ -118,9 +118,6 @@ class TicketDetailsProjection:
         }
         self.event_types = frozenset(cls.event_type for cls in self.handlers)
 
-    async def apply(self, connection: Connection, event: DomainEvent) -> None:
-        await self.apply_batch(connection, [event])
-
     async def apply_batch(self, connection: Connection, events: Sequence[DomainEvent]) -> None:
         applied = await apply_in_waves(connection, events, self.handlers, FOLDED)
         if applied and self.notify:

@@ -73,9 +73,6 @@ class TicketListProjection:
         self.sql_count = COUNT.format(counts=self.counts)
         self.event_types = frozenset(cls.event_type for cls in self._handlers(Counter()))
 
-    async def apply(self, connection: Connection, event: DomainEvent) -> None:
-        await self.apply_batch(connection, [event])
-
     async def apply_batch(self, connection: Connection, events: Sequence[DomainEvent]) -> None:
         deltas: Deltas = Counter()
         await apply_in_waves(connection, events, self._handlers(deltas), FOLDED)

@@ -35,7 +35,7 @@ async def apply_all(pool: asyncpg.Pool, events: list[DomainEvent], times: int) -
             for projection in PROJECTIONS:
                 for _ in range(times):
                     async with connection.transaction():
-                        await projection.apply(connection, event)
+                        await projection.apply_batch(connection, [event])
 
 
 async def snapshot(pool: asyncpg.Pool, ticket_id: uuid.UUID, author: uuid.UUID) -> dict[str, Any]:

@@ -44,7 +44,7 @@ async def tied(scratch: Runtime) -> tuple[uuid.UUID, list[uuid.UUID]]:
             ]
             for event in events:
                 for projection in projections:
-                    await projection.apply(connection, event)
+                    await projection.apply_batch(connection, [event])
     return author, ids
 
 

@@ -4,6 +4,7 @@ one over early: a lane is read in position order); a failing projection is retri
 skips nothing."""
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,7 +35,7 @@ PROJECTION_NAMES = {"ticket_list", "ticket_details"}
 async def apply(pool: asyncpg.Pool, event: DomainEvent) -> None:
     for projection in PROJECTIONS:
         async with pool.acquire() as connection, connection.transaction():
-            await projection.apply(connection, event)
+            await projection.apply_batch(connection, [event])
 
 
 async def state(pool: asyncpg.Pool, ticket_id: uuid.UUID, author: uuid.UUID) -> dict[str, Any]:
@@ -50,7 +51,7 @@ async def rejected_by_each_projection(pool: asyncpg.Pool, event: DomainEvent) ->
         async with pool.acquire() as connection:
             with pytest.raises(OutOfOrder):
                 async with connection.transaction():
-                    await projection.apply(connection, event)
+                    await projection.apply_batch(connection, [event])
 
 
 async def test_version_3_before_2_raises_and_changes_nothing(scratch: Runtime) -> None:
@@ -122,11 +123,12 @@ class FailsOnVersion3:
         self.times = times
         self.failures: list[int] = []
 
-    async def apply(self, connection: Any, event: DomainEvent) -> None:
-        if event.version == 3 and len(self.failures) < self.times:
-            self.failures.append(event.version)
-            raise RuntimeError("transient failure")
-        await self.inner.apply(connection, event)
+    async def apply_batch(self, connection: Any, events: Sequence[DomainEvent]) -> None:
+        for event in events:
+            if event.version == 3 and len(self.failures) < self.times:
+                self.failures.append(event.version)
+                raise RuntimeError("transient failure")
+        await self.inner.apply_batch(connection, events)
 
 
 async def test_a_failure_in_one_projection_skips_nothing_in_the_other(

@@ -318,16 +318,7 @@ async def call_handler(
     messages: list[OutboxMessage],
     events: dict[UUID, DomainEvent],
 ) -> None:
-    handler = subscription.handler
-    deliver = getattr(handler, "deliver", None)
-    apply_batch = getattr(handler, "apply_batch", None)
-    if deliver is not None:  # envelope handlers see the outbox message too
-        await deliver(connection, [(m, events[m.id]) for m in messages])
-    elif apply_batch is not None:  # set-based handlers take the batch at once
-        await apply_batch(connection, [events[m.id] for m in messages])
-    else:
-        for m in messages:
-            await handler.apply(connection, events[m.id])  # type: ignore[union-attr]
+    await subscription.handler.deliver(connection, [(m, events[m.id]) for m in messages])
 
 
 def may_want(subscription: Subscription, stored_type: str) -> bool:

@@ -14,31 +14,42 @@ Connection = asyncpg.Connection | PoolConnectionProxy
 """A connection, or the pool's proxy of one: handlers use either the same way."""
 
 
-class EventHandler(Protocol):
-    """Applies one event inside the transaction the dispatcher opened for it. A handler
-    may also offer ``apply_batch(connection, events)``, given events sorted by ticket
-    and version, to apply a batch set-based."""
+Delivery = tuple[OutboxMessage, DomainEvent]
+"""An event with its outbox envelope (message id, correlation id, trace context)."""
+
+
+class Subscriber(Protocol):
+    """What the dispatcher delivers to, the one interface of every subscription: a page
+    of events, sorted by ticket and version, each with its envelope. ``deliver`` runs
+    inside the delivery transaction, so its effect commits with the position past it;
+    a subscriber whose effect is outside any database (``outside_transaction``, the
+    broker publisher) is called with ``connection`` None and no transaction open."""
 
     name: str
     event_types: frozenset[str]
-
-    async def apply(self, connection: Connection, event: DomainEvent) -> None: ...
-
-
-class EnvelopeHandler(Protocol):
-    """A handler that needs each event's outbox envelope (message id, correlation id),
-    such as a publisher to another system. ``deliver`` runs inside the delivery
-    transaction (its effect commits with the position past it), or with ``connection``
-    None and no transaction when the handler sets ``outside_transaction``."""
-
-    name: str
-    event_types: frozenset[str]
+    outside_transaction: bool
 
     async def deliver(
-        self,
-        connection: Connection | None,
-        messages: Sequence[tuple[OutboxMessage, DomainEvent]],
+        self, connection: Connection | None, messages: Sequence[Delivery]
     ) -> None: ...
+
+
+class Projection(Protocol):
+    """Applies events, sorted by ticket and version, set-based in the caller's
+    transaction: in delivery (as part of a HandlerGroup) and in a rebuild alike."""
+
+    name: str
+    event_types: frozenset[str]
+
+    async def apply_batch(self, connection: Connection, events: Sequence[DomainEvent]) -> None: ...
+
+
+def in_transaction(connection: Connection | None) -> Connection:
+    """The delivery transaction's connection, which a subscriber that is not
+    ``outside_transaction`` is always given."""
+    if connection is None:
+        raise TypeError("this subscriber delivers inside the delivery transaction")
+    return connection
 
 
 class HandlerUnavailable(Exception):
@@ -54,26 +65,22 @@ class HandlerUnavailable(Exception):
 
 
 class HandlerGroup:
-    """Several handlers delivered as one subscription (one position, one transaction):
-    the read model's projections, so that they never disagree about how far they are."""
+    """Projections delivered as one subscription (one position, one transaction): the
+    read model's, so that they never disagree about how far they are; or one alone."""
 
-    def __init__(self, name: str, handlers: Sequence[EventHandler]) -> None:
+    outside_transaction = False
+
+    def __init__(self, name: str, handlers: Sequence[Projection]) -> None:
         self.name = name
         self.handlers = list(handlers)
         self.event_types = frozenset(t for h in self.handlers for t in h.event_types)
 
-    async def apply(self, connection: Connection, event: DomainEvent) -> None:
-        await self.apply_batch(connection, [event])
-
-    async def apply_batch(self, connection: Connection, events: Sequence[DomainEvent]) -> None:
+    async def deliver(self, connection: Connection | None, messages: Sequence[Delivery]) -> None:
+        events = [event for _, event in messages]
         for handler in self.handlers:
             mine = [e for e in events if e.event_type in handler.event_types]
-            batch = getattr(handler, "apply_batch", None)
-            if batch is not None:
-                await batch(connection, mine)
-            else:
-                for event in mine:
-                    await handler.apply(connection, event)
+            if mine:
+                await handler.apply_batch(in_transaction(connection), mine)
 
 
 @dataclass(frozen=True)
@@ -87,7 +94,7 @@ class Subscription:
     no transaction open, and its position advances after it returned.
     """
 
-    handler: EventHandler | EnvelopeHandler
+    handler: Subscriber
     pool: asyncpg.Pool
     schema: str = "tickets"
 
@@ -100,4 +107,4 @@ class Subscription:
 
     @property
     def transactional(self) -> bool:
-        return not getattr(self.handler, "outside_transaction", False)
+        return not self.handler.outside_transaction
