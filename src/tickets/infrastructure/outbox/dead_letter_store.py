@@ -23,7 +23,7 @@ from tickets.application.dead_letters import (
 from tickets.domain.users import User
 from tickets.infrastructure.database import as_unavailable
 from tickets.infrastructure.outbox.lag import Home, Known, known_subscriptions, subscription_lags
-from tickets.infrastructure.outbox.messages import TABLE as T
+from tickets.infrastructure.outbox.messages import TABLE
 from tickets.infrastructure.outbox.store import OutboxStore
 from tickets.infrastructure.outbox_rows import NOTIFY_CHANNEL
 from tickets.infrastructure.outbox_wake_ups import NOTIFY
@@ -37,9 +37,9 @@ PARKED = """SELECT subscription, aggregate_id, from_version, message_id, status,
              ORDER BY parked_at LIMIT $4"""
 MESSAGES = f"""SELECT m.id, m.position, m.aggregate_id, m.aggregate_version, m.event_type,
                       m.occurred_at, m.payload, m.metadata,
-                      (SELECT count(*) FROM {T} h WHERE h.aggregate_id = m.aggregate_id
+                      (SELECT count(*) FROM {TABLE} h WHERE h.aggregate_id = m.aggregate_id
                           AND h.aggregate_version > m.aggregate_version) AS held
-                 FROM {T} m WHERE m.id = ANY($1::uuid[])"""
+                 FROM {TABLE} m WHERE m.id = ANY($1::uuid[])"""
 ATTEMPTS = """SELECT attempt, handler, error, failed_at FROM tickets.outbox_attempts
               WHERE message_id = $1 ORDER BY id"""
 AUDIT = """SELECT action, actor_id, actor_name, at FROM tickets.dead_letter_audit

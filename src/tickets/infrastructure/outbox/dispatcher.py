@@ -22,7 +22,7 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from tickets.domain.events import EVENT_TYPES, DomainEvent
@@ -31,7 +31,11 @@ from tickets.infrastructure.outbox.messages import OutboxMessage
 from tickets.infrastructure.outbox.metrics import OutboxMetrics
 from tickets.infrastructure.outbox.progress import LeaseLost, Progress
 from tickets.infrastructure.outbox.store import OutboxStore
-from tickets.infrastructure.outbox.subscriptions import HandlerUnavailable, Subscription
+from tickets.infrastructure.outbox.subscriptions import (
+    Connection,
+    HandlerUnavailable,
+    Subscription,
+)
 from tickets.infrastructure.serialization import event_from_payload
 from tickets.infrastructure.upcasting import UPCASTERS, current_type
 from tickets.tracing import state as tracing
@@ -165,7 +169,7 @@ class Dispatcher:
                 await self._park(connection, subscription, page.progress, first, error, result)
             _delivered(result, todo)
 
-    async def _open(self, connection: Any, page: Page) -> list[OutboxMessage]:
+    async def _open(self, connection: Connection, page: Page) -> list[OutboxMessage]:
         """The start of a delivery transaction: the fenced advance first (nothing is
         applied unless this worker still owns the lanes), then the page without the
         tickets parked for this subscription."""
@@ -217,7 +221,7 @@ class Dispatcher:
 
     async def _apply_isolating(
         self,
-        connection: Any,
+        connection: Connection | None,
         subscription: Subscription,
         todo: list[OutboxMessage],
         events: dict[UUID, DomainEvent],
@@ -254,7 +258,7 @@ class Dispatcher:
 
     async def _first_failing(
         self,
-        connection: Any,
+        connection: Connection | None,
         subscription: Subscription,
         messages: list[OutboxMessage],
         events: dict[UUID, DomainEvent],
@@ -277,7 +281,7 @@ class Dispatcher:
 
     async def _apply(
         self,
-        connection: Any,
+        connection: Connection | None,
         subscription: Subscription,
         messages: list[OutboxMessage],
         events: dict[UUID, DomainEvent],
@@ -291,7 +295,7 @@ class Dispatcher:
 
     async def _park(
         self,
-        connection: Any,
+        connection: Connection,
         subscription: Subscription,
         progress: Progress,
         first: OutboxMessage,
@@ -314,7 +318,7 @@ class Dispatcher:
 
 async def call_handler(
     subscription: Subscription,
-    connection: Any,
+    connection: Connection | None,
     messages: list[OutboxMessage],
     events: dict[UUID, DomainEvent],
 ) -> None:

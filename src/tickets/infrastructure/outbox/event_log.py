@@ -14,7 +14,7 @@ import asyncpg
 
 from tickets.domain.events import DomainEvent
 from tickets.infrastructure.outbox.lanes import LANES
-from tickets.infrastructure.outbox.messages import TABLE as T
+from tickets.infrastructure.outbox.messages import TABLE
 from tickets.infrastructure.outbox.sequencer import assign_positions
 from tickets.infrastructure.serialization import event_from_payload
 
@@ -23,11 +23,11 @@ COLUMNS = """m.id, m.position, m.lane, m.aggregate_id, m.aggregate_version, m.ev
 BOUNDED = "m.position IS NOT NULL AND m.position <= ($1::bigint[])[m.lane + 1]"
 BETWEEN = f"""
 SELECT {COLUMNS} FROM unnest($1::smallint[], $2::bigint[], $3::bigint[]) AS l(lane, lo, hi)
- CROSS JOIN LATERAL (SELECT * FROM {T} m WHERE m.lane = l.lane AND m.position > l.lo
+ CROSS JOIN LATERAL (SELECT * FROM {TABLE} m WHERE m.lane = l.lane AND m.position > l.lo
                         AND m.position <= l.hi ORDER BY m.position) m
 """
 OF_TICKET = f"""
-SELECT {COLUMNS} FROM {T} m
+SELECT {COLUMNS} FROM {TABLE} m
  WHERE m.aggregate_id = $1 AND m.aggregate_version >= $2 AND m.aggregate_version < $3
    AND m.position IS NOT NULL AND m.position <= ($4::bigint[])[m.lane + 1]
  ORDER BY m.aggregate_version
@@ -55,7 +55,7 @@ class EventLog:
     async def count(self, bounds: Mapping[int, int] | None = None) -> int:
         return int(
             await self.pool.fetchval(
-                f"SELECT count(*) FROM {T} m WHERE {BOUNDED}",
+                f"SELECT count(*) FROM {TABLE} m WHERE {BOUNDED}",
                 _bounds(everything() if bounds is None else bounds),
             )
         )
@@ -76,7 +76,7 @@ class EventLog:
             self.pool.acquire() as connection,
             connection.transaction(isolation="repeatable_read", readonly=True),
         ):
-            query = f"SELECT {COLUMNS} FROM {T} m WHERE {BOUNDED} ORDER BY m.position"
+            query = f"SELECT {COLUMNS} FROM {TABLE} m WHERE {BOUNDED} ORDER BY m.position"
             chunk: list[LoggedEvent] = []
             async for row in connection.cursor(
                 query, _bounds(everything() if bounds is None else bounds), prefetch=batch

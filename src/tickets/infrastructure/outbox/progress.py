@@ -16,10 +16,11 @@
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from tickets.infrastructure.outbox.lanes import LANES, lanes_for
+from tickets.infrastructure.outbox.messages import OutboxMessage
+from tickets.infrastructure.outbox.subscriptions import Connection
 
 ENSURE = """INSERT INTO {s}.subscription_lanes (subscription, lane)
             SELECT $1, generate_series(0, {last}) ON CONFLICT DO NOTHING"""
@@ -79,7 +80,7 @@ class Progress:
         return template.format(s=self.schema, last=LANES - 1)
 
     async def lease(
-        self, connection: Any, subscription: str, worker: str, seconds: float
+        self, connection: Connection, subscription: str, worker: str, seconds: float
     ) -> dict[int, int]:
         """Renew this worker's whole share of the lanes (one loop); the lanes held and
         their positions. ``lease_part`` splits the share between several loops."""
@@ -88,7 +89,7 @@ class Progress:
 
     async def lease_part(
         self,
-        connection: Any,
+        connection: Connection,
         subscription: str,
         worker: str,
         seconds: float,
@@ -112,7 +113,7 @@ class Progress:
             await connection.execute(self.sql(FORGET))
         return {r["lane"]: r["position"] for r in rows}, len(rows) == len(take)
 
-    async def leave(self, connection: Any, worker: str) -> None:
+    async def leave(self, connection: Connection, worker: str) -> None:
         """Give up every lane at once (a graceful stop), so others need not wait."""
         async with connection.transaction():
             await connection.execute(self.sql(RELEASE_ALL), worker)
@@ -120,7 +121,7 @@ class Progress:
 
     async def advance(
         self,
-        connection: Any,
+        connection: Connection,
         subscription: str,
         worker: str,
         moves: Mapping[int, tuple[int, int]],
@@ -140,12 +141,12 @@ class Progress:
                 f"{subscription}: lost lanes {sorted(set(lanes) - {r[0] for r in rows})}"
             )
 
-    async def positions(self, connection: Any, subscription: str) -> dict[int, int]:
+    async def positions(self, connection: Connection, subscription: str) -> dict[int, int]:
         rows = await connection.fetch(self.sql(POSITIONS), subscription)
         return {r["lane"]: r["position"] for r in rows}
 
     async def parked_among(
-        self, connection: Any, subscription: str, tickets: Sequence[UUID]
+        self, connection: Connection, subscription: str, tickets: Sequence[UUID]
     ) -> set[UUID]:
         if not tickets:  # a page with nothing for this subscription: no round trip
             return set()
@@ -154,9 +155,9 @@ class Progress:
 
     async def park(
         self,
-        connection: Any,
+        connection: Connection,
         subscription: str,
-        first: Any,
+        first: OutboxMessage,
         error: str,
         delay: float,
         max_attempts: int,

@@ -10,7 +10,8 @@ last attempt the ticket is dead for this subscription (a dead letter).
 """
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from uuid import UUID
 
 from tickets.infrastructure.database import is_connection_error
 from tickets.infrastructure.outbox.dispatcher import (
@@ -22,8 +23,13 @@ from tickets.infrastructure.outbox.dispatcher import (
     describe,
 )
 from tickets.infrastructure.outbox.lanes import lane_of
+from tickets.infrastructure.outbox.messages import OutboxMessage
 from tickets.infrastructure.outbox.progress import Progress
-from tickets.infrastructure.outbox.subscriptions import HandlerUnavailable, Subscription
+from tickets.infrastructure.outbox.subscriptions import (
+    Connection,
+    HandlerUnavailable,
+    Subscription,
+)
 
 if TYPE_CHECKING:
     from tickets.tracing.delivery import Deliveries
@@ -65,7 +71,7 @@ async def redeliver_due(dispatcher: Dispatcher, subscription: Subscription, limi
 
 
 async def _redeliver(
-    dispatcher: Dispatcher, subscription: Subscription, progress: Progress, ticket: Any
+    dispatcher: Dispatcher, subscription: Subscription, progress: Progress, ticket: UUID
 ) -> int:
     name, store = subscription.name, dispatcher.store
     published = 0  # outside a transaction: the highest version the handler already took
@@ -115,9 +121,9 @@ async def _try(
     dispatcher: Dispatcher,
     subscription: Subscription,
     progress: Progress,
-    connection: Any,
-    ticket: Any,
-    page: list[Any],
+    connection: Connection | None,
+    ticket: UUID,
+    page: list[OutboxMessage],
     attempts: int,
 ) -> bool:
     """Deliver one ticket's page, event by event; at a failure, record the attempt
@@ -162,7 +168,7 @@ async def _try(
     return True
 
 
-def _spans(traces: "Deliveries", subscription: str, delivered: list[Any]) -> None:
+def _spans(traces: "Deliveries", subscription: str, delivered: list[UUID]) -> None:
     for message_id in delivered:
         traces.outcomes[(subscription, message_id)] = "delivered"
 
@@ -171,9 +177,9 @@ async def _failed(
     dispatcher: Dispatcher,
     subscription: Subscription,
     progress: Progress,
-    connection: Any,
-    ticket: Any,
-    first: Any,
+    connection: Connection | None,
+    ticket: UUID,
+    first: OutboxMessage,
     error: str,
     attempts: int,
 ) -> bool:

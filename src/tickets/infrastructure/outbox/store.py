@@ -13,8 +13,7 @@ from uuid import UUID
 
 import asyncpg
 
-from tickets.infrastructure.outbox.messages import COLUMNS, OutboxMessage
-from tickets.infrastructure.outbox.messages import TABLE as T
+from tickets.infrastructure.outbox.messages import COLUMNS, TABLE, OutboxMessage
 from tickets.infrastructure.outbox.retry import RetryPolicy
 from tickets.infrastructure.outbox.sequencer import assign_positions
 
@@ -46,7 +45,7 @@ CLAIM_BODY = f"""
 SELECT {COLUMNS}
   FROM unnest($1::smallint[], $2::bigint[]) AS l(lane, after)
  CROSS JOIN LATERAL (
-       SELECT * FROM {T} m
+       SELECT * FROM {TABLE} m
         WHERE m.lane = l.lane AND m.position > l.after
           AND m.position <= (SELECT position FROM tickets.outbox_head)
         ORDER BY m.position LIMIT $3) m
@@ -54,7 +53,7 @@ SELECT {COLUMNS}
 """The function's body, to EXPLAIN under PLAN_GUARD."""
 
 TICKET_EVENTS = f"""
-SELECT {COLUMNS} FROM {T} m
+SELECT {COLUMNS} FROM {TABLE} m
  WHERE m.aggregate_id = $1 AND m.aggregate_version >= $2
    AND m.position IS NOT NULL AND m.position <= $3
  ORDER BY m.aggregate_version LIMIT $4
@@ -64,16 +63,16 @@ HEAD = "SELECT position FROM tickets.outbox_head"
 INDEX_PLANS = (
     "SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL jit = off"
 )
-UNPOSITIONED = f"SELECT count(*) FROM (SELECT FROM {T} WHERE position IS NULL LIMIT $1) u"
-OLDEST_UNPOSITIONED = f"""SELECT occurred_at FROM {T} WHERE position IS NULL
+UNPOSITIONED = f"SELECT count(*) FROM (SELECT FROM {TABLE} WHERE position IS NULL LIMIT $1) u"
+OLDEST_UNPOSITIONED = f"""SELECT occurred_at FROM {TABLE} WHERE position IS NULL
                           ORDER BY seq LIMIT 1"""
 
 # Per lane: how many rows after the position (counted up to a cap), and the oldest.
 LAG = f"""
-SELECT coalesce(sum((SELECT count(*) FROM (SELECT FROM {T} m
+SELECT coalesce(sum((SELECT count(*) FROM (SELECT FROM {TABLE} m
                       WHERE m.lane = l.lane AND m.position > l.after LIMIT $3) c)), 0)::bigint
            AS behind,
-       min((SELECT m.occurred_at FROM {T} m WHERE m.lane = l.lane AND m.position > l.after
+       min((SELECT m.occurred_at FROM {TABLE} m WHERE m.lane = l.lane AND m.position > l.after
              ORDER BY m.position LIMIT 1)) AS oldest
   FROM unnest($1::smallint[], $2::bigint[]) AS l(lane, after)
 """
