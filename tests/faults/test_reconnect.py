@@ -16,7 +16,7 @@ from tests.faults.recording_handlers import EFFECTS_DDL, Recorder
 from tests.faults.waiting import eventually
 from tickets.bootstrap import open_runtime
 from tickets.infrastructure.embedded import start_embedded
-from tickets.infrastructure.outbox.worker import OutboxWorker, WorkerConfig
+from tickets.infrastructure.outbox.worker import OutboxWorker, WorkerConfig, WorkerState
 from tickets.testing.synthetic_events import insert_events, ticket_events
 
 
@@ -44,10 +44,12 @@ async def test_worker_reconnects_after_a_database_restart(
             with caplog.at_level(logging.WARNING, logger="tickets.worker"):
                 await asyncio.to_thread(server.stop)  # the database goes away
                 await asyncio.sleep(3)  # several reconnect attempts fail meanwhile
-                assert worker.state == "reconnecting"
+                assert worker.state is WorkerState.RECONNECTING
                 assert not task.done(), "no crash"
                 server = await asyncio.to_thread(start_embedded, data_dir)
-                await eventually(lambda: asyncio.sleep(0, worker.state == "running"), within=10)
+                await eventually(
+                    lambda: asyncio.sleep(0, worker.state is WorkerState.RUNNING), within=10
+                )
 
                 await insert_events(runtime.pools.write, ticket_events(after, 1))
                 await eventually(lambda: delivered(after), within=10)

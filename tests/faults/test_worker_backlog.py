@@ -16,6 +16,7 @@ from tests.faults.test_worker_under_load import quick, running, worker_lines
 from tests.faults.waiting import eventually
 from tickets.bench.databases import NOTHING_PENDING
 from tickets.bootstrap import open_runtime
+from tickets.infrastructure.outbox.worker import WorkerState
 
 TICKETS = 2000
 REQUEST_BOUND = 0.5  # seconds: far below what a worker statement may take under load
@@ -68,7 +69,7 @@ async def test_two_workers_drain_a_backlog_without_losing_the_database(
             async with running(workers[0]), running(workers[1]):
                 await eventually(drained, within=300, every=0.2)
                 await eventually(observed_empty, within=30)  # the metrics went on throughout
-                assert [w.state for w in workers] == ["running", "running"]
+                assert [w.state for w in workers] == [WorkerState.RUNNING] * 2
 
         read_model = {"subscription": "read_model"}
         delivered = sum(

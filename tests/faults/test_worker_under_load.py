@@ -21,7 +21,7 @@ from tickets.application.commands import CreateTicket
 from tickets.bootstrap import Runtime, open_runtime
 from tickets.infrastructure.outbox.drain import drain
 from tickets.infrastructure.outbox.lag import SubscriptionLag
-from tickets.infrastructure.outbox.worker import OutboxWorker
+from tickets.infrastructure.outbox.worker import OutboxWorker, WorkerState
 from tickets.testing.synthetic_events import insert_events, ticket_events
 
 STOPS_WITHIN = 10.0
@@ -39,7 +39,7 @@ async def running(worker: OutboxWorker) -> AsyncIterator[asyncio.Task[None]]:
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
     try:
-        await eventually(lambda: asyncio.sleep(0, worker.state == "running"), within=10)
+        await eventually(lambda: asyncio.sleep(0, worker.state is WorkerState.RUNNING), within=10)
         yield task
     finally:
         stop.set()
@@ -81,8 +81,9 @@ async def test_statistics_that_fail_or_hang_never_stop_delivery(
                 # delivery flows while the statistics keep failing
                 await insert_events(runtime.pools.write, ticket_events(ticket, 3))
                 await eventually(partial(projected, runtime, ticket, 3), within=10)
-            assert worker.state == "running"
-        assert worker.state == "stopped"  # a hanging statistics query does not hold up a stop
+            assert worker.state is WorkerState.RUNNING
+        # a hanging statistics query does not hold up a stop
+        assert worker.state is WorkerState.STOPPED
 
     assert worker_lines(caplog, "lost the database") == 0
     assert worker_lines(caplog, "batch failed") == 0
@@ -125,7 +126,7 @@ async def test_a_statement_slower_than_a_request_may_take_is_no_lost_database(
                     await hold.rollback()
                     ticket = second.result.id
                     await eventually(lambda: projected(runtime, ticket, 1), within=10)
-                    assert worker.state == "running"
+                    assert worker.state is WorkerState.RUNNING
         finally:
             await holder.close()
 
@@ -144,10 +145,13 @@ async def test_a_database_that_hangs_is_still_noticed_after_the_worker_bound(
                 async with running(worker):
                     proxy.hang()
                     await eventually(
-                        lambda: asyncio.sleep(0, worker.state == "reconnecting"), within=15
+                        lambda: asyncio.sleep(0, worker.state is WorkerState.RECONNECTING),
+                        within=15,
                     )
                     await proxy.restore()
-                    await eventually(lambda: asyncio.sleep(0, worker.state == "running"), within=15)
+                    await eventually(
+                        lambda: asyncio.sleep(0, worker.state is WorkerState.RUNNING), within=15
+                    )
                     ticket = uuid.uuid4()
                     await insert_events(runtime.pools.write, ticket_events(ticket, 2))
                     await eventually(lambda: projected(runtime, ticket, 2), within=10)

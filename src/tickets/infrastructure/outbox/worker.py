@@ -10,6 +10,7 @@ import socket
 import time
 import uuid
 from dataclasses import dataclass
+from enum import StrEnum
 
 from tickets.infrastructure.backoff import Backoff
 from tickets.infrastructure.database import is_connection_error
@@ -58,6 +59,14 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+class WorkerState(StrEnum):
+    STARTING = "starting"
+    RUNNING = "running"
+    RECONNECTING = "reconnecting"
+    """The database was lost; the next try waits for the backoff."""
+    STOPPED = "stopped"
+
+
 class OutboxWorker:
     def __init__(
         self,
@@ -75,7 +84,7 @@ class OutboxWorker:
         self.config = config
         self.metrics = metrics
         self.name = worker_name()
-        self.state = "starting"
+        self.state = WorkerState.STARTING
         self.last_beat = time.monotonic()
         self._wakes: list[asyncio.Event] = []
         self._short: set[tuple[Subscription, int]] = set()
@@ -88,7 +97,7 @@ class OutboxWorker:
     def is_alive(self) -> bool:
         """Running, and its loops went round recently (a batch may take a lease's time)."""
         limit = max(3 * self.config.poll_seconds, self.config.lease_seconds)
-        return self.state == "running" and time.monotonic() - self.last_beat < limit
+        return self.state is WorkerState.RUNNING and time.monotonic() - self.last_beat < limit
 
     async def run(self, stop: asyncio.Event) -> None:
         backoff = Backoff(cap=self.config.max_backoff_seconds)
@@ -101,13 +110,13 @@ class OutboxWorker:
                 pause = backoff.next()
                 if not is_connection_error(error):
                     log.exception("outbox worker batch failed; retrying after %.1fs", pause)
-                elif self.state != "reconnecting":  # one line per outage, not per try
+                elif self.state is not WorkerState.RECONNECTING:  # one line per outage, not per try
                     log.warning("outbox worker lost the database (%r); reconnecting", error)
-                self.state = "reconnecting"
+                self.state = WorkerState.RECONNECTING
                 await _sleep_or_stop(stop, pause)
             else:
                 backoff.reset()
-        self.state = "stopped"
+        self.state = WorkerState.STOPPED
 
     async def _serve(self, stop: asyncio.Event) -> None:
         listener = await connect(self.listen_url, self.listen_timeouts)
@@ -118,9 +127,9 @@ class OutboxWorker:
             self._wakes = []
             await listener.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake_all())
             listener.add_termination_listener(lambda *_: lost.set())
-            if self.state == "reconnecting":
+            if self.state is WorkerState.RECONNECTING:
                 log.warning("outbox worker reconnected")
-            self.state = "running"
+            self.state = WorkerState.RUNNING
             # Outside the claim loops' group: the metrics never stop delivery, and a
             # slow statistics query never holds up a stop or a reconnect.
             observer = None
