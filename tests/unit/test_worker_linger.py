@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tickets.infrastructure.outbox import worker as worker_module
-from tickets.infrastructure.outbox.dispatcher import Round
+from tickets.infrastructure.outbox.pages import Round
 from tickets.infrastructure.outbox.worker import OutboxWorker, WorkerConfig
 
 

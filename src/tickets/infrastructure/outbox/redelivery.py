@@ -14,16 +14,11 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from tickets.infrastructure.database import is_connection_error
-from tickets.infrastructure.outbox.dispatcher import (
-    ATTEMPT,
-    Dispatcher,
-    call_handler,
-    decode,
-    deliveries,
-    describe,
-)
+from tickets.infrastructure.outbox.dispatcher import ATTEMPT, Dispatcher
+from tickets.infrastructure.outbox.isolation import call_handler, describe
 from tickets.infrastructure.outbox.lanes import lane_of
 from tickets.infrastructure.outbox.messages import OutboxMessage
+from tickets.infrastructure.outbox.pages import decode, deliveries
 from tickets.infrastructure.outbox.progress import Progress
 from tickets.infrastructure.outbox.subscriptions import (
     Connection,
