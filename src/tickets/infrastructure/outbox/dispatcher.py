@@ -8,9 +8,9 @@ of a page can only happen if the transaction did not commit: exactly-once in eff
 with no tracking row per message.
 
 If applying the page fails, it is applied again ticket by ticket under savepoints
-(isolation.py); a ticket whose events fail is parked for this subscription (retried later with backoff
-and jitter, by redelivery.py) and the lane moves on: other tickets, and other
-subscriptions, keep flowing. A ``HandlerUnavailable`` (the downstream is down) rolls
+(isolation.py); a ticket whose events fail is parked for this subscription (retried
+later with backoff and jitter, by redelivery.py) and the lane moves on: other tickets,
+and other subscriptions, keep flowing. A ``HandlerUnavailable`` (the downstream is down) rolls
 the round back uncharged and postpones this subscription only.
 
 A handler outside any transaction (the broker) is called first, with no transaction
