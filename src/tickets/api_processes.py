@@ -3,7 +3,7 @@
 Each process runs ``python -m tickets.api_processes FACTORY HOST PORT``: uvicorn's public
 ``Config``/``Server`` serving the app that FACTORY (the import path of a function that
 returns the ASGI app) builds, with the settings of `tickets serve`
-(``tickets.server.server_options``). ``tickets.supervisor.Supervisor`` starts them,
+(``tickets.server_options``). ``tickets.supervisor.Supervisor`` starts them,
 replaces any that dies and stops them all on SIGINT/SIGTERM, as it does for
 `tickets worker --processes N`.
 
@@ -70,7 +70,7 @@ def serve_one(factory: str, host: str, port: int, fd: int | None) -> None:
     """One API process: its own SO_REUSEPORT socket, or the inherited one (``fd``)."""
     import uvicorn
 
-    from tickets.server import server_options
+    from tickets.server_options import server_options
 
     options = {**server_options(), "host": host, "port": port}
     sock = reuse_port_socket(host, port) if fd is None else socket.socket(fileno=fd)

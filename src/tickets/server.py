@@ -1,6 +1,5 @@
-"""How `tickets serve` runs the API: the HTTP server's configuration (one place, also used
-by the benchmark's hand-written baseline), one process or N sharing one port, and where
-the outbox worker runs.
+"""How `tickets serve` runs the API: one process or N sharing one port, with the HTTP
+server's configuration (server_options.py), and where the outbox worker runs.
 
 Where the worker runs: with one API process it runs inside it (`TICKETS_RUN_WORKER`,
 default on), as it always has. With N > 1 the API processes run none; `serve` starts one
@@ -19,8 +18,8 @@ import uvicorn
 
 from tickets.api_processes import serve_processes
 from tickets.config import Settings
-from tickets.http_protocol import BoundedHttpToolsProtocol
 from tickets.logging_setup import configure_logging
+from tickets.server_options import server_options
 from tickets.supervisor import Supervisor
 
 log = logging.getLogger("tickets")
@@ -30,28 +29,6 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-SERVER_OPTIONS: dict[str, Any] = {
-    # Chosen by measurement (docs/benchmarks.md, "The server"): httptools parses requests
-    # in C instead of h11's Python, here with the head size and time bounds it lacks
-    # (http_protocol); uvloop ("auto": where it is installed, not on Windows) runs the
-    # event loop in C. Both cut the server's instructions per request.
-    "http": BoundedHttpToolsProtocol,
-    "loop": "auto",
-    # Bounds a misbehaving client can meet without a proxy in front: idle keep-alive
-    # connections close after 5 s, at most 1,000 connections are served at once (the
-    # rest get 503), and a graceful stop waits 10 s for requests in flight.
-    "timeout_keep_alive": 5,
-    "limit_concurrency": 1000,
-    "timeout_graceful_shutdown": 10,
-    "access_log": False,
-    "log_config": None,
-}
-
-
-def server_options() -> dict[str, Any]:
-    """The server settings `tickets serve` uses (a copy: callers add host and port)."""
-    return dict(SERVER_OPTIONS)
 
 
 class FreezeAfterStartup:

@@ -16,7 +16,7 @@ import uvicorn
 
 from tickets.api.admission import HOLD_READING
 from tickets.http_protocol import MAX_HEAD_BYTES, BoundedHttpToolsProtocol
-from tickets.server import server_options
+from tickets.server_options import server_options
 
 
 class QuickTimeout(BoundedHttpToolsProtocol):

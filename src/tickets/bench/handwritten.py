@@ -33,7 +33,7 @@ from tickets.readmodel.ticket_read_model import (  # the very statement and colu
     DETAILS,
     LIST_COLUMNS,
 )
-from tickets.server import server_options
+from tickets.server_options import server_options
 
 CREATE = """INSERT INTO tickets.tickets (id, title, description, author_id, author_name,
             status, version, created_at, updated_at)
