@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from tickets import event_loop
-from tickets.cli.core import err, settings_from_env
+from tickets.cli.context import err, settings_from_env
 from tickets.cli.events import events
 
 out = Console(highlight=False)

@@ -10,7 +10,8 @@ import typer
 from rich.console import Console
 
 from tickets import event_loop
-from tickets.cli.core import app, settings_from_env
+from tickets.cli.context import settings_from_env
+from tickets.cli.core import app
 from tickets.logging_setup import configure_logging
 
 if TYPE_CHECKING:

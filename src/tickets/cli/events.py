@@ -11,7 +11,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from tickets import event_loop
-from tickets.cli.core import app, err, settings_from_env
+from tickets.cli.context import err, settings_from_env
+from tickets.cli.core import app
 from tickets.cli.help_format import Typer
 from tickets.cli.signals import stop_on_signals
 

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from tickets import event_loop
-from tickets.cli.core import announce, err, redact, settings_from_env
+from tickets.cli.context import announce, err, redact, settings_from_env
 
 out = Console(highlight=False)
 

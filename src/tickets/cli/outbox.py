@@ -23,7 +23,8 @@ from tickets.application.dead_letters import (
     SubscriptionStatus,
 )
 from tickets.application.errors import DeadLetterNotFound
-from tickets.cli.core import announce, app, settings_from_env
+from tickets.cli.context import announce, settings_from_env
+from tickets.cli.core import app
 from tickets.cli.help_format import Typer
 from tickets.cli.signals import stop_on_signals
 from tickets.domain.users import Role, User

@@ -10,7 +10,8 @@ from rich.progress import TaskID
 from rich.table import Table
 
 from tickets import event_loop
-from tickets.cli.core import app, err, progress_bar, settings_from_env
+from tickets.cli.context import err, progress_bar, settings_from_env
+from tickets.cli.core import app
 from tickets.cli.help_format import Typer
 from tickets.cli.signals import run_interruptible
 from tickets.readmodel.catalog import READ_MODEL, REBUILDABLE, live_projections

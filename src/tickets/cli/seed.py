@@ -11,7 +11,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from tickets.cli.core import app, log_level, progress_bar, settings_from_env
+from tickets.cli.context import log_level, progress_bar, settings_from_env
+from tickets.cli.core import app
 from tickets.cli.signals import run_interruptible
 from tickets.logging_setup import configure_logging, louder, quieter
 

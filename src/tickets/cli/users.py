@@ -7,7 +7,8 @@ import typer
 from rich.console import Console
 
 from tickets import event_loop
-from tickets.cli.core import app, settings_from_env
+from tickets.cli.context import settings_from_env
+from tickets.cli.core import app
 from tickets.cli.help_format import Typer
 from tickets.cli.outbox import operator
 from tickets.domain.users import Role
