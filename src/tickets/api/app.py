@@ -79,14 +79,13 @@ def create_app(services: ServicesFactory, limits: AdmissionLimits = AdmissionLim
         ops.router,
     )
     # FastAPI tries the routes one after the other, each try a cost on every request:
-    # the hot paths, reads then commands, are tried first. The
-    # order changes no answer: no two routes serve the same method and path.
+    # the hot paths, reads then commands, are tried first, before the documentation's
+    # own routes. The order changes no answer: no two routes serve the same method and
+    # path. Each router's routes are complete as it built them (prefix, tags,
+    # responses), so they go on the app's route list itself: include_router would put
+    # each router behind an inclusion resolved a second time on every request.
     matching = (ticket_queries.router, tickets.router, auth.router, *documented[3:])
-    for router in matching:
-        # Each router's routes are complete as it built them (prefix, tags, responses):
-        # they go on the app's route list itself. include_router would put each router
-        # behind an inclusion that resolves the route a second time on every request.
-        app.router.routes.extend(router.routes)
+    app.router.routes[:0] = [route for router in matching for route in router.routes]
     api_routes = [route for r in documented for route in r.routes if isinstance(route, APIRoute)]
     # What a 405's Allow header lists; see problems.allowed_methods.
     app.state.api_routes = api_routes

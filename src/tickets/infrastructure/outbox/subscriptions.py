@@ -1,4 +1,4 @@
-"""How the dispatcher sees an event handler, and where its progress lives."""
+"""What the dispatcher delivers to (one interface, Subscriber), and where progress lives."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
