@@ -29,8 +29,9 @@ WITHOUT_DATABASE = {("get", "/"), ("get", "/health/live"), ("get", "/metrics")}
 
 
 def install_openapi(app: FastAPI, documented: Sequence[APIRoute]) -> None:
-    """Serve the corrected document at /openapi.json (built once, on first request),
-    its operations in the order of ``documented`` (the app may try routes in another)."""
+    """Name each documented operation after its route, and serve the corrected document
+    at /openapi.json (built once, on first request), its operations in the order of
+    ``documented`` (the app may try routes in another)."""
     for route in documented:
         # The route's name (the endpoint function's, unless the route sets ``name``):
         # stable and readable, where FastAPI's default glues name, path and method

@@ -34,9 +34,10 @@ class Subscriber(Protocol):
     ) -> None: ...
 
 
-class Projection(Protocol):
+class BatchHandler(Protocol):
     """Applies events, sorted by ticket and version, set-based in the caller's
-    transaction: in delivery (as part of a HandlerGroup) and in a rebuild alike."""
+    transaction: the read model's projections (in delivery as part of a HandlerGroup,
+    and in a rebuild alike) and the decision notifier."""
 
     name: str
     event_types: frozenset[str]
@@ -65,12 +66,13 @@ class HandlerUnavailable(Exception):
 
 
 class HandlerGroup:
-    """Projections delivered as one subscription (one position, one transaction): the
-    read model's, so that they never disagree about how far they are; or one alone."""
+    """Batch handlers delivered as one subscription (one position, one transaction): the
+    read model's two projections, so that they never disagree about how far they are;
+    or one alone."""
 
     outside_transaction = False
 
-    def __init__(self, name: str, handlers: Sequence[Projection]) -> None:
+    def __init__(self, name: str, handlers: Sequence[BatchHandler]) -> None:
         self.name = name
         self.handlers = list(handlers)
         self.event_types = frozenset(t for h in self.handlers for t in h.event_types)
