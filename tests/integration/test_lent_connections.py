@@ -2,6 +2,7 @@
 that ran out."""
 
 import asyncio
+from typing import Any, cast
 
 import asyncpg
 import pytest
@@ -48,3 +49,36 @@ async def _one(pool: asyncpg.Pool) -> int:
     async with Lent(pool, 5.0) as connection:
         value: int = await connection.fetchval("SELECT 1")
         return value
+
+
+class _Releases:
+    """The pool, with the keyword arguments of each release recorded."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self.released: list[dict[str, object]] = []
+
+    def acquire(self) -> object:
+        return self.pool.acquire()
+
+    async def release(self, connection: asyncpg.Connection, **options: Any) -> None:
+        self.released.append(options)
+        await self.pool.release(connection, **options)
+
+
+async def test_only_a_block_that_raised_bounds_its_release(database_url: str) -> None:
+    """A release bounded by a timer costs a timer per query; only a connection back from
+    a block that raised may still wait on a cancelled statement."""
+    pool = await create_pool(database_url, max_size=1, reset=nothing_to_reset)
+    recorded = _Releases(pool)
+    lend = cast(asyncpg.Pool, recorded)
+    try:
+        async with Lent(lend, 1.5) as connection:
+            await connection.fetchval("SELECT 1")
+        with pytest.raises(ZeroDivisionError):
+            async with Lent(lend, 1.5):
+                raise ZeroDivisionError
+        assert recorded.released == [{}, {"timeout": 1.5}]
+        assert pool.get_idle_size() == 1
+    finally:
+        await pool.close()

@@ -187,4 +187,11 @@ class Lent:
                     connection.terminate()
                 raise unavailable from error
         finally:
-            await self._pool.release(connection, timeout=self._wait)
+            if error is None:
+                # No timer for this release: a connection back from a block that raised
+                # nothing has no cancelled statement to wait for, and its reset (a
+                # ROLLBACK at most) is bounded by the statement timeout. A timer per
+                # release is a cost on every query (docs/benchmarks.md).
+                await self._pool.release(connection)
+            else:
+                await self._pool.release(connection, timeout=self._wait)
