@@ -10,7 +10,12 @@ from fastapi_offline import FastAPIOffline
 
 from tickets.api.admission import AdmissionCollector, AdmissionLimits, AdmissionMiddleware, Budgets
 from tickets.api.head_requests import HeadAsGetMiddleware
-from tickets.api.middleware import BodyLimitMiddleware, RequestContextMiddleware, RequestLatency
+from tickets.api.middleware import (
+    BodyLimitMiddleware,
+    RequestContextMiddleware,
+    RequestLatency,
+    access_log,
+)
 from tickets.api.openapi import install_openapi
 from tickets.api.problems import install_problem_handlers
 from tickets.api.routers import (
@@ -45,6 +50,7 @@ def create_app(services: ServicesFactory, limits: AdmissionLimits = AdmissionLim
         async with services() as running:
             app.state.services = running
             app.state.request_latency = RequestLatency(running.registry)
+            app.state.access_log = access_log()
             running.registry.register(AdmissionCollector(budgets))
             yield
 

@@ -1,5 +1,6 @@
 """Pure ASGI middleware: request ids, access logging and latency, and the body limit."""
 
+import logging
 import os
 import re
 import time
@@ -113,21 +114,33 @@ def _request_id(scope: Scope) -> str:
     return os.urandom(16).hex()
 
 
+def access_log() -> Any:
+    """The access log's logger, or None when its INFO lines are filtered out: a request
+    then does not even build the line's arguments. Asked once, when the app starts: the
+    level is set before (tickets.logging_setup)."""
+    # A logger bound now, under the configuration in effect: calls skip the lazy proxy.
+    logger = structlog.get_logger("tickets.http").bind()
+    return logger if logger.is_enabled_for(logging.INFO) else None
+
+
 def _observe(scope: Scope, status: int, seconds: float) -> None:
     route = scope.get("route")
     path = getattr(route, "path_format", UNMATCHED_ROUTE)
     method = scope["method"] if scope["method"] in KNOWN_METHODS else OTHER_METHOD
     app: Any = scope.get("app")
-    latency = getattr(getattr(app, "state", None), "request_latency", None)
+    state = getattr(app, "state", None)
+    latency = getattr(state, "request_latency", None)
     if latency is not None:
         latency.observe(method, path, status, seconds)
-    log.info(
-        "http.request",
-        method=scope["method"],
-        path=scope["path"],
-        status=status,
-        ms=round(seconds * 1000, 2),
-    )
+    access = getattr(state, "access_log", log)  # no lifespan ran: the lazy logger
+    if access is not None:
+        access.info(
+            "http.request",
+            method=scope["method"],
+            path=scope["path"],
+            status=status,
+            ms=round(seconds * 1000, 2),
+        )
 
 
 def _over(digits: bytes, limit: int) -> bool:
