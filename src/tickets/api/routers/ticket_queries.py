@@ -4,8 +4,10 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import Field
 
 from tickets.api.auth.dependencies import CurrentUser, services_of
+from tickets.api.query_params import OptionalQuery
 from tickets.api.query_schemas import (
     StatsOut,
     TicketDetailsOut,
@@ -55,6 +57,12 @@ DETAILS_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+# Read by the route itself, not declared to FastAPI: see tickets.api.query_params.
+MIN_VERSION = OptionalQuery[int](
+    "min_version",
+    Annotated[int, Field(ge=1, le=2**31 - 1)],
+    "wait for this version or later",
+)
 CURSOR_TEXT = "next_cursor of the page before, as it was given (base64url, no padding)"
 
 
@@ -110,14 +118,8 @@ async def stats(request: Request, user: CurrentUser) -> TicketStats:
     ),
     responses=DETAILS_RESPONSES,
     response_model=TicketDetailsOut,
+    openapi_extra={"parameters": [MIN_VERSION.openapi]},
 )
-async def details(
-    ticket_id: UUID,
-    request: Request,
-    user: CurrentUser,
-    min_version: Annotated[
-        int | None, Query(ge=1, le=2**31 - 1, description="wait for this version or later")
-    ] = None,
-) -> Response:
-    query = GetTicketDetails(user, ticket_id, min_version)
+async def details(ticket_id: UUID, request: Request, user: CurrentUser) -> Response:
+    query = GetTicketDetails(user, ticket_id, MIN_VERSION.read(request))
     return details_response(await services_of(request).queries.details(query))
