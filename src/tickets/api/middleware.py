@@ -10,6 +10,7 @@ import structlog
 from prometheus_client import CollectorRegistry, Histogram
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from structlog.typing import FilteringBoundLogger
 
 from tickets.api.json_limits import BodyShape
 from tickets.api.problems import internal_error, problem
@@ -114,7 +115,7 @@ def _request_id(scope: Scope) -> str:
     return os.urandom(16).hex()
 
 
-def access_log() -> Any:
+def access_log() -> FilteringBoundLogger | None:
     """The access log's logger, or None when its INFO lines are filtered out: a request
     then does not even build the line's arguments. Asked once, when the app starts: the
     level is set before (tickets.logging_setup)."""
